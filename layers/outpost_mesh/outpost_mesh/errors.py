@@ -1,0 +1,132 @@
+"""The project's typed errors, and the one place AWS error codes map to them.
+
+Step Functions Retry/Catch match these class names (a Lambda error's ``errorType``), so the names
+are the same in AWS, in moto and in tests (aws-facts.md, Step Functions).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Racks without the intra-VPC update reject a more-specific LGW route with this code and text
+# (aws-facts.md, "The feature being automated").
+RACK_NOT_UPDATED_TEXT = "can target only an interface or an instance"
+
+THROTTLING_CODES = frozenset(
+    {"RequestLimitExceeded", "Throttling", "ThrottlingException", "TooManyRequestsException"}
+)
+ACCESS_CODES = frozenset({"UnauthorizedOperation", "AccessDenied", "AccessDeniedException"})
+
+
+class OutpostMeshError(Exception):
+    """Base of every error the project raises on purpose."""
+
+    kind = "error"  # the finding kind this error is reported as
+
+    def __init__(self, message: str, *, code: str = "", subject: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.subject = subject
+
+
+class ThrottledError(OutpostMeshError):
+    """EC2 said RequestLimitExceeded: retry later, with backoff."""
+
+
+class RackNotUpdatedError(OutpostMeshError):
+    """The Outpost rejected a more-specific LGW route: it lacks the intra-VPC update."""
+
+    kind = "rack-not-updated"
+
+
+class RouteQuotaExceededError(OutpostMeshError):
+    kind = "route-quota"
+
+
+class RouteAlreadyExistsError(OutpostMeshError):
+    pass
+
+
+class RouteNotFoundError(OutpostMeshError):
+    pass
+
+
+class RouteTableNotFoundError(OutpostMeshError):
+    pass
+
+
+class VpcNotFoundError(OutpostMeshError):
+    pass
+
+
+class AssociationNotFoundError(OutpostMeshError):
+    pass
+
+
+class AssociationFailedError(OutpostMeshError):
+    """An LGW route table / VPC association ended ``failed`` or never became ``associated``."""
+
+
+class AccessDeniedError(OutpostMeshError):
+    pass
+
+
+class LeaseBusyError(OutpostMeshError):
+    """Another actor holds the VPC's lease; the caller's trigger was recorded for it."""
+
+
+class UnsafePlanError(OutpostMeshError):
+    """A plan deletes more than the safety threshold allows without --force."""
+
+
+class ReconcileFailedError(OutpostMeshError):
+    """A pass could not be applied whole; this actor's own changes were rolled back."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        cause: OutpostMeshError,
+        findings: tuple[Any, ...] = (),
+        undone: int = 0,
+        rollback_problems: tuple[OutpostMeshError, ...] = (),
+    ) -> None:
+        super().__init__(message, code=cause.code, subject=cause.subject)
+        self.cause = cause
+        self.kind = cause.kind
+        self.findings = findings
+        self.undone = undone
+        self.rollback_problems = rollback_problems
+
+
+class AwsApiError(OutpostMeshError):
+    """Any other AWS error, kept with its code."""
+
+
+_BY_CODE: dict[str, type[OutpostMeshError]] = {
+    "RouteLimitExceeded": RouteQuotaExceededError,
+    "RouteAlreadyExists": RouteAlreadyExistsError,
+    "InvalidRoute.NotFound": RouteNotFoundError,
+    "InvalidRouteTableID.NotFound": RouteTableNotFoundError,
+    "InvalidVpcID.NotFound": VpcNotFoundError,
+    "InvalidLocalGatewayRouteTableVpcAssociationID.NotFound": AssociationNotFoundError,
+}
+
+
+def from_client_error(error: Any, *, subject: str = "") -> OutpostMeshError:
+    """Map a botocore ClientError (anything with ``.response``) to the project's error."""
+    response = getattr(error, "response", {}) or {}
+    err = response.get("Error", {}) if isinstance(response, dict) else {}
+    code = str(err.get("Code", ""))
+    message = str(err.get("Message", "")) or str(error)
+    cls: type[OutpostMeshError]
+    if code in THROTTLING_CODES:
+        cls = ThrottledError
+    elif code in ACCESS_CODES:
+        cls = AccessDeniedError
+    elif code == "InvalidParameterValue" and RACK_NOT_UPDATED_TEXT in message:
+        cls = RackNotUpdatedError
+    else:
+        cls = _BY_CODE.get(code, AwsApiError)
+    return cls(f"{code}: {message}" if code else message, code=code, subject=subject)

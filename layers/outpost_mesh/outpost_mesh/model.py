@@ -1,0 +1,351 @@
+"""The frozen facts the planner works on: one VPC's topology, the ledger, the plan.
+
+Nothing here talks to AWS. Adapters (``observe``, ``ledger``) build these objects from Describe
+calls and DynamoDB items; the planner and ``verify`` are pure functions over them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+DIRECT_VPC_ROUTING = "direct-vpc-routing"
+COIP = "coip"
+
+FindingKind = Literal[
+    "conflict",
+    "shared-route-table",
+    "coip-mode",
+    "rack-not-updated",
+    "route-quota",
+    "unsupported",
+    "error",
+]
+FINDING_KINDS: tuple[str, ...] = (
+    "conflict",
+    "shared-route-table",
+    "coip-mode",
+    "rack-not-updated",
+    "route-quota",
+    "unsupported",
+    "error",
+)
+
+# Association states that count as "the VPC is (or is becoming) associated".
+LIVE_ASSOCIATION_STATES = frozenset({"associating", "associated"})
+
+
+@dataclass(frozen=True, order=True)
+class LocalGatewayRouteTable:
+    """An Outpost's LGW route table (one per Outpost rack)."""
+
+    outpost_arn: str
+    local_gateway_id: str
+    route_table_id: str
+    mode: str = DIRECT_VPC_ROUTING
+
+
+@dataclass(frozen=True, order=True)
+class Subnet:
+    subnet_id: str
+    vpc_id: str
+    cidr: str | None
+    outpost_arn: str | None = None
+    ipv6_cidrs: tuple[str, ...] = ()
+    name: str | None = None
+    opted_out: bool = False
+
+    @property
+    def on_outpost(self) -> bool:
+        return self.outpost_arn is not None
+
+
+@dataclass(frozen=True, order=True)
+class Route:
+    """A route as DescribeRouteTables shows it; ``target`` is the target's id (``local`` etc.)."""
+
+    destination: str
+    target: str
+    state: str = "active"
+
+    @property
+    def is_local(self) -> bool:
+        return self.target == "local"
+
+
+@dataclass(frozen=True)
+class RouteTable:
+    route_table_id: str
+    vpc_id: str
+    main: bool = False
+    subnet_ids: tuple[str, ...] = ()
+    routes: tuple[Route, ...] = ()
+    opted_out: bool = False
+
+    def route_to(self, destination: str) -> Route | None:
+        for route in self.routes:
+            if route.destination == destination:
+                return route
+        return None
+
+
+@dataclass(frozen=True, order=True)
+class VpcAssociation:
+    """A LocalGatewayRouteTableVpcAssociation."""
+
+    association_id: str
+    lgw_route_table_id: str
+    vpc_id: str
+    state: str
+    local_gateway_id: str = ""
+
+    @property
+    def live(self) -> bool:
+        return self.state in LIVE_ASSOCIATION_STATES
+
+
+@dataclass(frozen=True)
+class Topology:
+    """Everything about one VPC that the planner needs, read by Describe calls."""
+
+    vpc_id: str
+    vpc_cidrs: tuple[str, ...]
+    subnets: tuple[Subnet, ...]
+    route_tables: tuple[RouteTable, ...]
+    lgw_route_tables: tuple[LocalGatewayRouteTable, ...]
+    associations: tuple[VpcAssociation, ...]
+
+    def subnet(self, subnet_id: str) -> Subnet | None:
+        for subnet in self.subnets:
+            if subnet.subnet_id == subnet_id:
+                return subnet
+        return None
+
+    def route_table(self, route_table_id: str) -> RouteTable | None:
+        for table in self.route_tables:
+            if table.route_table_id == route_table_id:
+                return table
+        return None
+
+    @property
+    def main_route_table(self) -> RouteTable | None:
+        for table in self.route_tables:
+            if table.main:
+                return table
+        return None
+
+    def effective_route_table(self, subnet_id: str) -> RouteTable | None:
+        """The subnet's explicit table, else the VPC's main table (AWS's rule)."""
+        for table in self.route_tables:
+            if subnet_id in table.subnet_ids:
+                return table
+        return self.main_route_table
+
+    def served_subnets(self, table: RouteTable) -> tuple[Subnet, ...]:
+        """Subnets whose effective table is ``table`` (a main table serves the unassociated)."""
+        explicit = {sid for t in self.route_tables for sid in t.subnet_ids}
+        return tuple(
+            s
+            for s in self.subnets
+            if s.subnet_id in table.subnet_ids or (table.main and s.subnet_id not in explicit)
+        )
+
+    def lgw_route_table_for(self, outpost_arn: str) -> LocalGatewayRouteTable | None:
+        for lgw in self.lgw_route_tables:
+            if lgw.outpost_arn == outpost_arn:
+                return lgw
+        return None
+
+    def lgw_by_gateway(self, local_gateway_id: str) -> LocalGatewayRouteTable | None:
+        for lgw in self.lgw_route_tables:
+            if lgw.local_gateway_id == local_gateway_id:
+                return lgw
+        return None
+
+    def association_for(self, lgw_route_table_id: str) -> VpcAssociation | None:
+        """The live association of this VPC with an LGW route table, if any."""
+        for assoc in self.associations:
+            if assoc.lgw_route_table_id == lgw_route_table_id and assoc.live:
+                return assoc
+        return None
+
+
+@dataclass(frozen=True, order=True)
+class OwnedRoute:
+    """A route the system created (routes carry no tags: the ledger is the only record)."""
+
+    route_table_id: str
+    destination: str
+    local_gateway_id: str
+    destination_subnet_id: str = ""
+    source_subnet_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, order=True)
+class OwnedAssociation:
+    association_id: str
+    lgw_route_table_id: str
+    outpost_arn: str = ""
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """What the system owns in one VPC."""
+
+    vpc_id: str
+    routes: tuple[OwnedRoute, ...] = ()
+    associations: tuple[OwnedAssociation, ...] = ()
+
+    def owns_route(self, route_table_id: str, destination: str, target: str) -> bool:
+        return any(
+            r.route_table_id == route_table_id
+            and r.destination == destination
+            and r.local_gateway_id == target
+            for r in self.routes
+        )
+
+    def owns_association(self, association_id: str) -> bool:
+        return any(a.association_id == association_id for a in self.associations)
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    kind: str
+    subject: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "subject": self.subject, "message": self.message}
+
+
+@dataclass(frozen=True, order=True)
+class RouteChange:
+    """Create or delete one LGW route: ``destination`` in a route table -> an LGW."""
+
+    route_table_id: str
+    destination: str
+    local_gateway_id: str
+    destination_subnet_id: str = ""
+    source_subnet_ids: tuple[str, ...] = ()
+    reason: str = field(default="", compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "route_table_id": self.route_table_id,
+            "destination": self.destination,
+            "local_gateway_id": self.local_gateway_id,
+            "destination_subnet_id": self.destination_subnet_id,
+            "source_subnet_ids": list(self.source_subnet_ids),
+            "reason": self.reason,
+        }
+
+    def owned(self) -> OwnedRoute:
+        return OwnedRoute(
+            self.route_table_id,
+            self.destination,
+            self.local_gateway_id,
+            self.destination_subnet_id,
+            self.source_subnet_ids,
+        )
+
+
+@dataclass(frozen=True, order=True)
+class AssociationChange:
+    """Associate (or disassociate) the VPC with an Outpost's LGW route table."""
+
+    lgw_route_table_id: str
+    vpc_id: str
+    outpost_arn: str = ""
+    local_gateway_id: str = ""
+    association_id: str = ""
+    reason: str = field(default="", compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "local_gateway_route_table_id": self.lgw_route_table_id,
+            "vpc_id": self.vpc_id,
+            "outpost_arn": self.outpost_arn,
+            "local_gateway_id": self.local_gateway_id,
+            "association_id": self.association_id,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What reconciling one VPC would change, sorted, printable before anything changes."""
+
+    vpc_id: str
+    associations_to_create: tuple[AssociationChange, ...] = ()
+    associations_to_delete: tuple[AssociationChange, ...] = ()
+    routes_to_create: tuple[RouteChange, ...] = ()
+    routes_to_delete: tuple[RouteChange, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    # Ledger entries whose route or association is gone from AWS (deleted by someone else):
+    # forgotten on apply, never acted on in AWS.
+    stale_routes: tuple[OwnedRoute, ...] = ()
+    stale_associations: tuple[OwnedAssociation, ...] = ()
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(
+            self.associations_to_create
+            or self.associations_to_delete
+            or self.routes_to_create
+            or self.routes_to_delete
+        )
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.has_changes and not self.stale_routes and not self.stale_associations
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "associations_to_create": len(self.associations_to_create),
+            "associations_to_delete": len(self.associations_to_delete),
+            "routes_to_create": len(self.routes_to_create),
+            "routes_to_delete": len(self.routes_to_delete),
+            "findings": len(self.findings),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "vpc_id": self.vpc_id,
+            "associations_to_create": [c.to_dict() for c in self.associations_to_create],
+            "associations_to_delete": [c.to_dict() for c in self.associations_to_delete],
+            "routes_to_create": [c.to_dict() for c in self.routes_to_create],
+            "routes_to_delete": [c.to_dict() for c in self.routes_to_delete],
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+@dataclass(frozen=True, order=True)
+class PairReachability:
+    source_subnet_id: str
+    destination_subnet_id: str
+    reachable: bool
+    reason: str = field(default="", compare=False)
+
+
+def is_ipv4(cidr: str) -> bool:
+    try:
+        return ipaddress.ip_network(cidr, strict=False).version == 4
+    except ValueError:
+        return False
+
+
+def longest_prefix_route(table: RouteTable, address_cidr: str) -> Route | None:
+    """The route of ``table`` that AWS would pick for the whole of ``address_cidr``."""
+    wanted = ipaddress.ip_network(address_cidr, strict=False)
+    best: tuple[int, Route] | None = None
+    for route in table.routes:
+        try:
+            net = ipaddress.ip_network(route.destination, strict=False)
+        except ValueError:
+            continue  # prefix lists and the like: not a CIDR
+        if net.version != wanted.version or not wanted.subnet_of(net):  # type: ignore[arg-type]
+            continue
+        if best is None or net.prefixlen > best[0]:
+            best = (net.prefixlen, route)
+    return best[1] if best else None

@@ -1,0 +1,339 @@
+"""The pure planner: desired state of a VPC, and the diff that gets AWS there.
+
+No I/O here. ``plan_vpc(topology, ledger, quarantined)`` is the whole decision; everything it
+needs was read before, and everything it decides is in the returned ``Plan``.
+
+Safety rules (shared/architecture.md) enforced here:
+1. only ledger-owned routes/associations are ever deleted;
+2. a route that already has the wanted target is satisfied, never duplicated or owned;
+3. a wanted destination with another target is a ``conflict`` finding, left alone;
+4. known-ineligible subnets (CoIP, shared tables, IPv6, quarantined racks) are left out up front.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from outpost_mesh.model import (
+    DIRECT_VPC_ROUTING,
+    AssociationChange,
+    Finding,
+    Ledger,
+    LocalGatewayRouteTable,
+    OwnedAssociation,
+    OwnedRoute,
+    Plan,
+    RouteChange,
+    RouteTable,
+    Subnet,
+    Topology,
+)
+
+
+@dataclass(frozen=True)
+class EligibleSubnet:
+    subnet: Subnet
+    lgw: LocalGatewayRouteTable
+    table: RouteTable
+
+    @property
+    def cidr(self) -> str:
+        assert self.subnet.cidr is not None
+        return self.subnet.cidr
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    """Routes keyed by (route table, destination) -> wanted route; LGW route tables to associate."""
+
+    routes: dict[tuple[str, str], RouteChange]
+    associations: dict[str, AssociationChange]
+    eligible: tuple[EligibleSubnet, ...]
+    findings: tuple[Finding, ...]
+
+
+def _label(subnet: Subnet) -> str:
+    return subnet.subnet_id
+
+
+def _equals_vpc_cidr(cidr: str, vpc_cidrs: Iterable[str]) -> bool:
+    net = ipaddress.ip_network(cidr, strict=False)
+    return any(net == ipaddress.ip_network(v, strict=False) for v in vpc_cidrs)
+
+
+def desired_state(topology: Topology, quarantined: frozenset[str] = frozenset()) -> DesiredState:
+    """Which subnets are eligible, and the routes and associations a full mesh of them needs."""
+    findings: set[Finding] = set()
+    eligible: list[EligibleSubnet] = []
+    for subnet in sorted(topology.subnets):
+        if not subnet.on_outpost or subnet.opted_out:
+            continue
+        assert subnet.outpost_arn is not None
+        if subnet.ipv6_cidrs:
+            findings.add(
+                Finding(
+                    "unsupported",
+                    subnet.subnet_id,
+                    f"IPv6 CIDR(s) {', '.join(subnet.ipv6_cidrs)} of {_label(subnet)} left out: "
+                    "LGW routes for IPv6 between Outposts are not handled",
+                )
+            )
+        lgw = topology.lgw_route_table_for(subnet.outpost_arn)
+        if lgw is None:
+            findings.add(
+                Finding(
+                    "unsupported",
+                    subnet.outpost_arn,
+                    f"no local gateway route table visible for Outpost {subnet.outpost_arn} "
+                    "(is it shared with this account?); its subnets are left out",
+                )
+            )
+            continue
+        if lgw.mode != DIRECT_VPC_ROUTING:
+            findings.add(
+                Finding(
+                    "coip-mode",
+                    subnet.outpost_arn,
+                    f"LGW route table {lgw.route_table_id} of Outpost {subnet.outpost_arn} is in "
+                    f"{lgw.mode} mode; intra-VPC routing needs direct-vpc-routing, so its subnets "
+                    "are left out",
+                )
+            )
+            continue
+        if subnet.outpost_arn in quarantined:
+            findings.add(
+                Finding(
+                    "rack-not-updated",
+                    subnet.outpost_arn,
+                    f"Outpost {subnet.outpost_arn} is quarantined after it rejected its LGW "
+                    "routes; it needs the intra-VPC update (contact AWS Support), then release it",
+                )
+            )
+            continue
+        if subnet.cidr is None:
+            findings.add(
+                Finding(
+                    "unsupported",
+                    subnet.subnet_id,
+                    f"{_label(subnet)} has no IPv4 CIDR; only IPv4 is meshed",
+                )
+            )
+            continue
+        table = topology.effective_route_table(subnet.subnet_id)
+        if table is None:
+            findings.add(
+                Finding("error", subnet.subnet_id, f"no route table found for {_label(subnet)}")
+            )
+            continue
+        if table.opted_out:
+            continue
+        others = [
+            s.subnet_id
+            for s in topology.served_subnets(table)
+            if s.outpost_arn != subnet.outpost_arn
+        ]
+        if others:
+            which = "main route table" if table.main else "route table"
+            findings.add(
+                Finding(
+                    "shared-route-table",
+                    subnet.subnet_id,
+                    f"{_label(subnet)} uses {which} {table.route_table_id}, which also serves "
+                    f"{', '.join(sorted(others))} (In-Region or another Outpost); an LGW route "
+                    "there would reach them too, so give the subnet a route table of its own",
+                )
+            )
+            continue
+        if _equals_vpc_cidr(subnet.cidr, topology.vpc_cidrs):
+            findings.add(
+                Finding(
+                    "unsupported",
+                    subnet.subnet_id,
+                    f"{_label(subnet)} spans the whole VPC CIDR block {subnet.cidr}; AWS keeps "
+                    "that destination for the local route, so it cannot be routed to",
+                )
+            )
+            continue
+        eligible.append(EligibleSubnet(subnet, lgw, table))
+
+    outposts = {e.lgw.outpost_arn for e in eligible}
+    routes: dict[tuple[str, str], RouteChange] = {}
+    associations: dict[str, AssociationChange] = {}
+    if len(outposts) >= 2:
+        for source in eligible:
+            for target in eligible:
+                if target.lgw.outpost_arn == source.lgw.outpost_arn:
+                    continue
+                key = (source.table.route_table_id, target.cidr)
+                previous = routes.get(key)
+                sources = {source.subnet.subnet_id}
+                if previous is not None:
+                    sources.update(previous.source_subnet_ids)
+                routes[key] = RouteChange(
+                    route_table_id=source.table.route_table_id,
+                    destination=target.cidr,
+                    local_gateway_id=source.lgw.local_gateway_id,
+                    destination_subnet_id=target.subnet.subnet_id,
+                    source_subnet_ids=tuple(sorted(sources)),
+                    reason=f"{', '.join(sorted(sources))} on {source.lgw.outpost_arn} reach "
+                    f"{target.subnet.subnet_id} on {target.lgw.outpost_arn}",
+                )
+        for e in eligible:
+            associations[e.lgw.route_table_id] = AssociationChange(
+                lgw_route_table_id=e.lgw.route_table_id,
+                vpc_id=topology.vpc_id,
+                outpost_arn=e.lgw.outpost_arn,
+                local_gateway_id=e.lgw.local_gateway_id,
+                reason=f"routes of VPC {topology.vpc_id} target the LGW of {e.lgw.outpost_arn}",
+            )
+    return DesiredState(routes, associations, tuple(eligible), tuple(sorted(findings)))
+
+
+def plan_vpc(
+    topology: Topology,
+    ledger: Ledger,
+    quarantined: frozenset[str] = frozenset(),
+) -> Plan:
+    """Diff the desired state against AWS (the topology) and what the system owns (the ledger)."""
+    desired = desired_state(topology, quarantined)
+    findings: set[Finding] = set(desired.findings)
+    routes_to_create: list[RouteChange] = []
+    routes_to_delete: list[RouteChange] = []
+    stale_routes: list[OwnedRoute] = []
+
+    for (table_id, destination), wanted in sorted(desired.routes.items()):
+        table = topology.route_table(table_id)
+        assert table is not None
+        existing = table.route_to(destination)
+        if existing is None:
+            routes_to_create.append(wanted)
+        elif existing.target == wanted.local_gateway_id:
+            continue  # satisfied, whoever made it (rule 2)
+        elif ledger.owns_route(table_id, destination, existing.target):
+            # Our own route, now to the wrong LGW (the table moved to another rack): redo it.
+            routes_to_delete.append(
+                RouteChange(
+                    table_id,
+                    destination,
+                    existing.target,
+                    reason="owned route targets another local gateway than wanted",
+                )
+            )
+            routes_to_create.append(wanted)
+        else:
+            findings.add(
+                Finding(
+                    "conflict",
+                    f"{table_id}:{destination}",
+                    f"route table {table_id} already sends {destination} to {existing.target}, "
+                    f"not to {wanted.local_gateway_id}; left alone (not created by outpost-mesh)",
+                )
+            )
+
+    for owned in sorted(ledger.routes):
+        wanted_route = desired.routes.get((owned.route_table_id, owned.destination))
+        if wanted_route is not None and wanted_route.local_gateway_id == owned.local_gateway_id:
+            continue
+        table = topology.route_table(owned.route_table_id)
+        existing = table.route_to(owned.destination) if table else None
+        if existing is not None and existing.target == owned.local_gateway_id:
+            if any(
+                d.route_table_id == owned.route_table_id and d.destination == owned.destination
+                for d in routes_to_delete
+            ):
+                continue
+            routes_to_delete.append(
+                RouteChange(
+                    owned.route_table_id,
+                    owned.destination,
+                    owned.local_gateway_id,
+                    owned.destination_subnet_id,
+                    owned.source_subnet_ids,
+                    reason="owned route no longer wanted",
+                )
+            )
+        else:
+            stale_routes.append(owned)
+
+    associations_to_create: list[AssociationChange] = []
+    for lgw_rt_id, wanted_assoc in sorted(desired.associations.items()):
+        if topology.association_for(lgw_rt_id) is None:
+            associations_to_create.append(wanted_assoc)
+
+    # Routes that will still target each LGW after this plan: an association they rely on stays.
+    remaining_targets = {
+        r.target
+        for t in topology.route_tables
+        for r in t.routes
+        if not any(
+            d.route_table_id == t.route_table_id and d.destination == r.destination
+            for d in routes_to_delete
+        )
+    } | {c.local_gateway_id for c in routes_to_create}
+    associations_to_delete: list[AssociationChange] = []
+    stale_associations: list[OwnedAssociation] = []
+    for owned_assoc in sorted(ledger.associations):
+        live = next(
+            (
+                a
+                for a in topology.associations
+                if a.association_id == owned_assoc.association_id and a.live
+            ),
+            None,
+        )
+        if live is None:
+            stale_associations.append(owned_assoc)
+            continue
+        if live.lgw_route_table_id in desired.associations:
+            continue
+        lgw = next(
+            (g for g in topology.lgw_route_tables if g.route_table_id == live.lgw_route_table_id),
+            None,
+        )
+        if lgw is not None and lgw.local_gateway_id in remaining_targets:
+            continue  # someone else's routes still use it
+        associations_to_delete.append(
+            AssociationChange(
+                lgw_route_table_id=live.lgw_route_table_id,
+                vpc_id=topology.vpc_id,
+                outpost_arn=owned_assoc.outpost_arn,
+                local_gateway_id=lgw.local_gateway_id if lgw else "",
+                association_id=live.association_id,
+                reason="owned association no longer needed",
+            )
+        )
+
+    return Plan(
+        vpc_id=topology.vpc_id,
+        associations_to_create=tuple(sorted(associations_to_create)),
+        associations_to_delete=tuple(sorted(associations_to_delete)),
+        routes_to_create=tuple(sorted(routes_to_create)),
+        routes_to_delete=tuple(sorted(routes_to_delete)),
+        findings=tuple(sorted(findings)),
+        stale_routes=tuple(sorted(stale_routes)),
+        stale_associations=tuple(sorted(stale_associations)),
+    )
+
+
+def removal_plan(topology: Topology, ledger: Ledger) -> Plan:
+    """Teardown: every owned route and association that AWS still has, nothing else."""
+    empty = Topology(
+        topology.vpc_id,
+        topology.vpc_cidrs,
+        (),
+        topology.route_tables,
+        topology.lgw_route_tables,
+        topology.associations,
+    )
+    # With no subnets nothing is desired; the diff then deletes exactly what is owned. Unowned
+    # routes still targeting an LGW keep its association (see plan_vpc).
+    plan = plan_vpc(empty, ledger)
+    return Plan(
+        vpc_id=plan.vpc_id,
+        associations_to_delete=plan.associations_to_delete,
+        routes_to_delete=plan.routes_to_delete,
+        stale_routes=plan.stale_routes,
+        stale_associations=plan.stale_associations,
+    )

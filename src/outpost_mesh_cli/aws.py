@@ -1,0 +1,119 @@
+"""Sessions and clients for the CLI, with the AWS CLI's habits.
+
+``--region``, ``--profile`` and ``--endpoint-url`` mean what they mean to the AWS CLI, and
+``AWS_ENDPOINT_URL`` is honoured (botocore reads it itself). Against a local endpoint (the
+sandbox) with no credentials configured, the sandbox's own fake credentials are used, so the
+sandbox works on a machine that has never seen AWS.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError, ProfileNotFound
+
+from outpost_mesh.errors import OutpostMeshError
+
+DEFAULT_STACK = "outpost-mesh"
+SANDBOX_TABLE = "outpost-mesh-ledger"
+SANDBOX_REGION = "us-east-1"
+# Fake keys for a local endpoint (the sandbox tells callers apart by access key id: this is the
+# pipeline's, see outpost_mesh_sandbox.identities).
+LOCAL_ACCESS_KEY = "AKIAOMPIPELINE000001"
+LOCAL_SECRET_KEY = "outpost-mesh-sandbox-secret"  # noqa: S105 - not a secret: sandbox only
+
+CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 10})
+
+
+class CliError(OutpostMeshError):
+    """A problem with the command line or its environment: one line, non-zero exit."""
+
+
+def _is_local(endpoint: str | None) -> bool:
+    if not endpoint:
+        return False
+    host = urlparse(endpoint).hostname or ""
+    return host in ("localhost", "127.0.0.1", "0.0.0.0", "::1", "host.docker.internal") or (
+        host.startswith("127.")
+    )
+
+
+@dataclass
+class AwsContext:
+    region: str | None
+    profile: str | None
+    endpoint_url: str | None
+    table: str | None
+    stack: str = DEFAULT_STACK
+
+    def __post_init__(self) -> None:
+        self.endpoint_url = self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+        self.table = self.table or os.environ.get("OUTPOST_MESH_TABLE") or None
+        try:
+            session = boto3.Session(profile_name=self.profile, region_name=self.region)
+        except ProfileNotFound as error:
+            raise CliError(str(error)) from error
+        local = _is_local(self.endpoint_url)
+        if session.get_credentials() is None:
+            if not local:
+                raise CliError(
+                    "no AWS credentials found: configure a profile (aws configure), set "
+                    "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or pass --endpoint-url for the sandbox"
+                )
+            session = boto3.Session(
+                aws_access_key_id=LOCAL_ACCESS_KEY,
+                aws_secret_access_key=LOCAL_SECRET_KEY,
+                region_name=session.region_name or SANDBOX_REGION,
+            )
+        if session.region_name is None:
+            if not local:
+                raise CliError("no AWS region: pass --region or set AWS_REGION / a profile region")
+            session = boto3.Session(
+                botocore_session=session._session,  # same credentials
+                region_name=SANDBOX_REGION,
+            )
+        self.session = session
+        if local:
+            self._check_reachable()
+
+    def _check_reachable(self) -> None:
+        parsed = urlparse(self.endpoint_url or "")
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+        try:
+            with socket.create_connection((parsed.hostname or "127.0.0.1", port), timeout=3):
+                pass
+        except OSError as error:
+            raise CliError(
+                f"cannot reach {self.endpoint_url}: {error.strerror or error} "
+                "(is `outpost-mesh sandbox up` running?)"
+            ) from error
+
+    def client(self, service: str) -> Any:
+        return self.session.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=self.endpoint_url,
+            config=CLIENT_CONFIG,
+        )
+
+    def table_name(self) -> str:
+        """``--table``, else OUTPOST_MESH_TABLE, else the sandbox's or the deployed stack's."""
+        if self.table:
+            return self.table
+        if _is_local(self.endpoint_url):
+            return SANDBOX_TABLE
+        try:
+            found = self.client("cloudformation").describe_stack_resource(
+                StackName=self.stack, LogicalResourceId="LedgerTable"
+            )
+        except ClientError as error:
+            raise CliError(
+                f"no ledger table given and stack {self.stack!r} not found "
+                f"({error.response['Error'].get('Message', error)}); pass --table or --stack"
+            ) from error
+        return str(found["StackResourceDetail"]["PhysicalResourceId"])

@@ -1,0 +1,11 @@
+"""Subcommands that live in their own modules (demo, status, graph), registered here."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add the optional subcommands to the ``outpost-mesh`` parser."""
+    del sub, common  # filled in as the commands land

@@ -1,0 +1,46 @@
+"""``outpost-mesh sandbox up``: a sandbox AWS left as a person would leave it.
+
+Seeds a scenario's topology and makes the API calls of its steps; no pipeline reacts (``sweep``,
+``fail`` and ``event`` steps are skipped), so ``plan``/``apply`` have something to work on.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from outpost_mesh.ledger import create_table
+from outpost_mesh_cli.aws import SANDBOX_TABLE
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+def sandbox_up(scenario_path: str | None, host: str, port: int, stop: threading.Event) -> int:
+    from outpost_mesh_sandbox.scenario import EventStep, FailStep, SweepStep, load_scenario
+    from outpost_mesh_sandbox.seed import run_step_calls, seed
+    from outpost_mesh_sandbox.server import Sandbox
+
+    scenario = load_scenario(scenario_path) if scenario_path else None  # errors before starting
+    sandbox = Sandbox(host=host, port=port).start()
+    try:
+        create_table(sandbox.client("dynamodb"), SANDBOX_TABLE)
+        if scenario is not None:
+            ec2 = sandbox.client("ec2", caller="scenario")
+            ids = seed(scenario, ec2, sandbox.control)
+            for step in scenario.steps:
+                if isinstance(step, SweepStep | FailStep | EventStep):
+                    continue
+                run_step_calls(step, ec2, ids, scenario)
+            for line in ids.describe_lines():
+                _say(line)
+        _say(f"table {SANDBOX_TABLE}")
+        _say(f"endpoint {sandbox.endpoint_url}")
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+    finally:
+        sandbox.stop()
+    return 0
