@@ -26,7 +26,7 @@ SANDBOX_REGION = "us-east-1"
 # Fake keys for a local endpoint (the sandbox tells callers apart by access key id: this is the
 # pipeline's, see outpost_mesh_sandbox.identities).
 LOCAL_ACCESS_KEY = "AKIAOMPIPELINE000001"
-LOCAL_SECRET_KEY = "outpost-mesh-sandbox-secret"  # noqa: S105 - not a secret: sandbox only
+LOCAL_SECRET_KEY = "outpost-mesh-sandbox-secret"
 
 CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 10})
 
@@ -64,7 +64,8 @@ class AwsContext:
             if not local:
                 raise CliError(
                     "no AWS credentials found: configure a profile (aws configure), set "
-                    "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or pass --endpoint-url for the sandbox"
+                    "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or pass --endpoint-url "
+                    "for the sandbox"
                 )
             session = boto3.Session(
                 aws_access_key_id=LOCAL_ACCESS_KEY,

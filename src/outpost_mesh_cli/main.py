@@ -104,14 +104,16 @@ def _reconcile(args: argparse.Namespace, remove: bool) -> int:
             args,
             data,
             "\n".join(
-                [f"FAILED, rolled back {failed.undone} change(s): {failed.message}"]
-                + findings_lines(failed.findings)
+                [
+                    f"FAILED, rolled back {failed.undone} change(s): {failed.message}",
+                    *findings_lines(failed.findings),
+                ]
             ),
         )
         return 1
     text = "\n\n".join(plan_text(p.plan) for p in result.passes)
     if not remove:
-        text += "\n\n" + reachability_text(result.reachability, set())
+        text += "\n\n" + reachability_text(result.reachability)
     _emit(args, _result_dict(result), text)
     return 0
 
@@ -129,9 +131,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     topology = observe_vpc(ec2, args.vpc)
     desired = desired_state(topology, store.quarantined())
     eligible = {e.subnet.subnet_id: e.lgw.outpost_arn for e in desired.eligible}
-    expected = {
-        (a, b) for a, pa in eligible.items() for b, pb in eligible.items() if pa != pb
-    }
+    expected = {(a, b) for a, pa in eligible.items() for b, pb in eligible.items() if pa != pb}
     pairs = reachability(topology)
     broken = [
         p
@@ -197,7 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     vpc_cmd("plan", "show what a reconcile would change and why; changes nothing", cmd_plan)
     vpc_cmd("apply", "reconcile the VPC now (same core and lease as the workflow)", cmd_apply)
-    vpc_cmd("remove", "take out every route and association outpost-mesh owns in the VPC", cmd_remove)
+    vpc_cmd(
+        "remove", "take out every route and association outpost-mesh owns in the VPC", cmd_remove
+    )
     vpc_cmd("verify", "reachability matrix; exit 1 when a meshed pair is unreachable", cmd_verify)
     rel = sub.add_parser(
         "release", parents=[common], help="release a quarantined Outpost (rack-not-updated)"
@@ -211,7 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
         "up", help="start a sandbox, seed a scenario, print its ids, run until interrupted"
     )
     up.add_argument("--scenario", help="scenario YAML file to seed (its steps' calls are made)")
-    up.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 for containers)")
+    up.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (0.0.0.0 for containers)"
+    )
     up.add_argument("--port", type=int, default=0, help="port (default: a free one)")
     up.set_defaults(func=cmd_sandbox_up)
 

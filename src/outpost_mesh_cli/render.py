@@ -42,14 +42,17 @@ def findings_lines(findings: Iterable[Finding]) -> list[str]:
     return [f"  ! {f.kind} {f.subject}: {f.message}" for f in findings]
 
 
-def reachability_text(pairs: Iterable[PairReachability], expected: set[tuple[str, str]]) -> str:
+def reachability_text(
+    pairs: Iterable[PairReachability], expected: set[tuple[str, str]] | None = None
+) -> str:
     rows = list(pairs)
     if not rows:
         return "No pair of Outpost subnets on different Outposts in this VPC."
     lines = []
     for p in rows:
         mark = "reachable  " if p.reachable else "UNREACHABLE"
-        want = "" if (p.source_subnet_id, p.destination_subnet_id) in expected else " (not meshed)"
+        meshed = expected is None or (p.source_subnet_id, p.destination_subnet_id) in expected
+        want = "" if meshed else " (not meshed)"
         lines.append(
             f"  {p.source_subnet_id} -> {p.destination_subnet_id}: {mark}{want}  # {p.reason}"
         )

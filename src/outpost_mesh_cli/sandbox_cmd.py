@@ -7,9 +7,22 @@ Seeds a scenario's topology and makes the API calls of its steps; no pipeline re
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from outpost_mesh.ledger import create_table
-from outpost_mesh_cli.aws import SANDBOX_TABLE
+from outpost_mesh_cli.aws import SANDBOX_TABLE, CliError
+
+if TYPE_CHECKING:
+    from outpost_mesh_sandbox.seed import IdMap
+
+
+def id_lines(ids: IdMap) -> list[str]:
+    """One line per id the sandbox created, in the order people read a topology."""
+    lines = [f"vpc {name} {vpc_id}" for name, vpc_id in sorted(ids.vpcs.items())]
+    lines += [f"outpost {name} {o.outpost_arn}" for name, o in sorted(ids.outposts.items())]
+    lines += [f"route-table {name} {rtb}" for name, rtb in sorted(ids.route_tables.items())]
+    lines += [f"subnet {name} {subnet}" for name, subnet in sorted(ids.subnets.items())]
+    return lines
 
 
 def _say(line: str) -> None:
@@ -21,7 +34,12 @@ def sandbox_up(scenario_path: str | None, host: str, port: int, stop: threading.
     from outpost_mesh_sandbox.seed import run_step_calls, seed
     from outpost_mesh_sandbox.server import Sandbox
 
-    scenario = load_scenario(scenario_path) if scenario_path else None  # errors before starting
+    from outpost_mesh_sandbox.scenario import ScenarioError
+
+    try:  # a bad file is reported before anything starts
+        scenario = load_scenario(scenario_path) if scenario_path else None
+    except ScenarioError as error:
+        raise CliError(str(error)) from error
     sandbox = Sandbox(host=host, port=port).start()
     try:
         create_table(sandbox.client("dynamodb"), SANDBOX_TABLE)
@@ -32,7 +50,7 @@ def sandbox_up(scenario_path: str | None, host: str, port: int, stop: threading.
                 if isinstance(step, SweepStep | FailStep | EventStep):
                     continue
                 run_step_calls(step, ec2, ids, scenario)
-            for line in ids.describe_lines():
+            for line in id_lines(ids):
                 _say(line)
         _say(f"table {SANDBOX_TABLE}")
         _say(f"endpoint {sandbox.endpoint_url}")

@@ -24,7 +24,7 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from outpost_mesh_sandbox.identities import PIPELINE_ACCESS_KEY, SCENARIO_ACCESS_KEY
@@ -79,7 +79,6 @@ class ApiCall:
     region: str = ""
     error_code: str = ""
     error_message: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

@@ -29,8 +29,9 @@ Rules beyond the format's text, all AWS's or needed to keep the report unambiguo
 - ``fail.api`` must be an EC2 action known to botocore, ``fail.error`` an error-code-shaped word;
 - a network interface (``eni`` target) is created at seeding in a seeded subnet of the VPC that no
   step deletes (AWS refuses to delete a subnet holding an interface);
-- a route to the LGW of a rack with ``intra_vpc: false`` more specific than the VPC CIDR is
-  rejected by AWS, so neither a seed nor an ``add_route`` step may ask for one.
+- AWS (as the sandbox plays it) refuses some LGW routes, so neither a seed nor an ``add_route``
+  step may ask for one: more specific than the VPC CIDR on a rack with ``intra_vpc: false``, or in
+  a table that serves, at that point, a subnet that is not on the LGW's Outpost.
 """
 
 from __future__ import annotations
@@ -492,12 +493,12 @@ def _walk_strings(obj: object, path: str, visit: Callable[[str, str], str]) -> o
     if isinstance(obj, str):
         return visit(obj, path)
     if isinstance(obj, Mapping):
-        return {
-            visit(key, f"{path}.{key}") if isinstance(key, str) else key: _walk_strings(
-                value, f"{path}.{key}", visit
-            )
-            for key, value in obj.items()
-        }
+        rebuilt: dict[object, object] = {}
+        for key, value in obj.items():
+            where = f"{path}.{key}"
+            new_key = visit(key, where) if isinstance(key, str) else key
+            rebuilt[new_key] = _walk_strings(value, where, visit)
+        return rebuilt
     if isinstance(obj, list | tuple):
         return [_walk_strings(item, f"{path}[{i}]", visit) for i, item in enumerate(obj)]
     return obj
@@ -704,7 +705,8 @@ class _Parser:
 
     def scenario(self, doc: object, name: str) -> Scenario:
         top = self.mapping(doc, "", ("vpcs",), [k for k in _TOP_KEYS if k != "vpcs"])
-        description = self.string(top.get("description", ""), "description").strip()
+        # one line for a report's header, however the YAML folded it
+        description = " ".join(self.string(top.get("description", ""), "description").split())
         quotas = self.quotas(top.get("quotas", {}), "quotas")
         vpc_items = self.list_of(top["vpcs"], "vpcs")
         if not vpc_items:
@@ -807,7 +809,7 @@ class _Parser:
                 self.fail(dest_path, f"duplicate destination {dest} (also in routes[{seen[dest]}])")
             seen[dest] = i
             target = self.target(fields["target"], _join(item_path, "target"), header.vpc)
-            self.check_route(header.vpc, dest, target, dest_path)
+            self.check_route(header.vpc, header.name, dest, target, item_path)
             routes.append(RouteSpec(str(dest), target))
         spec = RouteTableSpec(header.name, header.vpc, tuple(routes))
         self.tables[spec.name] = spec
@@ -835,12 +837,16 @@ class _Parser:
             self.eni_uses.append((vpc, path))
         return text
 
-    def check_route(self, vpc: str, dest: ipaddress.IPv4Network, target: str, path: str) -> None:
-        """AWS's rules for a route's destination against the VPC's CIDRs and live subnets."""
+    def check_route(
+        self, vpc: str, table: str, dest: ipaddress.IPv4Network, target: str, path: str
+    ) -> None:
+        """AWS's rules for a new route at this point; ``path`` is the route's mapping."""
+        dest_path, target_path = _join(path, "destination"), _join(path, "target")
+        outpost = _lgw_outpost(target)
         for block in self.vpc_networks[vpc]:
             if dest == block:
                 self.fail(
-                    path,
+                    dest_path,
                     f"{dest} is VPC {vpc}'s CIDR block: that is the local route, "
                     "which cannot be replaced",
                 )
@@ -852,18 +858,37 @@ class _Parser:
                 ]
                 if not owners:
                     self.fail(
-                        path,
+                        dest_path,
                         f"{dest} is more specific than VPC {vpc}'s CIDR {block}: AWS requires it "
                         f"to be exactly the CIDR of a subnet of {vpc}, and no subnet has it "
                         "at this point",
                     )
-                outpost = _lgw_outpost(target)
                 if outpost is not None and not self.outposts[outpost].intra_vpc:
                     self.fail(
-                        path,
+                        target_path,
                         f"{outpost} has intra_vpc: false, so AWS rejects an LGW route more "
                         f"specific than the VPC CIDR (InvalidParameterValue) for {dest}",
                     )
+        if outpost is not None:
+            strangers = [
+                s.spec.name for s in self.served_by(table, vpc) if s.spec.outpost != outpost
+            ]
+            if strangers:
+                self.fail(
+                    target_path,
+                    f"{table} serves {', '.join(sorted(strangers))}, not on {outpost}: AWS lets a "
+                    f"route target {outpost}'s LGW only in a table of that Outpost's subnets",
+                )
+
+    def served_by(self, table: str, vpc: str) -> list[_LiveSubnet]:
+        """The live subnets whose effective route table is ``table`` (of ``vpc``)."""
+        if table.startswith(MAIN_PREFIX):
+            return [
+                s
+                for s in self.state.live.values()
+                if s.spec.vpc == vpc and s.explicit_table in (None, table)
+            ]
+        return [s for s in self.state.live.values() if s.explicit_table == table]
 
     def route_table_ref(self, value: object, path: str, *, allow_main: bool) -> tuple[str, str]:
         """(table name as written, its VPC)."""
@@ -1043,7 +1068,7 @@ class _Parser:
                     self.fail(dest_path, f"{dest} is VPC {vpc}'s local route: AWS keeps it")
                 return DeleteRouteStep(table, str(dest), quiet)
             target = self.target(fields["target"], _join(path, "target"), vpc)
-            self.check_route(vpc, dest, target, dest_path)
+            self.check_route(vpc, table, dest, target, path)
             return AddRouteStep(table, str(dest), target, quiet)
         if kind == "sweep":
             return SweepStep(quiet)

@@ -152,7 +152,9 @@ class Applier:
         return str(found[0].get("State", "")) if found else "missing"
 
     def wait_associated(self, association_id: str) -> None:
+        """Poll until ``associated``: quickly at first, then every ``poll_seconds`` (bounded)."""
         deadline = self.clock() + self.association_timeout
+        pause = min(0.5, self.poll_seconds)
         while True:
             state = self.association_state(association_id)
             if state == "associated":
@@ -168,7 +170,8 @@ class Applier:
                     f"{self.association_timeout:.0f} s",
                     subject=association_id,
                 )
-            self.sleep(self.poll_seconds)
+            self.sleep(pause)
+            pause = min(pause * 2, self.poll_seconds)
 
     def delete_association(self, change: AssociationChange) -> None:
         self._pace()
@@ -195,7 +198,12 @@ class Applier:
         return None
 
     def create_route(self, vpc_id: str, change: RouteChange) -> bool:
-        """Create one LGW route; False when an identical route (someone else's) was there."""
+        """Create one LGW route; False when an identical route was there already.
+
+        An identical route made by someone else stays unowned (rule 2); one this owner made in an
+        earlier attempt (a retried task) stays owned.
+        """
+        prior_owner = self.store.route_owner(vpc_id, change.route_table_id, change.destination)
         self.store.record_route(vpc_id, change.owned(), self.owner)  # intent first
         self._pace()
         try:
@@ -208,7 +216,9 @@ class Applier:
             mapped = from_client_error(
                 error, subject=f"{change.route_table_id}:{change.destination}"
             )
-            self.store.forget_route(vpc_id, change.route_table_id, change.destination)
+            ours = prior_owner == self.owner and isinstance(mapped, RouteAlreadyExistsError)
+            if not ours:
+                self.store.forget_route(vpc_id, change.route_table_id, change.destination)
             if isinstance(mapped, RackNotUpdatedError | RouteQuotaExceededError):
                 mapped.subject = (
                     change.local_gateway_id
@@ -221,6 +231,8 @@ class Applier:
                 == change.local_gateway_id
             ):
                 return False
+            if ours:
+                self.store.forget_route(vpc_id, change.route_table_id, change.destination)
             raise mapped from error
         self.journal.append(
             JournalEntry(

@@ -29,6 +29,10 @@ class OutpostMeshError(Exception):
         self.code = code
         self.subject = subject
 
+    def __str__(self) -> str:
+        # Lambda reports str(error) as errorMessage: the subject rides along for the rollback.
+        return f"{self.message} [subject={self.subject}]" if self.subject else self.message
+
 
 class ThrottledError(OutpostMeshError):
     """EC2 said RequestLimitExceeded: retry later, with backoff."""

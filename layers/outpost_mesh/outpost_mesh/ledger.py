@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from outpost_mesh.errors import LeaseBusyError, from_client_error
-from outpost_mesh.model import Ledger, OwnedAssociation, OwnedRoute
+from outpost_mesh.model import Finding, Ledger, OwnedAssociation, OwnedRoute
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -155,6 +155,68 @@ class LedgerStore:
                 "owner": _s(owner),
                 "created_at": _n(self.clock()),
             }
+        )
+
+    def route_owner(self, vpc_id: str, route_table_id: str, destination: str) -> str | None:
+        item = self._get(f"VPC#{vpc_id}", f"ROUTE#{route_table_id}#{destination}")
+        return item.get("owner", {}).get("S") if item else None
+
+    def owned_by(self, vpc_id: str, owner: str) -> tuple[list[OwnedRoute], list[OwnedAssociation]]:
+        """What one actor (an execution, a CLI run) created in the VPC: its rollback set."""
+        routes: list[tuple[int, OwnedRoute]] = []
+        associations: list[tuple[int, OwnedAssociation]] = []
+        for item in self._query(f"VPC#{vpc_id}"):
+            if item.get("owner", {}).get("S") != owner:
+                continue
+            at = int(item.get("created_at", {}).get("N", "0"))
+            sk = item["sk"]["S"]
+            if sk.startswith("ROUTE#"):
+                routes.append(
+                    (
+                        at,
+                        OwnedRoute(
+                            item["route_table_id"]["S"],
+                            item["destination"]["S"],
+                            item["local_gateway_id"]["S"],
+                        ),
+                    )
+                )
+            elif sk.startswith("ASSOC#"):
+                associations.append(
+                    (
+                        at,
+                        OwnedAssociation(
+                            item["association_id"]["S"],
+                            item["lgw_route_table_id"]["S"],
+                            item.get("outpost_arn", {}).get("S", ""),
+                        ),
+                    )
+                )
+        # newest first: undo in reverse order of creation
+        routes.sort(key=lambda pair: (pair[0], pair[1]), reverse=True)
+        associations.sort(key=lambda pair: (pair[0], pair[1]), reverse=True)
+        return [r for _, r in routes], [a for _, a in associations]
+
+    # -- findings ---------------------------------------------------------------------------
+    def record_findings(self, vpc_id: str, findings: tuple[Finding, ...], source: str) -> None:
+        """Keep every finding reported for the VPC (``status`` and the demo report read them)."""
+        for finding in findings:
+            self._put(
+                {
+                    "pk": _s(f"FINDINGS#{vpc_id}"),
+                    "sk": _s(f"{finding.kind}#{finding.subject}"),
+                    "kind": _s(finding.kind),
+                    "subject": _s(finding.subject),
+                    "message": _s(finding.message),
+                    "source": _s(source),
+                    "last_seen": _n(self.clock()),
+                }
+            )
+
+    def findings(self, vpc_id: str) -> list[Finding]:
+        return sorted(
+            Finding(i["kind"]["S"], i["subject"]["S"], i["message"]["S"])
+            for i in self._query(f"FINDINGS#{vpc_id}")
         )
 
     def forget_route(self, vpc_id: str, route_table_id: str, destination: str) -> None:

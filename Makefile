@@ -1,0 +1,50 @@
+# outpost-mesh: every target installs what it needs on first use.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export SAM_CLI_TELEMETRY := 0
+export PYTHONDONTWRITEBYTECODE := 1
+
+# python3.13 is the Lambda runtime; pyenv keeps it outside PATH on this image (the shim alone does
+# not find it). Fall back to python3.13 on PATH, then python3.
+PYENV_PY313 := $(shell command -v pyenv >/dev/null 2>&1 && echo "$$(pyenv root)/versions/3.13.0/bin/python3.13")
+PYTHON ?= $(shell for p in "$(PYENV_PY313)" "$$(command -v python3.13)" "$$(command -v python3)"; do \
+	[ -n "$$p" ] && [ -x "$$p" ] && { echo "$$p"; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# sam build needs python3.13 on PATH: the venv's bin provides it.
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: help install lint typecheck unit test demo build validate clean
+
+help:
+	@echo "make demo    run the blog scenario through the whole pipeline on the local sandbox"
+	@echo "make test    lint, type checks, template/ASL checks, sam build and every test"
+	@echo "make install create .venv and install the project with its dev tools"
+	@echo "make lint    ruff (lint + format check) and mypy"
+	@echo "make build   sam build (python3.13)"
+
+$(STAMP): pyproject.toml
+	test -x "$(BIN)/python" || "$(PYTHON)" -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+install: $(STAMP)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest -q -p no:cacheprovider
+
+demo: install
+	$(BIN)/outpost-mesh demo --scenario scenarios/blog.yaml
+
+build: install
+	$(BIN)/sam build --cached --parallel
+
+clean:
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,23 @@
+"""Workflow task: apply one route table's route changes, paced at EC2's refill rate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from outpost_mesh import workflow
+from outpost_mesh.lambda_kit import logger, metrics, services, tracer
+from outpost_mesh.task_models import ApplyRoutesInput
+
+
+@logger.inject_lambda_context(correlation_id_path="execution_name")
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    task = parse(event=event, model=ApplyRoutesInput)
+    logger.append_keys(vpc_id=task.batch.vpc_id, route_table_id=task.batch.route_table_id)
+    result = workflow.apply_routes(services(), task.batch.model_dump(), task.execution_name)
+    logger.info("route changes applied", extra=result)
+    return result

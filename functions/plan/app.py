@@ -1,0 +1,23 @@
+"""Workflow task: observe the VPC and plan its changes (route batches per route table)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from outpost_mesh import workflow
+from outpost_mesh.lambda_kit import logger, metrics, services, tracer
+from outpost_mesh.task_models import PlanInput
+
+
+@logger.inject_lambda_context(correlation_id_path="execution_name")
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    task = parse(event=event, model=PlanInput)
+    logger.append_keys(vpc_id=task.vpc_id)
+    result = workflow.plan(services(), task.vpc_id, task.execution_name)
+    logger.info("plan", extra={"counts": result["counts"], "findings": result["findings"]})
+    return result

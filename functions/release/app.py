@@ -1,0 +1,21 @@
+"""Workflow task: release the lease, unless a trigger arrived during the pass (then loop)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from outpost_mesh import workflow
+from outpost_mesh.lambda_kit import logger, metrics, services, tracer
+from outpost_mesh.task_models import ReleaseInput
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    task = parse(event=event, model=ReleaseInput)
+    logger.append_keys(vpc_id=task.vpc_id)
+    return workflow.release(services(), task.vpc_id, task.holder, task.seen)

@@ -1,0 +1,551 @@
+"""The reconcile workflow's tasks, and the trigger and sweep, as plain functions.
+
+Each Lambda handler parses its input, calls one function here with ``Services`` built from its
+environment, and returns the dict. The state machine (statemachine/reconcile.asl.json) strings
+them together: claim -> { plan -> associate -> check* -> apply batches -> disassociate -> verify
+-> release } -> rollback on any error.
+
+Ownership: every route or association is recorded in the ledger with the execution's name as
+owner before (routes) or as (associations) it is created, so rollback undoes exactly this
+execution's own changes, even those of a Map iteration whose result was lost with a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from outpost_mesh.apply import Applier, JournalEntry, undo
+from outpost_mesh.errors import (
+    AssociationFailedError,
+    LeaseBusyError,
+    from_client_error,
+)
+from outpost_mesh.events import TriggerHint, execution_name
+from outpost_mesh.ledger import (
+    DEFAULT_LEASE_SECONDS,
+    DEFAULT_QUARANTINE_SECONDS,
+    LeaseClaim,
+    LedgerStore,
+)
+from outpost_mesh.model import AssociationChange, Finding, Plan, RouteChange
+from outpost_mesh.observe import OPT_OUT_TAG, observe_vpc
+from outpost_mesh.pacing import MUTATING_BUCKET, MUTATING_REFILL_PER_SECOND, TokenBucket
+from outpost_mesh.planner import desired_state, plan_vpc
+from outpost_mesh.verify import reachability
+
+if TYPE_CHECKING:
+    from mypy_boto3_ec2 import EC2Client
+
+OPT_IN_TAG = "outpost-mesh:managed"
+
+
+@dataclass(frozen=True)
+class Settings:
+    table: str
+    state_machine_arn: str = ""
+    topic_arn: str = ""
+    report_only: bool = False
+    managed: str = "all"  # "all" (opt-out by tag) or "opt-in"
+    opt_in_tag: str = OPT_IN_TAG
+    opt_out_tag: str = OPT_OUT_TAG
+    quarantine_seconds: int = DEFAULT_QUARANTINE_SECONDS
+    lease_seconds: int = DEFAULT_LEASE_SECONDS
+    mutating_rate: float = MUTATING_REFILL_PER_SECOND
+    mutating_burst: int = MUTATING_BUCKET
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        return cls(
+            table=env.get("LEDGER_TABLE", "outpost-mesh-ledger"),
+            state_machine_arn=env.get("STATE_MACHINE_ARN", ""),
+            topic_arn=env.get("TOPIC_ARN", ""),
+            report_only=env.get("REPORT_ONLY", "false").lower() == "true",
+            managed=env.get("MANAGED_VPCS", "all"),
+            opt_in_tag=env.get("OPT_IN_TAG", OPT_IN_TAG),
+            opt_out_tag=env.get("OPT_OUT_TAG", OPT_OUT_TAG),
+            quarantine_seconds=int(env.get("QUARANTINE_SECONDS", DEFAULT_QUARANTINE_SECONDS)),
+            lease_seconds=int(env.get("LEASE_SECONDS", DEFAULT_LEASE_SECONDS)),
+            mutating_rate=float(env.get("MUTATING_RATE", MUTATING_REFILL_PER_SECOND)),
+            mutating_burst=int(env.get("MUTATING_BURST", MUTATING_BUCKET)),
+        )
+
+
+class Services:
+    """Clients for one invocation, created on first use (cheap cold start)."""
+
+    def __init__(self, settings: Settings, session: Any = None) -> None:
+        self.settings = settings
+        self._session = session
+
+    @cached_property
+    def session(self) -> Any:
+        if self._session is not None:
+            return self._session
+        import boto3
+
+        return boto3.Session()
+
+    @cached_property
+    def ec2(self) -> EC2Client:
+        return self.session.client("ec2")  # type: ignore[no-any-return]
+
+    @cached_property
+    def sfn(self) -> Any:
+        return self.session.client("stepfunctions")
+
+    @cached_property
+    def sns(self) -> Any:
+        return self.session.client("sns")
+
+    @cached_property
+    def store(self) -> LedgerStore:
+        return LedgerStore(self.session.client("dynamodb"), self.settings.table)
+
+
+# -- which VPCs ------------------------------------------------------------------------------
+def is_managed(svc: Services, vpc_id: str) -> bool:
+    """Managed VPCs: all but those tagged opt-out, or only those tagged opt-in."""
+    try:
+        vpcs = svc.ec2.describe_vpcs(VpcIds=[vpc_id])["Vpcs"]
+    except ClientError as error:
+        mapped = from_client_error(error, subject=vpc_id)
+        if mapped.code == "InvalidVpcID.NotFound":
+            return False
+        raise mapped from error
+    if not vpcs:
+        return False
+    tags = {t["Key"]: t.get("Value", "") for t in vpcs[0].get("Tags", [])}
+    if svc.settings.managed == "opt-in":
+        return tags.get(svc.settings.opt_in_tag, "").lower() not in ("", "false")
+    return svc.settings.opt_out_tag not in tags or tags[svc.settings.opt_out_tag] == "false"
+
+
+def has_outpost_subnets(svc: Services, vpc_id: str) -> bool:
+    paginator = svc.ec2.get_paginator("describe_subnets")
+    try:
+        for page in paginator.paginate(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]):
+            if any(s.get("OutpostArn") for s in page["Subnets"]):
+                return True
+    except ClientError as error:
+        raise from_client_error(error, subject=vpc_id) from error
+    return False
+
+
+def worth_reconciling(svc: Services, vpc_id: str) -> bool:
+    """Outpost subnets or anything owned there; and the VPC is managed."""
+    if not is_managed(svc, vpc_id):
+        return False
+    ledger = svc.store.load(vpc_id)
+    return bool(ledger.routes or ledger.associations) or has_outpost_subnets(svc, vpc_id)
+
+
+def _vpc_of_route_table(svc: Services, route_table_id: str) -> str | None:
+    try:
+        tables = svc.ec2.describe_route_tables(RouteTableIds=[route_table_id])["RouteTables"]
+    except ClientError as error:
+        mapped = from_client_error(error, subject=route_table_id)
+        if mapped.code == "InvalidRouteTableID.NotFound":
+            return svc.store.vpc_of("RTB", route_table_id)
+        raise mapped from error
+    return str(tables[0]["VpcId"]) if tables else None
+
+
+def _vpc_of_subnet(svc: Services, subnet_id: str) -> str | None:
+    try:
+        subnets = svc.ec2.describe_subnets(SubnetIds=[subnet_id])["Subnets"]
+    except ClientError as error:
+        mapped = from_client_error(error, subject=subnet_id)
+        if mapped.code == "InvalidSubnetID.NotFound":
+            return svc.store.vpc_of("SUBNET", subnet_id)
+        raise mapped from error
+    return str(subnets[0]["VpcId"]) if subnets else svc.store.vpc_of("SUBNET", subnet_id)
+
+
+def candidate_vpcs(svc: Services) -> list[str]:
+    """Every VPC with Outpost subnets, plus every VPC the ledger has changed (a sweep)."""
+    vpcs = set(svc.store.managed_vpcs())
+    try:
+        for page in svc.ec2.get_paginator("describe_subnets").paginate():
+            vpcs.update(s["VpcId"] for s in page["Subnets"] if s.get("OutpostArn"))
+    except ClientError as error:
+        raise from_client_error(error, subject="sweep") from error
+    return sorted(vpcs)
+
+
+def vpcs_for_hint(svc: Services, hint: TriggerHint) -> tuple[list[str], bool]:
+    """The VPCs an event points at, and whether it fell back to a sweep of managed VPCs."""
+    vpcs: list[str] = list(hint.vpc_ids)
+    if not vpcs:
+        for route_table_id in hint.route_table_ids:
+            found = _vpc_of_route_table(svc, route_table_id)
+            if found:
+                vpcs.append(found)
+    if not vpcs:
+        for subnet_id in hint.subnet_ids:
+            found = _vpc_of_subnet(svc, subnet_id)
+            if found:
+                vpcs.append(found)
+    if vpcs:
+        return sorted(set(vpcs)), False
+    # DisassociateRouteTable names only an association id that no longer exists, and a deleted
+    # subnet may be unknown to the ledger: sweep rather than drop a well-formed trigger.
+    return candidate_vpcs(svc), True
+
+
+def start_reconcile(svc: Services, vpc_id: str, name: str, trigger: str) -> str | None:
+    """Count the trigger on the VPC and start its execution; None when it already existed."""
+    svc.store.add_trigger(vpc_id)
+    try:
+        out = svc.sfn.start_execution(
+            stateMachineArn=svc.settings.state_machine_arn,
+            name=name,
+            input=json.dumps({"vpc_id": vpc_id, "trigger": trigger}),
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ExecutionAlreadyExists":
+            return None  # a redelivered event: its execution exists already
+        raise from_client_error(error, subject=vpc_id) from error
+    return str(out["executionArn"])
+
+
+def trigger(svc: Services, hint: TriggerHint) -> dict[str, Any]:
+    vpcs, swept = vpcs_for_hint(svc, hint)
+    started: list[str] = []
+    ignored: list[str] = []
+    for vpc_id in vpcs:
+        if not worth_reconciling(svc, vpc_id):
+            ignored.append(vpc_id)
+            continue
+        arn = start_reconcile(svc, vpc_id, execution_name(vpc_id, hint.event_id), hint.event_id)
+        if arn:
+            started.append(arn)
+    return {"vpcs": vpcs, "swept": swept, "started": started, "ignored": ignored}
+
+
+def sweep(svc: Services, event_id: str) -> dict[str, Any]:
+    started: list[str] = []
+    for vpc_id in candidate_vpcs(svc):
+        if not worth_reconciling(svc, vpc_id):
+            continue
+        arn = start_reconcile(
+            svc, vpc_id, execution_name(vpc_id, event_id, prefix="sweep-"), f"sweep:{event_id}"
+        )
+        if arn:
+            started.append(arn)
+    return {"started": started}
+
+
+# -- the workflow's tasks --------------------------------------------------------------------
+def claim(svc: Services, vpc_id: str, execution_arn: str) -> dict[str, Any]:
+    def holder_alive(holder: str) -> bool:
+        if not holder.startswith("arn:") or ":execution:" not in holder:
+            return True  # a CLI run: only its expiry frees the lease
+        try:
+            status = svc.sfn.describe_execution(executionArn=holder)["status"]
+        except ClientError:
+            return False
+        return bool(status == "RUNNING")
+
+    try:
+        got = svc.store.claim(
+            vpc_id, execution_arn, svc.settings.lease_seconds, holder_alive=holder_alive
+        )
+    except LeaseBusyError:
+        return {"claimed": False, "holder": execution_arn, "seen": 0}
+    return {"claimed": True, "holder": got.holder, "seen": got.seen}
+
+
+def _batches(plan: Plan) -> list[dict[str, Any]]:
+    tables = sorted(
+        {c.route_table_id for c in plan.routes_to_create}
+        | {c.route_table_id for c in plan.routes_to_delete}
+    )
+    return [
+        {
+            "vpc_id": plan.vpc_id,
+            "route_table_id": table,
+            "creates": [c.to_dict() for c in plan.routes_to_create if c.route_table_id == table],
+            "deletes": [c.to_dict() for c in plan.routes_to_delete if c.route_table_id == table],
+        }
+        for table in tables
+    ]
+
+
+def plan(svc: Services, vpc_id: str, execution: str) -> dict[str, Any]:
+    if not is_managed(svc, vpc_id):
+        return _plan_output(Plan(vpc_id), report_only=True)
+    topology = observe_vpc(svc.ec2, vpc_id)
+    ledger = svc.store.load(vpc_id)
+    result = plan_vpc(topology, ledger, svc.store.quarantined())
+    svc.store.record_findings(vpc_id, result.findings, execution)
+    for owned in result.stale_routes:
+        svc.store.forget_route(vpc_id, owned.route_table_id, owned.destination)
+    for owned_assoc in result.stale_associations:
+        svc.store.forget_association(vpc_id, owned_assoc.association_id)
+    svc.store.remember_locations(
+        vpc_id,
+        tuple(s.subnet_id for s in topology.subnets),
+        tuple(t.route_table_id for t in topology.route_tables),
+    )
+    return _plan_output(result, report_only=svc.settings.report_only)
+
+
+def _plan_output(result: Plan, report_only: bool) -> dict[str, Any]:
+    changes = not report_only and result.has_changes
+    return {
+        "vpc_id": result.vpc_id,
+        "report_only": report_only,
+        "has_changes": changes,
+        "associations_to_create": (
+            [c.to_dict() for c in result.associations_to_create] if changes else []
+        ),
+        "associations_to_delete": (
+            [c.to_dict() for c in result.associations_to_delete] if changes else []
+        ),
+        "route_batches": _batches(result) if changes else [],
+        "counts": result.counts(),
+        "findings": [f.to_dict() for f in result.findings],
+    }
+
+
+def _association_change(data: Mapping[str, Any]) -> AssociationChange:
+    return AssociationChange(
+        lgw_route_table_id=str(data["local_gateway_route_table_id"]),
+        vpc_id=str(data["vpc_id"]),
+        outpost_arn=str(data.get("outpost_arn", "")),
+        local_gateway_id=str(data.get("local_gateway_id", "")),
+        association_id=str(data.get("association_id", "")),
+    )
+
+
+def _route_change(data: Mapping[str, Any]) -> RouteChange:
+    return RouteChange(
+        route_table_id=str(data["route_table_id"]),
+        destination=str(data["destination"]),
+        local_gateway_id=str(data["local_gateway_id"]),
+        destination_subnet_id=str(data.get("destination_subnet_id", "")),
+        source_subnet_ids=tuple(str(s) for s in data.get("source_subnet_ids", [])),
+    )
+
+
+def _applier(svc: Services, owner: str) -> Applier:
+    pacer = TokenBucket(svc.settings.mutating_rate, svc.settings.mutating_burst)
+    return Applier(svc.ec2, svc.store, owner, pacer=pacer)
+
+
+def associate(
+    svc: Services, vpc_id: str, execution: str, associations: list[dict[str, Any]]
+) -> dict[str, Any]:
+    applier = _applier(svc, execution)
+    ids = [applier.create_association(_association_change(a)) for a in associations]
+    pending = any(applier.association_state(i) != "associated" for i in ids)
+    return {"association_ids": ids, "pending": pending}
+
+
+def check_association(
+    svc: Services, association_ids: list[str], checks: int, max_checks: int
+) -> dict[str, Any]:
+    applier = _applier(svc, "check")
+    pending = False
+    for association_id in association_ids:
+        state = applier.association_state(association_id)
+        if state == "associated":
+            continue
+        if state not in ("associating", "pending"):
+            raise AssociationFailedError(
+                f"LGW route table association {association_id} is {state}, not associated",
+                subject=association_id,
+            )
+        pending = True
+    checks += 1
+    if pending and checks >= max_checks:
+        raise AssociationFailedError(
+            f"LGW route table association(s) {', '.join(association_ids)} still associating "
+            f"after {checks} checks",
+            subject=",".join(association_ids),
+        )
+    return {"association_ids": association_ids, "pending": pending, "checks": checks}
+
+
+def apply_routes(svc: Services, batch: Mapping[str, Any], execution: str) -> dict[str, Any]:
+    """One route table's changes, paced at EC2's mutating refill rate."""
+    vpc_id = str(batch["vpc_id"])
+    applier = _applier(svc, execution)
+    deleted = 0
+    for change in batch.get("deletes", []):
+        applier.delete_route(vpc_id, _route_change(change))
+        deleted += 1
+    created = 0
+    for change in batch.get("creates", []):
+        if applier.create_route(vpc_id, _route_change(change)):
+            created += 1
+    return {"route_table_id": batch["route_table_id"], "created": created, "deleted": deleted}
+
+
+def disassociate(svc: Services, associations: list[dict[str, Any]]) -> dict[str, Any]:
+    applier = _applier(svc, "disassociate")
+    for data in associations:
+        applier.delete_association(_association_change(data))
+    return {"deleted": len(associations)}
+
+
+def verify(svc: Services, vpc_id: str) -> dict[str, Any]:
+    topology = observe_vpc(svc.ec2, vpc_id)
+    desired = desired_state(topology, svc.store.quarantined())
+    eligible = {e.subnet.subnet_id: e.lgw.outpost_arn for e in desired.eligible}
+    pairs = reachability(topology)
+    expected = [
+        p
+        for p in pairs
+        if p.source_subnet_id in eligible
+        and p.destination_subnet_id in eligible
+        and eligible[p.source_subnet_id] != eligible[p.destination_subnet_id]
+    ]
+    broken = [p for p in expected if not p.reachable]
+    return {
+        "reachable": len(expected) - len(broken),
+        "unreachable": len(broken),
+        "broken": [
+            {"from": p.source_subnet_id, "to": p.destination_subnet_id, "reason": p.reason}
+            for p in broken
+        ],
+    }
+
+
+def release(svc: Services, vpc_id: str, holder: str, seen: int) -> dict[str, Any]:
+    again = svc.store.release(LeaseClaim(vpc_id, holder, seen))
+    if again is None:
+        return {"again": False, "holder": holder, "seen": seen}
+    return {"again": True, "holder": again.holder, "seen": again.seen}
+
+
+def describe_error(error: Mapping[str, Any] | None) -> tuple[str, str, str]:
+    """(error type, message, subject) from a Catch's ``$.error`` ({Error, Cause})."""
+    if not error:
+        return "UnknownError", "unknown error", ""
+    name = str(error.get("Error", "UnknownError"))
+    cause = error.get("Cause", "")
+    message, subject = str(cause), ""
+    try:
+        parsed = json.loads(cause) if isinstance(cause, str) else dict(cause)
+    except (ValueError, TypeError):
+        parsed = None
+    if isinstance(parsed, dict):
+        message = str(parsed.get("errorMessage", message))
+        name = str(parsed.get("errorType", name))
+    found = _SUBJECT.search(message)
+    if found:
+        subject = found.group(1)
+        message = message[: found.start()].rstrip()
+    return name, message, subject
+
+
+_SUBJECT = re.compile(r" \[subject=([^\]]*)\]$")
+
+
+def _outpost_of_lgw(svc: Services, local_gateway_id: str) -> str:
+    try:
+        found = svc.ec2.describe_local_gateways(LocalGatewayIds=[local_gateway_id])
+    except ClientError:
+        return local_gateway_id
+    gateways = found.get("LocalGateways", [])
+    return str(gateways[0].get("OutpostArn", local_gateway_id)) if gateways else local_gateway_id
+
+
+def rollback(
+    svc: Services,
+    *,
+    vpc_id: str,
+    execution: str,
+    execution_arn: str,
+    lease: Mapping[str, Any] | None,
+    error: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """Undo this execution's own changes (newest first), report, and give the VPC back."""
+    name, message, subject = describe_error(error)
+    routes, associations = svc.store.owned_by(vpc_id, execution)
+    undone = 0
+    for route in routes:
+        undo(
+            svc.ec2,
+            svc.store,
+            JournalEntry(
+                "route-created",
+                vpc_id,
+                route_table_id=route.route_table_id,
+                destination=route.destination,
+                local_gateway_id=route.local_gateway_id,
+            ),
+        )
+        undone += 1
+    for assoc in associations:
+        undo(
+            svc.ec2,
+            svc.store,
+            JournalEntry("association-created", vpc_id, association_id=assoc.association_id),
+        )
+        undone += 1
+
+    kind, cause = "error", f"{name}: {message}"
+    if name == "RackNotUpdatedError":
+        outpost = _outpost_of_lgw(svc, subject) if subject.startswith("lgw-") else subject
+        kind, subject = "rack-not-updated", outpost
+        cause = (
+            f"Outpost {outpost} rejected its LGW route to another Outpost's subnet: the rack "
+            "needs the intra-VPC communication update. Contact AWS Support; the rack is "
+            f"quarantined (left out of the mesh) until released: "
+            f"outpost-mesh release --outpost {outpost}"
+        )
+        svc.store.quarantine(outpost, cause, svc.settings.quarantine_seconds)
+    elif name == "RouteQuotaExceededError":
+        kind = "route-quota"
+        cause = (
+            f"route table {subject} reached its routes-per-table quota; raise the Amazon VPC "
+            "quota L-93826ACB or use fewer subnets per table"
+        )
+    cause += f". Rolled back {undone} change(s) made by execution {execution}."
+    finding = Finding(kind, subject or vpc_id, cause)
+    svc.store.record_findings(vpc_id, (finding,), execution)
+    notify(svc, f"outpost-mesh: reconcile of {vpc_id} failed ({kind})", cause, kind, vpc_id)
+
+    restarted = ""
+    holder = str((lease or {}).get("holder") or "")
+    if holder == execution_arn:
+        current = svc.store.lease(vpc_id) or {}
+        arrived = int(current.get("triggers", 0)) > int((lease or {}).get("seen", 0))
+        svc.store.force_release(vpc_id, execution_arn)
+        if arrived and svc.settings.state_machine_arn:
+            # A trigger came in while this execution failed: it is not lost, it gets a pass.
+            restarted = (
+                start_reconcile(
+                    svc, vpc_id, execution_name(vpc_id, execution, prefix="retry-"), execution
+                )
+                or ""
+            )
+    return {"error": name, "cause": cause, "undone": undone, "restarted": restarted}
+
+
+def notify(svc: Services, subject: str, message: str, kind: str, vpc_id: str) -> None:
+    if not svc.settings.topic_arn:
+        return
+    try:
+        svc.sns.publish(
+            TopicArn=svc.settings.topic_arn,
+            Subject=subject[:99],
+            Message=message,
+            MessageAttributes={
+                "kind": {"DataType": "String", "StringValue": kind},
+                "vpc_id": {"DataType": "String", "StringValue": vpc_id},
+            },
+        )
+    except ClientError as error:
+        raise from_client_error(error, subject=vpc_id) from error
