@@ -15,7 +15,7 @@ STAMP := $(VENV)/.installed
 # sam build needs python3.13 on PATH: the venv's bin provides it.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help install lint typecheck unit test demo build validate clean
+.PHONY: help install lint check-stack test demo build clean
 
 help:
 	@echo "make demo    run the blog scenario through the whole pipeline on the local sandbox"
@@ -23,6 +23,7 @@ help:
 	@echo "make install create .venv and install the project with its dev tools"
 	@echo "make lint    ruff (lint + format check) and mypy"
 	@echo "make build   sam build (python3.13)"
+	@echo "make check-stack  sam validate --lint, cfn-lint, ASL check, sam build, layer check"
 
 $(STAMP): pyproject.toml
 	test -x "$(BIN)/python" || "$(PYTHON)" -m venv $(VENV)
@@ -37,7 +38,17 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+# The stack: SAM schema + cfn-lint, the state machine file (cfn-lint does not look inside a
+# DefinitionUri; statelint from PyPI and asl-validator from npm do), sam build for python3.13 and
+# the built layer's contents (no boto3/botocore, size).
+check-stack: install
+	$(BIN)/sam validate --lint
+	$(BIN)/cfn-lint template.yaml
+	$(BIN)/python scripts/check_asl.py --asl-validator
+	$(BIN)/sam build --cached --parallel
+	$(BIN)/python scripts/check_layer.py
+
+test: lint check-stack
 	$(BIN)/pytest -q -p no:cacheprovider
 
 demo: install

@@ -19,5 +19,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = parse(event=event, model=ApplyRoutesInput)
     logger.append_keys(vpc_id=task.batch.vpc_id, route_table_id=task.batch.route_table_id)
     result = workflow.apply_routes(services(), task.batch.model_dump(), task.execution_name)
-    logger.info("route changes applied", extra=result)
+    # "created" is a LogRecord attribute: logging refuses it as an extra key (KeyError).
+    logger.info(
+        "route changes applied",
+        extra={"routes_created": result["created"], "routes_deleted": result["deleted"]},
+    )
     return result

@@ -91,7 +91,13 @@ def _reconcile(args: argparse.Namespace, remove: bool) -> int:
     ctx, ec2, store = _context(args)
     try:
         result = reconcile_vpc(
-            ec2, store, args.vpc, owner=_owner(), remove=remove, holder_alive=_holder_alive(ctx)
+            ec2,
+            store,
+            args.vpc,
+            owner=_owner(),
+            remove=remove,
+            holder_alive=_holder_alive(ctx),
+            force=args.force,
         )
     except ReconcileFailedError as failed:
         data = {
@@ -196,10 +202,13 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     vpc_cmd("plan", "show what a reconcile would change and why; changes nothing", cmd_plan)
-    vpc_cmd("apply", "reconcile the VPC now (same core and lease as the workflow)", cmd_apply)
+    force_help = "apply even when the plan deletes more than 30%% of the owned routes"
+    vpc_cmd(
+        "apply", "reconcile the VPC now (same core and lease as the workflow)", cmd_apply
+    ).add_argument("--force", action="store_true", help=force_help)
     vpc_cmd(
         "remove", "take out every route and association outpost-mesh owns in the VPC", cmd_remove
-    )
+    ).add_argument("--force", action="store_true", help=force_help)
     vpc_cmd("verify", "reachability matrix; exit 1 when a meshed pair is unreachable", cmd_verify)
     rel = sub.add_parser(
         "release", parents=[common], help="release a quarantined Outpost (rack-not-updated)"

@@ -30,11 +30,15 @@ def _say(line: str) -> None:
 
 
 def sandbox_up(scenario_path: str | None, host: str, port: int, stop: threading.Event) -> int:
-    from outpost_mesh_sandbox.scenario import EventStep, FailStep, SweepStep, load_scenario
+    from outpost_mesh_sandbox.scenario import (
+        EventStep,
+        FailStep,
+        ScenarioError,
+        SweepStep,
+        load_scenario,
+    )
     from outpost_mesh_sandbox.seed import run_step_calls, seed
     from outpost_mesh_sandbox.server import Sandbox
-
-    from outpost_mesh_sandbox.scenario import ScenarioError
 
     try:  # a bad file is reported before anything starts
         scenario = load_scenario(scenario_path) if scenario_path else None

@@ -12,7 +12,8 @@ from moto.ec2.exceptions import EC2ClientError
 # aws-facts.md "LGW route tables and VPC associations"; also terraform-provider-aws
 # internal/service/ec2/errors.go (errCodeInvalidLocalGatewayRouteTableVPCAssociationIDNotFound).
 ASSOCIATION_NOT_FOUND = "InvalidLocalGatewayRouteTableVpcAssociationID.NotFound"
-# terraform-provider-aws internal/service/ec2/errors.go (errCodeInvalidLocalGatewayRouteTableIDNotFound).
+# terraform-provider-aws internal/service/ec2/errors.go
+# (errCodeInvalidLocalGatewayRouteTableIDNotFound).
 LGW_ROUTE_TABLE_NOT_FOUND = "InvalidLocalGatewayRouteTableID.NotFound"
 # aws-facts.md "Routes"; moto uses the same code.
 ROUTE_NOT_FOUND = "InvalidRoute.NotFound"

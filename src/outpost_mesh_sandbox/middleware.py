@@ -79,6 +79,9 @@ class SandboxApp:
         body = _read_body(environ)
         caller, region, service = parse_credential(environ)
         params = parse_params(environ, body)
+        if not service and "Action" not in params and not environ.get("HTTP_X_AMZ_TARGET"):
+            # Not an AWS API call (unsigned, no action): nothing to record or fault.
+            return self.moto_app(environ, start_response)
         action = action_of(environ, params, service)
         record: dict[str, Any] = {
             "service": service,
@@ -179,7 +182,7 @@ class SandboxApp:
             ("POST", "config"): lambda: self._configure(body),
             ("POST", "faults"): lambda: self._inject(body),
             ("GET", "faults"): lambda: [vars(f) for f in self.faults.pending()],
-            ("DELETE", "faults"): lambda: self.faults.clear() or {"ok": True},
+            ("DELETE", "faults"): self._clear_faults,
             ("POST", "fail-associations"): lambda: self._fail_associations(body),
             ("GET", "calls"): lambda: [
                 CallLog.to_json(c) for c in self.calls.since(_int(query.get("since", "0"), "since"))
@@ -187,7 +190,7 @@ class SandboxApp:
             ("GET", "call-counts"): lambda: self.calls.counts(
                 caller=_caller(query.get("caller")), service=query.get("service") or None
             ),
-            ("POST", "reset"): lambda: self.reset() or {"ok": True},
+            ("POST", "reset"): self._reset,
         }
         handler = routes.get((method, endpoint))
         if handler is None:
@@ -195,6 +198,14 @@ class SandboxApp:
                 raise ControlError(405, f"{method} not allowed on /_sandbox/{endpoint}")
             raise ControlError(404, f"no sandbox endpoint /_sandbox/{endpoint}")
         return handler()
+
+    def _clear_faults(self) -> dict[str, bool]:
+        self.faults.clear()
+        return {"ok": True}
+
+    def _reset(self) -> dict[str, bool]:
+        self.reset()
+        return {"ok": True}
 
     def _backend(self) -> Any:
         return outposts.sandbox_backend(self.account_id, self.region)

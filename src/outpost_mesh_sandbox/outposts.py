@@ -113,9 +113,9 @@ def _take_association_failure() -> bool:
 
 
 def reset_settings() -> None:
-    global _SETTINGS
     with _SETTINGS_LOCK:
-        _SETTINGS = SandboxSettings()
+        for name, value in asdict(SandboxSettings()).items():
+            setattr(_SETTINGS, name, value)
 
 
 def settings_dict() -> dict[str, int]:
@@ -127,7 +127,7 @@ def settings_dict() -> dict[str, int]:
 # ---------------------------------------------------------------------------------------------
 def _hex_id(prefix: str) -> str:
     # AWS ids: prefix + 17 lowercase hex digits (op-, lgw-, lgw-rtb-, lgw-vpc-assoc-).
-    return random_id(prefix=prefix, size=17)
+    return str(random_id(prefix=prefix, size=17))
 
 
 @dataclass
@@ -630,14 +630,13 @@ def _patch_subnets() -> None:
 # install()
 # ---------------------------------------------------------------------------------------------
 _INSTALL_LOCK = threading.Lock()
-_INSTALLED = False
+_INSTALLED: set[str] = set()
 
 
 def install() -> None:
     """Patch moto's EC2 for Outposts (idempotent; process-wide)."""
-    global _INSTALLED
     with _INSTALL_LOCK:
-        if _INSTALLED:
+        if "ec2" in _INSTALLED:
             return
         from outpost_mesh_sandbox import account, routes
 
@@ -659,7 +658,7 @@ def install() -> None:
         _patch_subnets()
         routes.install()
         account.install()
-        _INSTALLED = True
+        _INSTALLED.add("ec2")
 
 
 def sandbox_backend(account_id: str, region: str) -> EC2Backend:

@@ -159,7 +159,7 @@ def install() -> None:
 
     original_create = RouteBackend.create_route
 
-    def create_route(
+    def create_route(  # noqa: PLR0917 (mirrors moto's positional signature)
         self: Any,
         route_table_id: str,
         destination_cidr_block: str | None,
@@ -228,10 +228,13 @@ def install() -> None:
         if destination_cidr_block:
             destination = _canonical_ipv4(destination_cidr_block)
             destination_cidr_block = str(destination)
-        if local_gateway_id and destination is not None:
-            # Validate only when the route exists; moto answers a missing one itself.
-            if generate_route_id(route_table.id, str(destination)) in route_table._routes:
-                check_lgw_target(self, route_table, local_gateway_id, destination)
+        # Validate only when the route exists; moto answers a missing one itself.
+        if (
+            local_gateway_id
+            and destination is not None
+            and generate_route_id(route_table.id, str(destination)) in route_table._routes
+        ):
+            check_lgw_target(self, route_table, local_gateway_id, destination)
         route = original_replace(self, route_table_id, destination_cidr_block, *args, **kwargs)
         route.local_gateway_id = local_gateway_id or None  # type: ignore[attr-defined]
         return route

@@ -151,4 +151,5 @@ class Sandbox:
         with self._session_lock:
             if self._session is None:
                 self._session = boto3.session.Session()
-            return self._session.client(service, **options)
+            session: Any = self._session
+            return session.client(service, **options)

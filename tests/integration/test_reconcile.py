@@ -84,9 +84,7 @@ def test_blog_plan_apply_verify_then_empty_plan(sb: Sandbox, ec2: Any, store: Le
 
     result = reconcile(ec2, store, vpc)
 
-    assert lgw_routes(ec2, ids.route_table_id("rt-a")) == {
-        "10.7.11.0/24": rack_a.local_gateway_id
-    }
+    assert lgw_routes(ec2, ids.route_table_id("rt-a")) == {"10.7.11.0/24": rack_a.local_gateway_id}
     assert lgw_routes(ec2, ids.route_table_id("rt-b")) == {"10.7.7.0/24": rack_b.local_gateway_id}
     assert live_associations(ec2, vpc) == {
         rack_a.local_gateway_route_table_id,

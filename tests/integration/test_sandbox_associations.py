@@ -50,7 +50,10 @@ def test_create_returns_associating_with_full_shape_and_tags(
         rack,
         vpc_id,
         TagSpecifications=[
-            {"ResourceType": RESOURCE_TYPE, "Tags": [{"Key": "managed-by", "Value": "outpost-mesh"}]}
+            {
+                "ResourceType": RESOURCE_TYPE,
+                "Tags": [{"Key": "managed-by", "Value": "outpost-mesh"}],
+            }
         ],
     )
     assert created["State"] == "associating"

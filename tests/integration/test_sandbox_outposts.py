@@ -140,7 +140,9 @@ def test_describe_local_gateway_route_tables_shape_and_filters(sb: Sandbox, ec2:
 
 def test_local_gateway_describes_paginate(sb: Sandbox, ec2: Any) -> None:
     racks = [sb.control.seed_outpost(f"rack-{i}") for i in range(7)]
-    pages = list(ec2.get_paginator("describe_local_gateways").paginate(PaginationConfig={"PageSize": 5}))
+    pages = list(
+        ec2.get_paginator("describe_local_gateways").paginate(PaginationConfig={"PageSize": 5})
+    )
     assert [len(p["LocalGateways"]) for p in pages] == [5, 2]
     assert [g["LocalGatewayId"] for p in pages for g in p["LocalGateways"]] == [
         r.local_gateway_id for r in racks
@@ -153,7 +155,9 @@ def test_local_gateway_describes_paginate(sb: Sandbox, ec2: Any) -> None:
     assert [len(p["LocalGatewayRouteTables"]) for p in tables] == [5, 2]
     first = ec2.describe_local_gateways(MaxResults=5)
     assert "NextToken" in first
-    assert "NextToken" not in ec2.describe_local_gateways(MaxResults=5, NextToken=first["NextToken"])
+    assert "NextToken" not in ec2.describe_local_gateways(
+        MaxResults=5, NextToken=first["NextToken"]
+    )
     with pytest.raises(ClientError) as exc:
         ec2.describe_local_gateways(MaxResults=5, NextToken="not-a-token")
     assert error_of(exc)[0] == "InvalidPaginationToken"

@@ -151,7 +151,9 @@ def test_main_table_shared_with_an_in_region_subnet_is_refused(
     rack = sb.control.seed_outpost("rack-a")
     vpc = scenario_ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
     scenario_ec2.create_subnet(
-        VpcId=vpc, CidrBlock="10.7.7.0/24", OutpostArn=rack.outpost_arn,
+        VpcId=vpc,
+        CidrBlock="10.7.7.0/24",
+        OutpostArn=rack.outpost_arn,
         AvailabilityZone=rack.availability_zone,
     )
     scenario_ec2.create_subnet(VpcId=vpc, CidrBlock="10.7.11.0/24")  # In-Region
@@ -162,7 +164,8 @@ def test_main_table_shared_with_an_in_region_subnet_is_refused(
 
     def create() -> None:
         ec2.create_route(
-            RouteTableId=main, DestinationCidrBlock="10.7.11.0/24",
+            RouteTableId=main,
+            DestinationCidrBlock="10.7.11.0/24",
             LocalGatewayId=rack.local_gateway_id,
         )
 
@@ -180,7 +183,9 @@ def test_main_table_shared_with_an_in_region_subnet_is_refused(
     assert any(r.get("LocalGatewayId") for r in routes_of(ec2, main))
 
 
-def test_table_serving_another_outposts_subnet_is_refused(ec2: Any, scenario_ec2: Any, blog: Blog) -> None:
+def test_table_serving_another_outposts_subnet_is_refused(
+    ec2: Any, scenario_ec2: Any, blog: Blog
+) -> None:
     associate(ec2, blog.rack_a, blog.vpc)
     # rt_a now also serves rack-b's subnet.
     association = scenario_ec2.describe_route_tables(RouteTableIds=[blog.rt_b])["RouteTables"][0][
@@ -196,7 +201,9 @@ def test_table_serving_another_outposts_subnet_is_refused(ec2: Any, scenario_ec2
     assert error_of(exc)[0] == "InvalidParameterValue"
 
 
-def test_rack_without_intra_vpc_update_gives_aws_text(sb: Sandbox, ec2: Any, scenario_ec2: Any) -> None:
+def test_rack_without_intra_vpc_update_gives_aws_text(
+    sb: Sandbox, ec2: Any, scenario_ec2: Any
+) -> None:
     blog = make_blog(sb, scenario_ec2, rack_b_intra_vpc=False)
     associate(ec2, blog.rack_b, blog.vpc)
     with pytest.raises(ClientError) as exc:
@@ -237,7 +244,9 @@ def test_destination_equal_to_a_vpc_cidr_is_refused(ec2: Any, blog: Blog) -> Non
         )
     assert error_of(exc)[0] == "RouteAlreadyExists"
     assert routes_of(ec2, blog.rt_a) == before
-    assert {"DestinationCidrBlock": "10.7.0.0/16", "GatewayId": "local"}.items() <= before[0].items()
+    assert {"DestinationCidrBlock": "10.7.0.0/16", "GatewayId": "local"}.items() <= before[
+        0
+    ].items()
 
 
 def test_more_specific_destination_must_be_a_subnet_cidr(ec2: Any, blog: Blog) -> None:

@@ -1,4 +1,4 @@
-"""TokenBucket pacing on a fake clock: EC2's mutating bucket is 50 calls, refilled at 5 per second."""
+"""TokenBucket on a fake clock: EC2's mutating bucket holds 50 calls, refilled at 5 per second."""
 
 from __future__ import annotations
 
@@ -9,11 +9,16 @@ from outpost_mesh.pacing import MUTATING_BUCKET, MUTATING_REFILL_PER_SECOND, Tok
 EPSILON = 1e-6
 
 
+# Far more sleeps than any test needs: a bucket that keeps sleeping without paying out a token
+# fails the test instead of hanging the suite.
+MAX_SLEEPS = 10_000
+
+
 class FakeClock:
-    """A monotonic clock that only moves when the bucket sleeps (or a test says so)."""
+    """A monotonic clock that moves exactly as far as the bucket sleeps (or a test says)."""
 
     def __init__(self) -> None:
-        self.now = 1_000.0
+        self.now = 0.0
         self.slept = 0.0
         self.sleeps = 0
 
@@ -22,9 +27,15 @@ class FakeClock:
 
     def sleep(self, seconds: float) -> None:
         assert seconds >= 0
+        self.sleeps += 1
+        if self.sleeps > MAX_SLEEPS:
+            raise AssertionError(
+                f"take() slept {self.sleeps} times without getting a token; last pause "
+                f"{seconds!r}s at clock {self.now!r} (now + pause == now: "
+                f"{self.now + seconds == self.now})"
+            )
         self.now += seconds
         self.slept += seconds
-        self.sleeps += 1
 
 
 def bucket(clock: FakeClock, **kwargs: float) -> TokenBucket:

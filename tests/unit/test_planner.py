@@ -126,6 +126,10 @@ def deletes(plan: Plan) -> set[tuple[str, str, str]]:
     return {(c.route_table_id, c.destination, c.local_gateway_id) for c in plan.routes_to_delete}
 
 
+def verdicts(topo: Topology) -> list[tuple[str, str, bool]]:
+    return [(p.source_subnet_id, p.destination_subnet_id, p.reachable) for p in reachability(topo)]
+
+
 def kinds(plan: Plan) -> set[tuple[str, str]]:
     return {(f.kind, f.subject) for f in plan.findings}
 
@@ -160,14 +164,18 @@ def apply_plan(topo: Topology, ledger: Ledger, plan: Plan) -> tuple[Topology, Le
     dropped = {a.association_id for a in plan.associations_to_delete}
     associations = [a for a in topo.associations if a.association_id not in dropped]
     new_owned: list[OwnedAssociation] = []
-    for change in plan.associations_to_create:
-        assoc_id = f"lgw-vpc-assoc-new-{change.lgw_route_table_id}"
+    for wanted in plan.associations_to_create:
+        assoc_id = f"lgw-vpc-assoc-new-{wanted.lgw_route_table_id}"
         associations.append(
             VpcAssociation(
-                assoc_id, change.lgw_route_table_id, topo.vpc_id, "associated", change.local_gateway_id
+                assoc_id,
+                wanted.lgw_route_table_id,
+                topo.vpc_id,
+                "associated",
+                wanted.local_gateway_id,
             )
         )
-        new_owned.append(OwnedAssociation(assoc_id, change.lgw_route_table_id, change.outpost_arn))
+        new_owned.append(OwnedAssociation(assoc_id, wanted.lgw_route_table_id, wanted.outpost_arn))
 
     def key(r: OwnedRoute | RouteChange) -> tuple[str, str, str]:
         return (r.route_table_id, r.destination, r.local_gateway_id)
@@ -210,7 +218,7 @@ def test_blog_example_plans_two_associations_and_two_routes() -> None:
 
 def test_blog_example_is_unreachable_before_and_reachable_after() -> None:
     before = blog()
-    assert [(p.source_subnet_id, p.destination_subnet_id, p.reachable) for p in reachability(before)] == [
+    assert verdicts(before) == [
         ("subnet-a", "subnet-b", False),
         ("subnet-b", "subnet-a", False),
     ]
@@ -220,7 +228,7 @@ def test_blog_example_is_unreachable_before_and_reachable_after() -> None:
         rt_b_routes=(("10.7.7.0/24", "lgw-b"),),
         associations=[associated("a"), associated("b")],
     )
-    assert [(p.source_subnet_id, p.destination_subnet_id, p.reachable) for p in reachability(after)] == [
+    assert verdicts(after) == [
         ("subnet-a", "subnet-b", True),
         ("subnet-b", "subnet-a", True),
     ]
@@ -821,14 +829,16 @@ def test_plan_to_dict_lists_every_kind_of_change_and_the_findings() -> None:
         "shared-route-table",
         "unsupported",
     }
-    assert {"destination", "local_gateway_id", "route_table_id"} <= as_dict["routes_to_create"][0].keys()
+    assert {"destination", "local_gateway_id", "route_table_id"} <= as_dict["routes_to_create"][
+        0
+    ].keys()
 
 
 # --------------------------------------------------------------------------- properties
 
 
 PROPERTY_SETTINGS = settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
 

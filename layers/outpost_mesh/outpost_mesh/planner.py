@@ -337,3 +337,31 @@ def removal_plan(topology: Topology, ledger: Ledger) -> Plan:
         stale_routes=plan.stale_routes,
         stale_associations=plan.stale_associations,
     )
+
+
+DELETE_SHARE_LIMIT = 0.30  # share of owned routes one pass may delete (octoDNS-style safety)
+DELETE_MIN_OWNED = 10  # below this many owned routes any deletion is allowed
+
+
+def unsafe_deletion(
+    plan: Plan,
+    ledger: Ledger,
+    share_limit: float = DELETE_SHARE_LIMIT,
+    min_owned: int = DELETE_MIN_OWNED,
+) -> Finding | None:
+    """A finding when the plan deletes more of the owned routes than a person would expect.
+
+    Like octoDNS's ``raise_if_unsafe``: a sudden mass deletion is more likely a bad observation
+    (an API hiccup, a mis-tagged VPC) than intent, so it needs ``--force``.
+    """
+    owned = len(ledger.routes)
+    deleting = len(plan.routes_to_delete)
+    if owned < min_owned or deleting <= share_limit * owned:
+        return None
+    return Finding(
+        "error",
+        plan.vpc_id,
+        f"refused: this plan deletes {deleting} of the {owned} routes outpost-mesh owns in "
+        f"{plan.vpc_id} (more than {share_limit:.0%}); nothing of it was applied. Check the VPC, "
+        "then run `outpost-mesh apply --vpc ID --force` if the deletion is intended",
+    )

@@ -16,11 +16,12 @@ from outpost_mesh.errors import (
     RackNotUpdatedError,
     ReconcileFailedError,
     RouteQuotaExceededError,
+    UnsafePlanError,
 )
 from outpost_mesh.ledger import DEFAULT_QUARANTINE_SECONDS, LedgerStore
 from outpost_mesh.model import Finding, PairReachability, Plan, Topology
 from outpost_mesh.observe import observe_vpc
-from outpost_mesh.planner import plan_vpc, removal_plan
+from outpost_mesh.planner import plan_vpc, removal_plan, unsafe_deletion
 from outpost_mesh.verify import reachability
 
 if TYPE_CHECKING:
@@ -107,6 +108,7 @@ def reconcile_vpc(
     quarantine_seconds: int = DEFAULT_QUARANTINE_SECONDS,
     holder_alive: Callable[[str], bool] | None = None,
     max_passes: int = MAX_PASSES,
+    force: bool = False,
 ) -> ReconcileResult:
     """Drive the VPC to its desired state (or, with ``remove``, take out all that is owned)."""
     if report_only:
@@ -134,6 +136,9 @@ def reconcile_vpc(
                 else plan_vpc(topology, ledger, store.quarantined())
             )
             findings.update(plan.findings)
+            refusal = None if force else unsafe_deletion(plan, ledger)
+            if refusal is not None:
+                raise UnsafePlanError(refusal.message, subject=vpc_id)
             applier = applier_factory() if applier_factory else Applier(ec2, store, owner)
             apply_pass(applier, store, topology, plan, quarantine_seconds)
             after = observe_vpc(ec2, vpc_id) if not plan.is_empty else topology

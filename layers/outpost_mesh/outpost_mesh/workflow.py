@@ -60,6 +60,7 @@ class Settings:
     lease_seconds: int = DEFAULT_LEASE_SECONDS
     mutating_rate: float = MUTATING_REFILL_PER_SECOND
     mutating_burst: int = MUTATING_BUCKET
+    apply_concurrency: int = 1
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -76,6 +77,7 @@ class Settings:
             lease_seconds=int(env.get("LEASE_SECONDS", DEFAULT_LEASE_SECONDS)),
             mutating_rate=float(env.get("MUTATING_RATE", MUTATING_REFILL_PER_SECOND)),
             mutating_burst=int(env.get("MUTATING_BURST", MUTATING_BUCKET)),
+            apply_concurrency=int(env.get("APPLY_MAX_CONCURRENCY", "1")),
         )
 
 
@@ -251,8 +253,10 @@ def claim(svc: Services, vpc_id: str, execution_arn: str) -> dict[str, Any]:
             return True  # a CLI run: only its expiry frees the lease
         try:
             status = svc.sfn.describe_execution(executionArn=holder)["status"]
-        except ClientError:
-            return False
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ExecutionDoesNotExist":
+                return False
+            raise from_client_error(error, subject=holder) from error  # unsure: keep the lease
         return bool(status == "RUNNING")
 
     try:
@@ -338,7 +342,11 @@ def _route_change(data: Mapping[str, Any]) -> RouteChange:
 
 
 def _applier(svc: Services, owner: str) -> Applier:
-    pacer = TokenBucket(svc.settings.mutating_rate, svc.settings.mutating_burst)
+    # Batches run side by side (the Map's MaxConcurrency): each takes its share of EC2's bucket.
+    share = max(1, svc.settings.apply_concurrency)
+    pacer = TokenBucket(
+        svc.settings.mutating_rate / share, max(1, svc.settings.mutating_burst // share)
+    )
     return Applier(svc.ec2, svc.store, owner, pacer=pacer)
 
 

@@ -1,0 +1,381 @@
+"""Run a scenario through the whole pipeline in the sandbox and build the demo report.
+
+:func:`run_scenario` does exactly what shared/scenario-format.md says, through the real pipeline
+(:class:`~outpost_mesh_sandbox.pipeline.SandboxPipeline`):
+
+1. an empty sandbox account; the stack of template.yaml deployed in it;
+2. the scenario seeded with the scenario caller's key (seeding emits no events: the call log's
+   position after seeding is where the steps begin);
+3. each step, in order: its API calls (scenario caller), then the CloudTrail-shaped events of
+   those calls delivered through the rules (``together``: every inner step's calls first, then all
+   the events at once; ``quiet``: no events), then a bounded wait until the pipeline is idle.
+   ``sweep`` fires the schedule rule, ``fail`` injects the sandbox fault, ``event`` delivers the
+   raw event with its placeholders replaced. A function failing on an event becomes a finding of
+   kind ``error`` and the run goes on;
+4. the report, read back from AWS state (route tables, associations, reachability), the ledger's
+   findings and the pipeline's EC2 calls, in the scenario's words.
+
+The JSON report (:attr:`DemoRun.report`) is the public contract; :class:`DemoRun` also keeps
+what the text report for a person shows (topology, the ping matrix before, each step's events and
+executions, the routes that came and went).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from outpost_mesh.ledger import LedgerStore
+from outpost_mesh_sandbox.cloudtrail import events_for_calls
+from outpost_mesh_sandbox.identities import PIPELINE_ACCESS_KEY, SCENARIO_ACCESS_KEY
+from outpost_mesh_sandbox.pipeline import (
+    Delivery,
+    ExecutionInfo,
+    PipelineOptions,
+    SandboxPipeline,
+)
+from outpost_mesh_sandbox.report import (
+    ALWAYS_COUNTED,
+    Snapshot,
+    Translator,
+    route_changes,
+    snapshot,
+)
+from outpost_mesh_sandbox.scenario import (
+    CallStep,
+    EventStep,
+    FailStep,
+    Scenario,
+    Step,
+    SweepStep,
+    TogetherStep,
+    load_scenario,
+    substitute_placeholders,
+)
+from outpost_mesh_sandbox.seed import IdMap, apply_fail, run_step_calls, seed
+from outpost_mesh_sandbox.server import Sandbox
+
+__all__ = [
+    "RUNNER_ACCESS_KEY",
+    "DemoRun",
+    "RunnerError",
+    "StepRecord",
+    "run_demo",
+    "run_scenario",
+]
+
+#: The runner's own reads (report, ping matrices): neither the person's nor the pipeline's.
+RUNNER_ACCESS_KEY = "AKIAOMDEMORUNNER0001"
+_ERROR_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
+
+
+class RunnerError(RuntimeError):
+    """The runner itself could not go on (not something the pipeline reported)."""
+
+
+@dataclass
+class StepRecord:
+    """One step as it ran."""
+
+    index: int
+    step: Step
+    label: str
+    calls: list[str] = field(default_factory=list)  # the person's calls, "Action" or "Action!"
+    call_errors: list[str] = field(default_factory=list)  # what AWS refused
+    events: list[dict[str, Any]] = field(default_factory=list)
+    deliveries: list[Delivery] = field(default_factory=list)
+    executions: list[ExecutionInfo] = field(default_factory=list)
+    failures: dict[str, tuple[str, str]] = field(default_factory=dict)  # execution -> error
+    api_calls: dict[str, int] = field(default_factory=dict)  # the pipeline's EC2 calls
+    added: list[tuple[str, str, str]] = field(default_factory=list)
+    removed: list[tuple[str, str, str]] = field(default_factory=list)
+    after: Snapshot | None = None
+
+
+@dataclass
+class DemoRun:
+    scenario: Scenario
+    ids: IdMap
+    before: Snapshot
+    after: Snapshot
+    steps: list[StepRecord]
+    findings: list[dict[str, str]]
+    api_calls: dict[str, int]
+    logs: list[str]
+
+    @property
+    def report(self) -> dict[str, Any]:
+        """The report exactly as the contract defines it (``--json`` prints this)."""
+        return {
+            "scenario": self.scenario.name,
+            "steps": [
+                {
+                    "step": record.label,
+                    "executions": [{"name": e.name, "status": e.status} for e in record.executions],
+                }
+                for record in self.steps
+            ],
+            "route_tables": self.after.route_tables,
+            "associations": self.after.associations,
+            "reachability": [
+                {"from": p["from"], "to": p["to"], "reachable": p["reachable"]}
+                for p in self.after.reachability
+            ],
+            "findings": self.findings,
+            "api_calls": self.api_calls,
+        }
+
+
+class _CallCursor:
+    """Reads the sandbox's call log onwards from a position."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        calls = sandbox.control.calls()
+        self.position = calls[-1].seq if calls else 0
+
+    def take(self) -> list[Any]:
+        calls = self.sandbox.control.calls(since=self.position)
+        if calls:
+            self.position = calls[-1].seq
+        return calls
+
+
+class _Runner:
+    def __init__(
+        self,
+        scenario: Scenario,
+        sandbox: Sandbox,
+        options: PipelineOptions,
+        root: Path | None,
+        progress: Any,
+    ) -> None:
+        self.scenario = scenario
+        self.sandbox = sandbox
+        self.options = options
+        self.root = root
+        self.progress = progress
+        self.pipeline: SandboxPipeline | None = None
+        self.error_findings: dict[tuple[str, str], str] = {}
+        self.pipeline_calls: Counter[str] = Counter()
+
+    def say(self, text: str) -> None:
+        if self.progress is not None:
+            self.progress(text)
+
+    def run(self) -> DemoRun:
+        sb = self.sandbox
+        sb.control.reset()
+        self.pipeline = pipeline = SandboxPipeline(sb, self.options, root=self.root)
+        try:
+            pipeline.deploy()
+            person = sb.client("ec2", caller="scenario")
+            runner = sb.client("ec2", caller=RUNNER_ACCESS_KEY)
+            ids = seed(self.scenario, person, sb.control)
+            cursor = _CallCursor(sb)  # seeding's calls are behind us: they emit nothing
+            before = snapshot(runner, ids, self.scenario)
+            current = before
+            records: list[StepRecord] = []
+            for index, step in enumerate(self.scenario.steps):
+                self.say(f"step {index + 1}/{len(self.scenario.steps)}: {step.label}")
+                record = self._run_step(index, step, person, ids, cursor)
+                record.after = snapshot(runner, ids, self.scenario)
+                record.added, record.removed = route_changes(
+                    current.route_tables, record.after.route_tables
+                )
+                current = record.after
+                records.append(record)
+            findings = self._findings(ids, records)
+            api_calls = dict.fromkeys(ALWAYS_COUNTED, 0)
+            api_calls.update(self.pipeline_calls)
+            return DemoRun(
+                scenario=self.scenario,
+                ids=ids,
+                before=before,
+                after=current,
+                steps=records,
+                findings=findings,
+                api_calls=dict(sorted(api_calls.items())),
+                logs=list(pipeline.seam.logs.lines),
+            )
+        finally:
+            pipeline.close()
+
+    # -- steps -------------------------------------------------------------------------------
+    def _run_step(
+        self, index: int, step: Step, person: Any, ids: IdMap, cursor: _CallCursor
+    ) -> StepRecord:
+        assert self.pipeline is not None
+        pipeline, sb = self.pipeline, self.sandbox
+        record = StepRecord(index, step, step.label)
+        known = {e.arn for e in pipeline.executions()}
+        where = f"steps[{index}]"
+        if isinstance(step, FailStep):
+            apply_fail(step, sb.control)
+        elif isinstance(step, SweepStep):
+            record.deliveries = pipeline.sweep()
+        elif isinstance(step, EventStep):
+            event = substitute_placeholders(
+                step.event, ids, source=self.scenario.name, path=f"{where}.event"
+            )
+            record.events = [event]
+            record.deliveries = pipeline.deliver(record.events)
+        else:
+            inner: tuple[CallStep, ...] = (
+                step.steps if isinstance(step, TogetherStep) else (step,)  # type: ignore[assignment]
+            )
+            for part in inner:
+                self._calls(part, person, ids, record)
+                calls = cursor.take()
+                self._count_pipeline(calls, record)
+                mine = [c for c in calls if c.caller == SCENARIO_ACCESS_KEY and c.service == "ec2"]
+                record.calls += [c.action if c.ok else f"{c.action}!" for c in mine]
+                if not (step.quiet or part.quiet):
+                    record.events += events_for_calls(
+                        mine, sb.account_id, sb.region, SCENARIO_ACCESS_KEY
+                    )
+            record.deliveries = pipeline.deliver(record.events)
+        pipeline.wait_idle()
+        self._count_pipeline(cursor.take(), record)
+        record.executions = [e for e in pipeline.executions() if e.arn not in known]
+        for execution in record.executions:
+            if execution.status in _ERROR_STATUSES:
+                described = pipeline.describe(execution.arn)
+                record.failures[execution.name] = (
+                    str(described.get("error") or execution.status),
+                    str(described.get("cause") or ""),
+                )
+        self._delivery_errors(record, ids)
+        return record
+
+    def _calls(self, step: CallStep, person: Any, ids: IdMap, record: StepRecord) -> None:
+        try:
+            run_step_calls(step, person, ids, self.scenario)
+        except ClientError as error:
+            err = error.response.get("Error", {})
+            record.call_errors.append(
+                f"{step.label}: {err.get('Code', '?')}: {err.get('Message', str(error))}"
+            )
+        except KeyError as error:
+            raise RunnerError(
+                f"{self.scenario.name}: steps[{record.index}] ({step.label}): "
+                f"{error.args[0] if error.args else error} does not exist in the sandbox "
+                "(an earlier call was refused)"
+            ) from error
+
+    def _count_pipeline(self, calls: list[Any], record: StepRecord) -> None:
+        counts = Counter(
+            c.action for c in calls if c.caller == PIPELINE_ACCESS_KEY and c.service == "ec2"
+        )
+        self.pipeline_calls.update(counts)
+        merged = Counter(record.api_calls)
+        merged.update(counts)
+        record.api_calls = dict(sorted(merged.items()))
+
+    # -- findings ----------------------------------------------------------------------------
+    def _delivery_errors(self, record: StepRecord, ids: IdMap) -> None:
+        words = Translator(ids)
+        for delivery in record.deliveries:
+            for invocation in delivery.failed:
+                event = delivery.event if isinstance(delivery.event, dict) else {}
+                detail = event.get("detail") if isinstance(event.get("detail"), dict) else {}
+                what = (detail or {}).get("eventName") or event.get("detail-type") or "event"
+                event_id = event.get("id")
+                if invocation.function.startswith("Sweep"):
+                    subject = "sweep"
+                else:
+                    subject = f"event {event_id}" if isinstance(event_id, str) else "event"
+                message = words.text(
+                    f"{invocation.function} failed on the {what} event of step "
+                    f"'{record.label}': {invocation.error_type}: {invocation.error_message}"
+                )
+                self.error_findings.setdefault((subject, message), message)
+
+    def _findings(self, ids: IdMap, records: list[StepRecord]) -> list[dict[str, str]]:
+        assert self.pipeline is not None
+        words = Translator(ids)
+        store = LedgerStore(
+            self.sandbox.client("dynamodb", caller=RUNNER_ACCESS_KEY), self.pipeline.table_name
+        )
+        found: dict[tuple[str, str], str] = {}
+        for vpc_id in sorted(set(ids.vpcs.values())):
+            for finding in store.findings(vpc_id):
+                found[(finding.kind, words.text(finding.subject))] = words.text(finding.message)
+        for (subject, _), message in self.error_findings.items():
+            found.setdefault(("error", subject), message)
+        # An execution that failed without its rollback (which records a finding) still failed.
+        for record in records:
+            for execution in record.executions:
+                if execution.status not in _ERROR_STATUSES or self._rolled_back(execution):
+                    continue
+                error, cause = record.failures.get(execution.name, (execution.status, ""))
+                subject = words.text(self._execution_vpc(execution) or execution.name)
+                found.setdefault(
+                    ("error", subject),
+                    words.text(f"execution {execution.name} {execution.status}: {error}: {cause}"),
+                )
+        return [
+            {"kind": kind, "subject": subject, "message": message}
+            for (kind, subject), message in sorted(found.items())
+        ]
+
+    def _rolled_back(self, execution: ExecutionInfo) -> bool:
+        assert self.pipeline is not None
+        history = self.pipeline.sfn.get_execution_history(
+            executionArn=execution.arn, maxResults=1000, reverseOrder=True
+        )
+        return any(
+            event.get("type") == "TaskStateExited"
+            and event.get("stateExitedEventDetails", {}).get("name") == "Rollback"
+            for event in history.get("events", [])
+        )
+
+    def _execution_vpc(self, execution: ExecutionInfo) -> str:
+        assert self.pipeline is not None
+        described = self.pipeline.describe(execution.arn)
+        try:
+            data = json.loads(described.get("input") or "{}")
+        except ValueError:
+            return ""
+        return str(data.get("vpc_id", "")) if isinstance(data, dict) else ""
+
+
+def run_demo(
+    scenario: str | Path | Scenario,
+    *,
+    sandbox: Sandbox | None = None,
+    options: PipelineOptions | None = None,
+    root: Path | None = None,
+    progress: Any = None,
+) -> DemoRun:
+    """Run one scenario (a file or a loaded :class:`Scenario`) and return everything seen.
+
+    ``sandbox``: a started sandbox to use (it is reset first); else one is started and stopped.
+    ``progress``: called with one line per step, for a person watching.
+    Raises ScenarioError for a bad file, RunnerError / PipelineTimeoutError when the runner
+    itself cannot go on.
+    """
+    loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    own = sandbox is None
+    sb = sandbox if sandbox is not None else Sandbox().start()
+    try:
+        return _Runner(loaded, sb, options or PipelineOptions(), root, progress).run()
+    finally:
+        if own:
+            sb.stop()
+
+
+def run_scenario(
+    scenario: str | Path | Scenario,
+    *,
+    sandbox: Sandbox | None = None,
+    options: PipelineOptions | None = None,
+    root: Path | None = None,
+) -> dict[str, Any]:
+    """The demo report (shared/scenario-format.md) of one scenario run."""
+    return run_demo(scenario, sandbox=sandbox, options=options, root=root).report
