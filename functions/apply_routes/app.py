@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from outpost_mesh import workflow
-from outpost_mesh.lambda_kit import logger, metrics, services, tracer
+from outpost_mesh.lambda_kit import count, logger, metrics, services, tracer
 from outpost_mesh.task_models import ApplyRoutesInput
 
 
@@ -19,6 +19,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = parse(event=event, model=ApplyRoutesInput)
     logger.append_keys(vpc_id=task.batch.vpc_id, route_table_id=task.batch.route_table_id)
     result = workflow.apply_routes(services(), task.batch.model_dump(), task.execution_name)
+    count("RoutesCreated", result["created"])
+    count("RoutesDeleted", result["deleted"])
     # "created" is a LogRecord attribute: logging refuses it as an extra key (KeyError).
     logger.info(
         "route changes applied",

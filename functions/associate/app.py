@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from outpost_mesh import workflow
-from outpost_mesh.lambda_kit import logger, metrics, services, tracer
+from outpost_mesh.lambda_kit import count, logger, metrics, services, tracer
 from outpost_mesh.task_models import AssociateInput
 
 
@@ -19,5 +19,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = parse(event=event, model=AssociateInput)
     logger.append_keys(vpc_id=task.vpc_id)
     result = workflow.associate(services(), task.vpc_id, task.execution_name, task.associations)
+    count("AssociationsCreated", result["created"])
     logger.info("associations requested", extra={"association_ids": result["association_ids"]})
     return result

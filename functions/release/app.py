@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from outpost_mesh import workflow
-from outpost_mesh.lambda_kit import logger, metrics, services, tracer
+from outpost_mesh.lambda_kit import count, logger, metrics, services, tracer
 from outpost_mesh.task_models import ReleaseInput
 
 
@@ -18,4 +20,9 @@ from outpost_mesh.task_models import ReleaseInput
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = parse(event=event, model=ReleaseInput)
     logger.append_keys(vpc_id=task.vpc_id)
-    return workflow.release(services(), task.vpc_id, task.holder, task.seen)
+    result = workflow.release(services(), task.vpc_id, task.holder, task.seen)
+    if not result["again"] and task.started is not None:
+        seconds = (datetime.now(UTC) - task.started).total_seconds()
+        count("ReconcileSeconds", seconds, MetricUnit.Seconds)
+        logger.info("reconcile done in %.1f s; lease released", seconds)
+    return result

@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from outpost_mesh import workflow
-from outpost_mesh.lambda_kit import logger, metrics, services, tracer
+from outpost_mesh.lambda_kit import count, logger, metrics, services, tracer
 from outpost_mesh.task_models import RollbackInput
 
 
@@ -26,5 +26,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         lease=task.lease,
         error=task.error,
     )
+    count("Rollbacks", 1)
     logger.error("reconcile failed and was rolled back", extra=result)
     return result

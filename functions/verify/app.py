@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from outpost_mesh import workflow
-from outpost_mesh.lambda_kit import logger, metrics, services, tracer
+from outpost_mesh.lambda_kit import count, logger, metrics, services, tracer
 from outpost_mesh.task_models import VerifyInput
 
 
@@ -19,5 +19,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = parse(event=event, model=VerifyInput)
     logger.append_keys(vpc_id=task.vpc_id)
     result = workflow.verify(services(), task.vpc_id)
-    logger.info("verified", extra=result)
+    count("UnreachablePairs", result["unreachable"])
+    logger.info(
+        "verified: %d pair(s) reachable, %d unreachable",
+        result["reachable"],
+        result["unreachable"],
+        extra={"broken": result["broken"]},
+    )
     return result

@@ -8,4 +8,6 @@ from typing import Any
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     """Add the optional subcommands to the ``outpost-mesh`` parser."""
-    del sub, common  # filled in as the commands land
+    from outpost_mesh_cli import demo_cmd
+
+    demo_cmd.register(sub, common)

@@ -4,18 +4,17 @@ moto emits no CloudTrail events. The demo runner turns the scenario caller's rec
 into the events EventBridge would deliver (``detail-type: AWS API Call via CloudTrail``), in the
 shapes aws-facts.md ("Events") gives, and as thin as AWS makes them:
 
-============================  ===============================================  =================================
-eventName                     requestParameters                                responseElements
-============================  ===============================================  =================================
-CreateSubnet (legacy)         vpcId, cidrBlock, availabilityZone,              requestId, subnet {subnetId, vpcId,
-                              outpostArn?, ipv6CidrBlock?, tagSpecificationSet  cidrBlock, outpostArn?, ...}
-DeleteSubnet                  subnetId                                         requestId, _return (no VPC id)
-AssociateRouteTable           routeTableId, subnetId                           requestId, associationId, ...
-ReplaceRouteTableAssociation  associationId, routeTableId                      requestId, newAssociationId, ...
-DisassociateRouteTable        associationId                                    requestId, _return
-CreateRoute (legacy)          routeTableId, destinationCidrBlock, <target>Id   requestId, _return
-DeleteRoute                   routeTableId, destinationCidrBlock               requestId, _return
-============================  ===============================================  =================================
+- CreateSubnet (legacy lowercase): requestParameters ``{vpcId, cidrBlock, availabilityZone,
+  outpostArn?, ipv6CidrBlock?, tagSpecificationSet?}``, responseElements ``{requestId, subnet:
+  {subnetId, subnetArn, vpcId, cidrBlock, outpostArn?, state, ...}}``;
+- DeleteSubnet: ``{subnetId}`` / ``{requestId, _return: true}``: no VPC id;
+- AssociateRouteTable: ``{routeTableId, subnetId}`` / ``{requestId, associationId,
+  associationState}``;
+- ReplaceRouteTableAssociation: ``{associationId, routeTableId}`` / ``{requestId,
+  newAssociationId, associationState}``;
+- DisassociateRouteTable: ``{associationId}`` / ``{requestId, _return: true}``;
+- CreateRoute (legacy): ``{routeTableId, destinationCidrBlock, <target>Id}`` / ``{requestId,
+  _return: true}``; DeleteRoute: ``{routeTableId, destinationCidrBlock}`` / the same.
 
 A failed call gives an event with ``errorCode`` and ``errorMessage`` and ``responseElements:
 null`` (CloudTrail logs failures too; the rules filter them out). Read-only calls give none:

@@ -89,7 +89,8 @@ class SandboxSession:
     ) -> None:
         self.endpoint_url = endpoint_url
         self.region_name = region
-        self._session, self._lock = _shared_session(access_key, region)
+        session, self._lock = _shared_session(access_key, region)
+        self._session: Any = session
 
     def client(self, service: str, **kwargs: Any) -> Any:
         kwargs.setdefault("endpoint_url", self.endpoint_url)
@@ -220,8 +221,13 @@ class _LogSink(io.TextIOBase):
 
 _MODULES: dict[Path, ModuleType] = {}
 _IMPORT_LOCK = threading.Lock()
-_ACTIVE: LambdaSeam | None = None
 _ACTIVE_LOCK = threading.Lock()
+
+
+class _Active:
+    """The seam whose functions answer invokes now (one at a time per process)."""
+
+    seam: LambdaSeam | None = None
 
 
 def load_handler_module(code_dir: Path, handler: str) -> ModuleType:
@@ -274,6 +280,7 @@ class LambdaSeam:
         self._lock = threading.Lock()
         self._saved_streams: list[tuple[logging.Handler, Any]] = []
         self._engine_logging: tuple[logging.Logger, bool, logging.Handler] | None = None
+        self._saved_metrics: tuple[Any, Any, Any] | None = None
 
     # -- deployment --------------------------------------------------------------------------
     def deploy(
@@ -336,23 +343,29 @@ class LambdaSeam:
     # -- patching moto -----------------------------------------------------------------------
     def install(self) -> None:
         """Route moto's simple-Lambda invokes of this seam's functions to their handlers."""
-        global _ACTIVE
         _patch_moto()
         with _ACTIVE_LOCK:
-            _ACTIVE = self
+            _Active.seam = self
         self._redirect_logs()
         warnings.filterwarnings("ignore", message="No application metrics to publish")
 
     def uninstall(self) -> None:
-        global _ACTIVE
         with _ACTIVE_LOCK:
-            if _ACTIVE is self:
-                _ACTIVE = None
+            if _Active.seam is self:
+                _Active.seam = None
         if self._engine_logging is not None:
             engine, propagate, sink_handler = self._engine_logging
             engine.removeHandler(sink_handler)
             engine.propagate = propagate
             self._engine_logging = None
+        if self._saved_metrics is not None:
+            from aws_lambda_powertools.metrics.provider.cloudwatch_emf import cloudwatch
+
+            metrics, namespace, service = self._saved_metrics
+            metrics.namespace, metrics.service = namespace, service
+            if "print" in vars(cloudwatch):
+                del cloudwatch.print  # type: ignore[attr-defined]
+            self._saved_metrics = None
         for handler, stream in self._saved_streams:
             if isinstance(handler, logging.StreamHandler):
                 handler.setStream(stream)
@@ -367,13 +380,34 @@ class LambdaSeam:
         engine.addHandler(sink_handler)
         engine.propagate = False
         try:
-            from outpost_mesh.lambda_kit import logger
+            from outpost_mesh import lambda_kit
         except ImportError:  # pragma: no cover - the layer is always importable here
             return
-        handler = logger.registered_handler
+        handler = lambda_kit.logger.registered_handler
         if isinstance(handler, logging.StreamHandler):
             self._saved_streams.append((handler, handler.stream))
             handler.setStream(self.logs)
+        self._redirect_metrics(lambda_kit.metrics)
+
+    def _redirect_metrics(self, metrics: Any) -> None:
+        """Powertools Metrics prints EMF to stdout (CloudWatch Logs in Lambda): print it into the
+        sink instead, and give it the namespace the functions' environment names (the shared
+        ``Metrics`` object was built from this process's environment, which has none)."""
+        from aws_lambda_powertools.metrics.provider.cloudwatch_emf import cloudwatch
+
+        env = next(iter(self.bindings.values())).environment if self.bindings else {}
+        self._saved_metrics = (metrics, metrics.namespace, metrics.service)
+        if metrics.namespace is None:
+            metrics.namespace = env.get("POWERTOOLS_METRICS_NAMESPACE", "OutpostMesh")
+        if metrics.service is None:
+            metrics.service = env.get("POWERTOOLS_SERVICE_NAME", "outpost-mesh")
+        sink = self.logs
+
+        def emf_print(*args: Any, **kwargs: Any) -> None:
+            kwargs.pop("file", None)
+            print(*args, file=sink, **kwargs)
+
+        cloudwatch.print = emf_print  # type: ignore[attr-defined]
 
     def binding_for(self, function_name: str) -> FunctionBinding | None:
         name = function_name
@@ -394,7 +428,7 @@ class LambdaSeam:
                 binding.services = Services(Settings.from_env(binding.environment), session)
                 services = binding.services
                 # The handler modules call lambda_kit.services(): give this function its own.
-                binding.module.services = lambda: services
+                vars(binding.module)["services"] = lambda: services
             return binding.services
 
     def run(self, binding: FunctionBinding, event: Any) -> Invocation:
@@ -455,7 +489,7 @@ def _patch_moto() -> None:
         return
     original = LambdaSimpleBackend.invoke
 
-    def invoke(
+    def invoke(  # noqa: PLR0917 - moto's signature
         self: Any,
         function_name: str,
         qualifier: str | None,
@@ -463,7 +497,7 @@ def _patch_moto() -> None:
         headers: Any,
         response_headers: Any,
     ) -> Any:
-        seam = _ACTIVE
+        seam = _Active.seam
         binding = seam.binding_for(function_name) if seam is not None else None
         if seam is None or binding is None:
             return original(self, function_name, qualifier, body, headers, response_headers)

@@ -355,7 +355,7 @@ def load_template(path: str | Path, **values: Any) -> StackTemplate:
     """Parse template.yaml (CloudFormation tags understood); ``values`` go to StackTemplate."""
     source = Path(path)
     try:
-        doc = yaml.load(source.read_text(encoding="utf-8"), Loader=_CfnLoader)  # noqa: S506
+        doc = yaml.load(source.read_text(encoding="utf-8"), Loader=_CfnLoader)
     except (OSError, yaml.YAMLError) as error:
         raise TemplateError(f"{source}: cannot read the template: {error}") from error
     if not isinstance(doc, Mapping):

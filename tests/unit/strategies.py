@@ -9,7 +9,9 @@ ledger claims a random part of what exists plus entries AWS no longer has.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from hypothesis import strategies as st
 
@@ -57,18 +59,40 @@ class Scenario:
     ledger: Ledger
 
 
+T = TypeVar("T")
+
+# Strategies are built once: building one per draw costs more than the planner itself.
+_INDEX = st.integers(0, 255)
+_COUNT_OUTPOSTS = st.integers(1, 4)
+_COUNT_SUBNETS = st.integers(0, 12)
+_COUNT_IN_REGION = st.integers(0, 3)
+_COUNT_EXTRA_ROUTES = st.integers(0, 4)
+_COUNT_LEDGER_ROUTES = st.integers(0, 8)
+_COUNT_PHANTOMS = st.integers(0, 3)
+
+
+def _pick(draw: st.DrawFn, options: Sequence[T]) -> T:
+    """One of ``options``; shrinks towards the first."""
+    return options[draw(_INDEX) % len(options)]
+
+
+def _one_in(draw: st.DrawFn, n: int) -> bool:
+    """True about once in ``n`` draws; shrinks towards False (the ordinary case)."""
+    return draw(_INDEX) % n == n - 1
+
+
 @st.composite
 def topologies(draw: st.DrawFn) -> Topology:
-    outpost_count = draw(st.integers(1, 4))
+    outpost_count = draw(_COUNT_OUTPOSTS)
     lgws: list[LocalGatewayRouteTable] = []
     for i in range(outpost_count):
-        if draw(st.integers(0, 9)) == 0:
+        if _one_in(draw, 10):
             continue  # an Outpost whose LGW route table this account cannot see
-        mode = COIP if draw(st.integers(0, 5)) == 0 else DIRECT_VPC_ROUTING
+        mode = COIP if _one_in(draw, 6) else DIRECT_VPC_ROUTING
         lgws.append(LocalGatewayRouteTable(outpost_arn(i), lgw_id(i), lgw_route_table_id(i), mode))
 
-    secondary = draw(st.booleans())
-    whole_block = draw(st.integers(0, 5)) == 0
+    secondary = _one_in(draw, 2)
+    whole_block = _one_in(draw, 6)
     vpc_cidrs = [PRIMARY_CIDR]
     if secondary:
         vpc_cidrs.append(SECONDARY_CIDR)
@@ -78,45 +102,36 @@ def topologies(draw: st.DrawFn) -> Topology:
     # Up to two tables per Outpost (most subnets use one of their own rack's) plus a spare one.
     custom_tables = [f"rtb-{i}{j}" for i in range(outpost_count) for j in range(2)] + ["rtb-spare"]
 
-    outpost_subnets = draw(st.integers(0, 12))
-    in_region_subnets = draw(st.integers(0, 3))
-    third_octets = draw(
-        st.lists(
-            st.integers(0, 255),
-            min_size=outpost_subnets + in_region_subnets,
-            max_size=outpost_subnets + in_region_subnets,
-            unique=True,
-        )
-    )
+    outpost_subnets = draw(_COUNT_SUBNETS)
+    subnet_count = outpost_subnets + draw(_COUNT_IN_REGION)
+    octet_base = draw(_INDEX)
     subnets: list[Subnet] = []
     explicit: dict[str, list[str]] = {t: [] for t in [MAIN_TABLE, *custom_tables]}
-    for n, octet in enumerate(third_octets):
+    for n in range(subnet_count):
         subnet_id = f"subnet-{n:04d}"
-        rack = draw(st.integers(0, outpost_count - 1)) if n < outpost_subnets else None
+        rack = draw(_INDEX) % outpost_count if n < outpost_subnets else None
         arn = outpost_arn(rack) if rack is not None else None
-        second_octet = 1 if secondary and draw(st.booleans()) else 0
-        cidr: str | None = f"10.{second_octet}.{octet}.0/24"
+        second_octet = 1 if secondary and _one_in(draw, 2) else 0
+        cidr: str | None = f"10.{second_octet}.{(octet_base + 7 * n) % 256}.0/24"  # all distinct
         ipv6: tuple[str, ...] = ()
-        shape = draw(st.integers(0, 19))
-        if shape == 0:
+        shape = draw(_INDEX) % 20
+        if shape == 17:
             ipv6 = (f"2001:db8:0:{n:x}::/64",)
-        elif shape == 1:
+        elif shape == 18:
             cidr, ipv6 = None, (f"2001:db8:0:{n:x}::/64",)
-        elif shape == 2 and whole_block and not any(s.cidr == WHOLE_BLOCK_CIDR for s in subnets):
+        elif shape == 19 and whole_block and not any(s.cidr == WHOLE_BLOCK_CIDR for s in subnets):
             cidr = WHOLE_BLOCK_CIDR
-        opted_out = draw(st.integers(0, 19)) == 0
+        opted_out = _one_in(draw, 20)
         subnets.append(Subnet(subnet_id, VPC_ID, cidr, arn, ipv6, opted_out=opted_out))
         # None: the main table by default; MAIN_TABLE: an explicit association with the main table.
-        choice = draw(st.integers(0, 9))
+        choice = draw(_INDEX) % 10
         table: str | None
-        if rack is not None and choice < 7:
-            table = f"rtb-{rack}{choice % 2}"
-        elif rack is None and choice < 7:
-            table = None
+        if choice < 7:
+            table = f"rtb-{rack}{choice % 2}" if rack is not None else None
         elif choice == 7:
-            table = draw(st.sampled_from([None, MAIN_TABLE]))
+            table = _pick(draw, [None, MAIN_TABLE])
         else:
-            table = draw(st.sampled_from(custom_tables))
+            table = _pick(draw, custom_tables)
         if table is not None:
             explicit[table].append(subnet_id)
 
@@ -127,13 +142,13 @@ def topologies(draw: st.DrawFn) -> Topology:
     targets = [g.local_gateway_id for g in lgws] + [lgw_id(outpost_count), "eni-0001", "igw-0001"]
     tables: list[RouteTable] = []
     for table_id in [MAIN_TABLE, *custom_tables]:
-        extra = draw(
-            st.dictionaries(st.sampled_from(destinations), st.sampled_from(targets), max_size=4)
-        )
+        extra = {
+            _pick(draw, destinations): _pick(draw, targets)
+            for _ in range(draw(_COUNT_EXTRA_ROUTES))
+        }
         routes = tuple(Route(c, "local") for c in vpc_cidrs) + tuple(
             Route(d, t) for d, t in sorted(extra.items())
         )
-        opted_out = table_id != MAIN_TABLE and draw(st.integers(0, 14)) == 0
         tables.append(
             RouteTable(
                 table_id,
@@ -141,13 +156,13 @@ def topologies(draw: st.DrawFn) -> Topology:
                 main=table_id == MAIN_TABLE,
                 subnet_ids=tuple(explicit[table_id]),
                 routes=routes,
-                opted_out=opted_out,
+                opted_out=table_id != MAIN_TABLE and _one_in(draw, 15),
             )
         )
 
     associations: list[VpcAssociation] = []
     for i, lgw in enumerate(lgws):
-        state = draw(st.sampled_from((None, None, *ASSOCIATION_STATES)))
+        state = _pick(draw, (None, None, *ASSOCIATION_STATES))
         if state is not None:
             associations.append(
                 VpcAssociation(
@@ -183,25 +198,28 @@ def ledgers(draw: st.DrawFn, topology: Topology) -> Ledger:
     )
     phantom_tables = [t.route_table_id for t in topology.route_tables] + ["rtb-gone"]
     phantom_lgws = [g.local_gateway_id for g in topology.lgw_route_tables] + ["lgw-gone"]
-    phantom = st.builds(
-        OwnedRoute,
-        st.sampled_from(phantom_tables),
-        st.sampled_from(phantom_destinations),
-        st.sampled_from(phantom_lgws),
-    )
-    owned_existing = draw(st.sets(st.sampled_from(existing), max_size=8)) if existing else set()
-    owned_phantom = draw(st.sets(phantom, max_size=3))
+    claims: list[OwnedRoute] = []
+    if existing:
+        claims += [_pick(draw, existing) for _ in range(draw(_COUNT_LEDGER_ROUTES))]
+    claims += [
+        OwnedRoute(
+            _pick(draw, phantom_tables),
+            _pick(draw, phantom_destinations),
+            _pick(draw, phantom_lgws),
+        )
+        for _ in range(draw(_COUNT_PHANTOMS))
+    ]
     # One claim per (table, destination): the system never made two routes for one key.
     routes: dict[tuple[str, str], OwnedRoute] = {}
-    for route in sorted(owned_existing) + sorted(owned_phantom):
+    for route in claims:
         routes.setdefault((route.route_table_id, route.destination), route)
 
     associations: list[OwnedAssociation] = [
         OwnedAssociation(a.association_id, a.lgw_route_table_id)
         for a in topology.associations
-        if draw(st.booleans())
+        if not _one_in(draw, 2)
     ]
-    if draw(st.integers(0, 4)) == 0:
+    if _one_in(draw, 5):
         associations.append(OwnedAssociation("lgw-vpc-assoc-gone", lgw_route_table_id(0)))
     return Ledger(topology.vpc_id, tuple(sorted(routes.values())), tuple(associations))
 
@@ -211,6 +229,6 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     topology = draw(topologies())
     arns = sorted({g.outpost_arn for g in topology.lgw_route_tables})
     quarantined: frozenset[str] = frozenset()
-    if arns and draw(st.integers(0, 3)) == 0:
-        quarantined = frozenset(draw(st.sets(st.sampled_from(arns), min_size=1, max_size=2)))
+    if arns and _one_in(draw, 4):
+        quarantined = frozenset({_pick(draw, arns), _pick(draw, arns)})
     return Scenario(topology, quarantined, draw(ledgers(topology)))

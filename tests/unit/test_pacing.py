@@ -17,8 +17,8 @@ MAX_SLEEPS = 10_000
 class FakeClock:
     """A monotonic clock that moves exactly as far as the bucket sleeps (or a test says)."""
 
-    def __init__(self) -> None:
-        self.now = 0.0
+    def __init__(self, start: float = 0.0) -> None:
+        self.now = start
         self.slept = 0.0
         self.sleeps = 0
 
@@ -79,6 +79,23 @@ def test_twelve_hundred_calls_take_the_refill_time_of_all_but_the_burst() -> Non
     expected = (1_200 - 50) / 5
     assert clock.slept == pytest.approx(expected, abs=EPSILON)
     assert waited == pytest.approx(expected, abs=EPSILON)
+
+
+@pytest.mark.parametrize(
+    "start",
+    [0.0, 1_000.0, 123_456.789, 10_000_000.0, 1_700_000_000.0],
+    ids=["zero", "thousand", "uptime-like", "long-uptime", "epoch-like"],
+)
+def test_pacing_does_not_depend_on_where_the_clock_starts(start: float) -> None:
+    """Whatever the clock's magnitude (and so its float resolution), each take() ends."""
+    clock = FakeClock(start)
+    paced = bucket(clock)
+
+    for _ in range(1_200):
+        paced.take()
+
+    # The clock's own rounding at this magnitude allows a looser, still sub-millisecond bound.
+    assert clock.slept == pytest.approx((1_200 - 50) / 5, abs=1e-3)
 
 
 def test_idle_time_refills_the_bucket_but_never_past_its_burst() -> None:

@@ -838,7 +838,7 @@ def test_plan_to_dict_lists_every_kind_of_change_and_the_findings() -> None:
 
 
 PROPERTY_SETTINGS = settings(
-    max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
 

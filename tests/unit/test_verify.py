@@ -217,3 +217,9 @@ def test_unreachable_pairs_say_why() -> None:
 
     assert not pair.reachable
     assert pair.reason
+
+
+def test_a_prefix_list_route_does_not_hide_the_lgw_route() -> None:
+    topo = meshed(rt_a=(("pl-0123456789abcdef0", "eni-0appliance"), (B_CIDR, "lgw-a")))
+
+    assert reachable(topo, "subnet-a", "subnet-b")

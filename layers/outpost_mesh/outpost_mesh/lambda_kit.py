@@ -11,10 +11,18 @@ from functools import cache
 from typing import Any, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
 
 from outpost_mesh.workflow import Services, Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _has_xray_sdk() -> bool:
+    try:
+        return importlib.util.find_spec("aws_xray_sdk") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 class _Tracing:
@@ -26,7 +34,7 @@ class _Tracing:
     """
 
     def __init__(self) -> None:
-        self.tracer = Tracer() if importlib.util.find_spec("aws_xray_sdk") else None
+        self.tracer = Tracer() if _has_xray_sdk() else None
 
     def capture_lambda_handler(self, handler: F) -> F:
         if self.tracer is None:
@@ -37,6 +45,15 @@ class _Tracing:
 logger = Logger()
 metrics = Metrics()
 tracer = _Tracing()
+
+
+BLOCKING_KINDS = ("shared-route-table", "coip-mode", "rack-not-updated")
+
+
+def count(name: str, value: float, unit: MetricUnit = MetricUnit.Count) -> None:
+    """One EMF metric in the OutpostMesh namespace; the only dimension is the service name, so
+    the cost stays the same however many VPCs are managed."""
+    metrics.add_metric(name=name, unit=unit, value=value)
 
 
 @cache

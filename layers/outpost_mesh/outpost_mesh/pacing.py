@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 MUTATING_BUCKET = 50
 MUTATING_REFILL_PER_SECOND = 5.0
+_EPSILON = 1e-9
 
 
 class TokenBucket:
@@ -46,10 +47,13 @@ class TokenBucket:
         waited = 0.0
         with self._lock:
             self._refill()
-            while self._tokens < 1:
+            while self._tokens < 1 - _EPSILON:  # float dust must not mean "sleep again"
                 pause = (1 - self._tokens) / self.rate
                 self.sleep(pause)
                 waited += pause
                 self._refill()
-            self._tokens -= 1
+                # A sleep lasts at least ``pause``: that paid for the token, whatever float
+                # rounding of a large clock value says.
+                self._tokens = max(self._tokens, 1.0)
+            self._tokens = max(0.0, self._tokens - 1)
         return waited

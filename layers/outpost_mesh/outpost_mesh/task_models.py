@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -63,6 +64,7 @@ class ReleaseInput(_Task):
     vpc_id: str = Field(pattern=VPC_ID)
     holder: str = Field(min_length=1, max_length=2048)
     seen: int = Field(ge=0)
+    started: datetime | None = None  # $$.Execution.StartTime, for ReconcileSeconds
 
 
 class RollbackInput(_Task):

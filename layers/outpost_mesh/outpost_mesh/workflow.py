@@ -35,7 +35,7 @@ from outpost_mesh.ledger import (
     LeaseClaim,
     LedgerStore,
 )
-from outpost_mesh.model import AssociationChange, Finding, Plan, RouteChange
+from outpost_mesh.model import AssociationChange, Finding, Plan, RouteChange, Topology
 from outpost_mesh.observe import OPT_OUT_TAG, observe_vpc
 from outpost_mesh.pacing import MUTATING_BUCKET, MUTATING_REFILL_PER_SECOND, TokenBucket
 from outpost_mesh.planner import desired_state, plan_vpc
@@ -61,6 +61,7 @@ class Settings:
     mutating_rate: float = MUTATING_REFILL_PER_SECOND
     mutating_burst: int = MUTATING_BUCKET
     apply_concurrency: int = 1
+    routes_per_table: int = 50
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -78,6 +79,7 @@ class Settings:
             mutating_rate=float(env.get("MUTATING_RATE", MUTATING_REFILL_PER_SECOND)),
             mutating_burst=int(env.get("MUTATING_BURST", MUTATING_BUCKET)),
             apply_concurrency=int(env.get("APPLY_MAX_CONCURRENCY", "1")),
+            routes_per_table=int(env.get("ROUTES_PER_TABLE", "50")),
         )
 
 
@@ -286,7 +288,7 @@ def _batches(plan: Plan) -> list[dict[str, Any]]:
 
 def plan(svc: Services, vpc_id: str, execution: str) -> dict[str, Any]:
     if not is_managed(svc, vpc_id):
-        return _plan_output(Plan(vpc_id), report_only=True)
+        return _plan_output(Plan(vpc_id), report_only=True, headroom=svc.settings.routes_per_table)
     topology = observe_vpc(svc.ec2, vpc_id)
     ledger = svc.store.load(vpc_id)
     result = plan_vpc(topology, ledger, svc.store.quarantined())
@@ -300,10 +302,33 @@ def plan(svc: Services, vpc_id: str, execution: str) -> dict[str, Any]:
         tuple(s.subnet_id for s in topology.subnets),
         tuple(t.route_table_id for t in topology.route_tables),
     )
-    return _plan_output(result, report_only=svc.settings.report_only)
+    return _plan_output(
+        result,
+        report_only=svc.settings.report_only,
+        headroom=route_quota_headroom(topology, result, svc.settings.routes_per_table),
+    )
 
 
-def _plan_output(result: Plan, report_only: bool) -> dict[str, Any]:
+def route_quota_headroom(topology: Topology, result: Plan, quota: int) -> int:
+    """Fewest free route slots among the tables that hold (or will hold) LGW routes.
+
+    The real quota (Service Quotas L-93826ACB, default 50, up to 1,000) is not readable without
+    an extra API and permission: the stack passes it as a parameter (ROUTES_PER_TABLE).
+    """
+    lgw_ids = {g.local_gateway_id for g in topology.lgw_route_tables}
+    used: dict[str, int] = {}
+    for table in topology.route_tables:
+        routes = [r for r in table.routes if not r.is_local]
+        if any(r.target in lgw_ids for r in routes):
+            used[table.route_table_id] = len(routes)
+    for change in result.routes_to_create:
+        used[change.route_table_id] = used.get(change.route_table_id, 0) + 1
+    for change in result.routes_to_delete:
+        used[change.route_table_id] = used.get(change.route_table_id, 0) - 1
+    return quota - max(used.values(), default=0)
+
+
+def _plan_output(result: Plan, report_only: bool, headroom: int = 0) -> dict[str, Any]:
     changes = not report_only and result.has_changes
     return {
         "vpc_id": result.vpc_id,
@@ -317,6 +342,7 @@ def _plan_output(result: Plan, report_only: bool) -> dict[str, Any]:
         ),
         "route_batches": _batches(result) if changes else [],
         "counts": result.counts(),
+        "route_quota_headroom": headroom,
         "findings": [f.to_dict() for f in result.findings],
     }
 
@@ -356,7 +382,7 @@ def associate(
     applier = _applier(svc, execution)
     ids = [applier.create_association(_association_change(a)) for a in associations]
     pending = any(applier.association_state(i) != "associated" for i in ids)
-    return {"association_ids": ids, "pending": pending}
+    return {"association_ids": ids, "pending": pending, "created": len(applier.journal)}
 
 
 def check_association(

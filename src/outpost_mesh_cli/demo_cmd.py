@@ -1,0 +1,275 @@
+"""``outpost-mesh demo --scenario FILE [--json]``: a scenario through the whole pipeline, offline.
+
+The sandbox plays AWS; the stack of template.yaml runs in it (the real handlers, the real state
+machine, the rules' real event patterns). ``--json`` prints exactly the report of
+shared/scenario-format.md on stdout; without it, a report for a person: the topology, the ping
+matrix before the first step, each step with its events, executions and route changes, and the
+ping matrix after. A bad file is one line on stderr and exit 2; a crash of the runner, one line
+and exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from outpost_mesh_sandbox.demo import DemoRun, StepRecord
+    from outpost_mesh_sandbox.report import Snapshot
+
+EXIT_BAD_FILE = 2
+EXIT_RUNNER_FAILED = 1
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    del common  # the AWS options (region, profile, ...) mean nothing here: it is all offline
+    text = (
+        "run a scenario file through the whole pipeline in the local sandbox and report what "
+        "happened (events, executions, routes, reachability)"
+    )
+    parser = sub.add_parser("demo", help=text, description=text)
+    parser.add_argument("--scenario", required=True, metavar="FILE", help="scenario YAML file")
+    parser.add_argument(
+        "--json", action="store_true", help="print the report as one JSON object on stdout"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="how long to wait, after each step, for the pipeline to be idle (default 60)",
+    )
+    parser.set_defaults(func=cmd_demo)
+
+
+def _error(message: str) -> None:
+    print(f"outpost-mesh: error: {' '.join(str(message).split())}", file=sys.stderr)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from outpost_mesh_sandbox.demo import run_demo
+    from outpost_mesh_sandbox.pipeline import PipelineOptions
+    from outpost_mesh_sandbox.scenario import ScenarioError, load_scenario
+
+    try:
+        scenario = load_scenario(args.scenario)
+    except ScenarioError as error:
+        _error(str(error))
+        return EXIT_BAD_FILE
+    options = PipelineOptions(idle_timeout=args.timeout)
+
+    def progress(line: str) -> None:
+        if not args.json:
+            print(f"  ... {line}", file=sys.stderr, flush=True)
+
+    real_stdout = sys.stdout
+    try:
+        # Nothing but the report reaches stdout, whatever a library prints meanwhile.
+        with contextlib.redirect_stdout(sys.stderr):
+            run = run_demo(scenario, options=options, progress=progress)
+    except ScenarioError as error:  # a placeholder the sandbox cannot fill, found at run time
+        _error(str(error))
+        return EXIT_BAD_FILE
+    except Exception as error:
+        _error(f"the demo runner failed: {type(error).__name__}: {error}")
+        return EXIT_RUNNER_FAILED
+    if args.json:
+        real_stdout.write(json.dumps(run.report, indent=2) + "\n")
+    else:
+        real_stdout.write(render_text(run))
+    real_stdout.flush()
+    return 0
+
+
+# -- the report for a person ----------------------------------------------------------------
+def _table(rows: list[list[str]], indent: str = "  ") -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return [
+        indent + "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
+        for row in rows
+    ]
+
+
+def _outpost_subnets(run: DemoRun) -> dict[str, dict[str, Any]]:
+    """Every Outpost subnet the run ever had (before, during, after), by name."""
+    found: dict[str, dict[str, Any]] = {}
+    for shot in [run.before, *(r.after for r in run.steps if r.after is not None)]:
+        for name, info in shot.subnets.items():
+            if info.get("outpost"):
+                found.setdefault(name, dict(info))
+    return found
+
+
+def _cell(shot: Snapshot, source: str, target: str, subnets: dict[str, dict[str, Any]]) -> str:
+    if source == target:
+        return "-"
+    a, b = subnets[source], subnets[target]
+    if a.get("vpc") != b.get("vpc"):
+        return "-"
+    if a.get("outpost") == b.get("outpost"):
+        return "same rack"
+    if source not in shot.subnets or target not in shot.subnets:
+        return "absent"
+    reachable = shot.reachable(source, target)
+    return "yes" if reachable else "no"
+
+
+def _ping_lines(
+    run: DemoRun, shot: Snapshot, moment: str, subnets: dict[str, dict[str, Any]]
+) -> list[str]:
+    from outpost_mesh_sandbox.report import Translator
+
+    words = Translator(run.ids)
+    names = list(subnets)
+    if len(names) < 2:
+        return ["  (fewer than two Outpost subnets: nothing to ping)"]
+    rows = [["from \\ to", *names]]
+    rows += [[source, *(_cell(shot, source, t, subnets) for t in names)] for source in names]
+    lines = _table(rows)
+    pairs = []
+    for i, source in enumerate(names):
+        for target in names[i + 1 :]:
+            a, b = subnets[source], subnets[target]
+            if a.get("vpc") != b.get("vpc") or a.get("outpost") == b.get("outpost"):
+                continue
+            label = f"{source} {a.get('cidr')} <-> {target} {b.get('cidr')}"
+            missing = [n for n in (source, target) if n not in shot.subnets]
+            if missing:
+                pairs.append(f"  {label}: no ping ({', '.join(missing)} absent {moment})")
+                continue
+            there = shot.reachable(source, target)
+            back = shot.reachable(target, source)
+            if there and back:
+                pairs.append(f"  {label}: ping works (routed both ways over the LGWs)")
+                continue
+            reasons = [
+                f"{p['from']} -> {p['to']}: {words.text(str(p.get('reason', '')))}"
+                for p in shot.reachability
+                if {p["from"], p["to"]} == {source, target} and not p["reachable"]
+            ]
+            pairs.append(f"  {label}: unreachable ({'; '.join(reasons)})")
+    legend = (
+        "  (yes: routed to the other rack's subnet over the local gateways; no: not routed; "
+        "absent: no such subnet then)"
+    )
+    return [*lines, legend, *pairs]
+
+
+def _delivery_line(delivery: Any) -> str:
+    event: dict[str, Any] = delivery.event if isinstance(delivery.event, dict) else {}
+    raw_detail = event.get("detail")
+    detail: dict[str, Any] = raw_detail if isinstance(raw_detail, dict) else {}
+    name = detail.get("eventName") or event.get("detail-type") or "event"
+    if detail.get("errorCode"):
+        name = f"{name} (failed call: {detail['errorCode']})"
+    if not delivery.matched:
+        return f"{name}: no rule matched, nothing happens"
+    parts = []
+    for invocation in delivery.invocations:
+        target = invocation.function
+        if not invocation.ok:
+            parts.append(
+                f"{target} FAILED ({invocation.error_type}: {invocation.error_message}) "
+                "-> finding 'error'"
+            )
+            continue
+        payload = invocation.payload if isinstance(invocation.payload, dict) else {}
+        started = payload.get("started") or []
+        ignored = payload.get("ignored") or []
+        if started:
+            parts.append(f"{target} started {len(started)} execution(s)")
+        elif ignored:
+            parts.append(f"{target}: nothing to reconcile there")
+        else:
+            parts.append(f"{target}: no new execution (already started for this event)")
+    return f"{name} -> {', '.join(delivery.rules)} -> " + "; ".join(parts)
+
+
+def _step_lines(run: DemoRun, number: int, record: StepRecord) -> list[str]:
+    from outpost_mesh_sandbox.report import Translator
+
+    words = Translator(run.ids)
+    lines = [f"Step {number}: {record.label}"]
+    if record.calls:
+        lines.append(f"  calls       {', '.join(record.calls)}")
+    for problem in record.call_errors:
+        lines.append(f"  refused     {words.text(problem)}")
+    deliveries = [_delivery_line(d) for d in record.deliveries]
+    if deliveries:
+        lines.append(f"  events      {deliveries[0]}")
+        lines += [f"              {line}" for line in deliveries[1:]]
+    elif record.calls:
+        lines.append("  events      none (quiet: no CloudTrail event)")
+    if record.executions:
+        lines.append("  executions")
+        for execution in record.executions:
+            note = ""
+            if execution.name in record.handed_over:
+                note = "  (the VPC was busy: handed its trigger to the running execution)"
+            lines.append(f"    {execution.status:<10} {execution.name}{note}")
+            if execution.name in record.failures:
+                error, cause = record.failures[execution.name]
+                text = cause if cause.startswith(error) else f"{error}: {cause}"
+                lines.append(f"               {words.text(text)}")
+    else:
+        lines.append("  executions  none")
+    for title, changes in (("routes added", record.added), ("routes removed", record.removed)):
+        if changes:
+            lines.append(f"  {title}")
+            lines += [f"    {table:<10} {dest} -> {target}" for table, dest, target in changes]
+    if not record.added and not record.removed:
+        lines.append("  routes      unchanged")
+    mutating = {k: v for k, v in record.api_calls.items() if not k.startswith("Describe")}
+    reads = sum(v for k, v in record.api_calls.items() if k.startswith("Describe"))
+    summary = ", ".join(f"{k} {v}" for k, v in mutating.items())
+    lines.append(f"  pipeline EC2 calls  {summary + ', ' if summary else ''}Describe* {reads}")
+    return lines
+
+
+def render_text(run: DemoRun) -> str:
+    scenario = run.scenario
+    lines = [f"outpost-mesh demo: {scenario.name}"]
+    if scenario.description:
+        lines.append(scenario.description)
+    lines += ["", "Topology (before the first step)"]
+    for vpc in scenario.vpcs:
+        lines.append(f"  VPC {vpc.name}  {', '.join(vpc.cidrs)}")
+    for outpost in scenario.outposts:
+        extra = "" if outpost.intra_vpc else ", without the intra-VPC update"
+        lines.append(f"  Outpost {outpost.name}  LGW route table in {outpost.lgw_mode} mode{extra}")
+    rows = [["subnet", "vpc", "cidr", "outpost", "route table"]]
+    for name, info in run.before.subnets.items():
+        rows.append(
+            [
+                name,
+                str(info.get("vpc")),
+                str(info.get("cidr")),
+                str(info.get("outpost") or "In-Region"),
+                str(info.get("route_table")),
+            ]
+        )
+    lines += _table(rows)
+    for table, routes in run.before.route_tables.items():
+        for route in routes:
+            lines.append(f"  route {table}  {route['destination']} -> {route['target']}")
+    subnets = _outpost_subnets(run)
+    lines += ["", "Ping before the first step (route-level, each direction)"]
+    lines += _ping_lines(run, run.before, "before the first step", subnets)
+    for number, record in enumerate(run.steps, start=1):
+        lines += ["", *_step_lines(run, number, record)]
+    lines += ["", "Ping after the last step"]
+    lines += _ping_lines(run, run.after, "at the end", subnets)
+    lines += ["", "LGW route table associations"]
+    lines += [f"  {a['vpc']} <-> {a['outpost']}: {a['state']}" for a in run.after.associations] or [
+        "  none"
+    ]
+    lines += ["", "Findings"]
+    lines += [f"  {f['kind']:<18} {f['subject']}: {f['message']}" for f in run.findings] or [
+        "  none"
+    ]
+    calls = ", ".join(f"{k} {v}" for k, v in run.api_calls.items() if v)
+    lines += ["", f"Pipeline EC2 calls during the steps: {calls or 'none'}", ""]
+    return "\n".join(lines)
