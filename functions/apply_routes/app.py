@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from outpost_mesh import workflow
-from outpost_mesh.lambda_kit import count, logger, metrics, services, tracer
+from outpost_mesh.lambda_kit import count, logger, metrics, parse_input, services, tracer
 from outpost_mesh.task_models import ApplyRoutesInput
 
 
@@ -16,7 +15,7 @@ from outpost_mesh.task_models import ApplyRoutesInput
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    task = parse(event=event, model=ApplyRoutesInput)
+    task = parse_input(event, ApplyRoutesInput)
     logger.append_keys(vpc_id=task.batch.vpc_id, route_table_id=task.batch.route_table_id)
     result = workflow.apply_routes(services(), task.batch.model_dump(), task.execution_name)
     count("RoutesCreated", result["created"])

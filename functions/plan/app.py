@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from outpost_mesh import workflow
-from outpost_mesh.lambda_kit import BLOCKING_KINDS, count, logger, metrics, services, tracer
+from outpost_mesh.lambda_kit import (
+    BLOCKING_KINDS,
+    count,
+    logger,
+    metrics,
+    parse_input,
+    services,
+    tracer,
+)
 from outpost_mesh.task_models import PlanInput
 
 
@@ -16,7 +23,7 @@ from outpost_mesh.task_models import PlanInput
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    task = parse(event=event, model=PlanInput)
+    task = parse_input(event, PlanInput)
     logger.append_keys(vpc_id=task.vpc_id)
     result = workflow.plan(services(), task.vpc_id, task.execution_name)
     kinds = [f["kind"] for f in result["findings"]]

@@ -6,11 +6,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from outpost_mesh import workflow
-from outpost_mesh.lambda_kit import count, logger, metrics, services, tracer
+from outpost_mesh.lambda_kit import count, logger, metrics, parse_input, services, tracer
 from outpost_mesh.task_models import ReleaseInput
 
 
@@ -18,7 +17,7 @@ from outpost_mesh.task_models import ReleaseInput
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    task = parse(event=event, model=ReleaseInput)
+    task = parse_input(event, ReleaseInput)
     logger.append_keys(vpc_id=task.vpc_id)
     result = workflow.release(services(), task.vpc_id, task.holder, task.seen)
     if not result["again"] and task.started is not None:

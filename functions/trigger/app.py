@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from outpost_mesh import workflow
 from outpost_mesh.events import CloudTrailEvent, hint_from
-from outpost_mesh.lambda_kit import logger, metrics, services, tracer
+from outpost_mesh.lambda_kit import logger, metrics, parse_input, services, tracer
 
 
 @logger.inject_lambda_context(correlation_id_path="id")
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    hint = hint_from(parse(event=event, model=CloudTrailEvent))
+    hint = hint_from(parse_input(event, CloudTrailEvent))
     result = workflow.trigger(services(), hint)
     logger.info(f"{hint.event_name}: reconcile triggered", extra=result)
     return result

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from outpost_mesh import workflow
-from outpost_mesh.lambda_kit import count, logger, metrics, services, tracer
+from outpost_mesh.lambda_kit import count, logger, metrics, parse_input, services, tracer
 from outpost_mesh.task_models import VerifyInput
 
 
@@ -16,7 +15,7 @@ from outpost_mesh.task_models import VerifyInput
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    task = parse(event=event, model=VerifyInput)
+    task = parse_input(event, VerifyInput)
     logger.append_keys(vpc_id=task.vpc_id)
     result = workflow.verify(services(), task.vpc_id)
     count("UnreachablePairs", result["unreachable"])

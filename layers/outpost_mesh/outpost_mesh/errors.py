@@ -80,6 +80,10 @@ class LeaseBusyError(OutpostMeshError):
     """Another actor holds the VPC's lease; the caller's trigger was recorded for it."""
 
 
+class MalformedInputError(OutpostMeshError):
+    """An event or task input that does not fit its model: rejected, never retried into success."""
+
+
 class UnsafePlanError(OutpostMeshError):
     """A plan deletes more than the safety threshold allows without --force."""
 

@@ -12,7 +12,10 @@ from typing import Any, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import parse
+from pydantic import BaseModel, ValidationError
 
+from outpost_mesh.errors import MalformedInputError
 from outpost_mesh.workflow import Services, Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -54,6 +57,25 @@ def count(name: str, value: float, unit: MetricUnit = MetricUnit.Count) -> None:
     """One EMF metric in the OutpostMesh namespace; the only dimension is the service name, so
     the cost stays the same however many VPCs are managed."""
     metrics.add_metric(name=name, unit=unit, value=value)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_input(event: object, model: type[M]) -> M:
+    """Validate a handler's input; a misfit is rejected with one clear, logged reason."""
+    if not isinstance(event, dict):
+        reason = f"expected a JSON object, got {type(event).__name__}"
+    else:
+        try:
+            return parse(event=event, model=model)  # Powertools parser (pydantic v2)
+        except ValidationError as error:
+            first = error.errors()[:3]
+            reason = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in first
+            )
+    logger.warning("rejected input", extra={"model": model.__name__, "reason": reason[:500]})
+    raise MalformedInputError(f"rejected {model.__name__}: {reason}"[:1000])
 
 
 @cache

@@ -38,7 +38,13 @@ from outpost_mesh.ledger import (
 from outpost_mesh.model import AssociationChange, Finding, Plan, RouteChange, Topology
 from outpost_mesh.observe import OPT_OUT_TAG, observe_vpc
 from outpost_mesh.pacing import MUTATING_BUCKET, MUTATING_REFILL_PER_SECOND, TokenBucket
-from outpost_mesh.planner import desired_state, plan_vpc
+from outpost_mesh.planner import (
+    DELETE_MIN_OWNED,
+    DELETE_SHARE_LIMIT,
+    desired_state,
+    plan_vpc,
+    unsafe_deletion,
+)
 from outpost_mesh.verify import reachability
 
 if TYPE_CHECKING:
@@ -62,6 +68,8 @@ class Settings:
     mutating_burst: int = MUTATING_BUCKET
     apply_concurrency: int = 1
     routes_per_table: int = 50
+    delete_share_limit: float = DELETE_SHARE_LIMIT
+    delete_min_owned: int = DELETE_MIN_OWNED
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -80,6 +88,8 @@ class Settings:
             mutating_burst=int(env.get("MUTATING_BURST", MUTATING_BUCKET)),
             apply_concurrency=int(env.get("APPLY_MAX_CONCURRENCY", "1")),
             routes_per_table=int(env.get("ROUTES_PER_TABLE", "50")),
+            delete_share_limit=int(env.get("DELETE_THRESHOLD_PERCENT", "30")) / 100,
+            delete_min_owned=int(env.get("DELETE_MIN_OWNED_ROUTES", str(DELETE_MIN_OWNED))),
         )
 
 
@@ -292,6 +302,12 @@ def plan(svc: Services, vpc_id: str, execution: str) -> dict[str, Any]:
     topology = observe_vpc(svc.ec2, vpc_id)
     ledger = svc.store.load(vpc_id)
     result = plan_vpc(topology, ledger, svc.store.quarantined())
+    refusal = unsafe_deletion(
+        result, ledger, svc.settings.delete_share_limit, svc.settings.delete_min_owned
+    )
+    if refusal is not None:
+        # Delete safety: the whole plan is held back (nothing of it applied), reported, alarmed.
+        result = Plan(vpc_id, findings=(*result.findings, refusal))
     svc.store.record_findings(vpc_id, result.findings, execution)
     for owned in result.stale_routes:
         svc.store.forget_route(vpc_id, owned.route_table_id, owned.destination)
