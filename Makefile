@@ -15,7 +15,7 @@ STAMP := $(VENV)/.installed
 # sam build needs python3.13 on PATH: the venv's bin provides it.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help install lint check-stack test demo build clean
+.PHONY: help install lint check-stack checkov test demo build clean
 
 help:
 	@echo "make demo    run the blog scenario through the whole pipeline on the local sandbox"
@@ -33,6 +33,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# checkov pins clash with aws-sam-cli's: it lives in its own venv.
+CHECKOV_STAMP := .venv-checkov/.installed
+$(CHECKOV_STAMP):
+	test -x .venv-checkov/bin/python || "$(PYTHON)" -m venv .venv-checkov
+	.venv-checkov/bin/python -m pip install -q --upgrade pip
+	.venv-checkov/bin/python -m pip install -q checkov
+	touch $@
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -48,7 +56,11 @@ check-stack: install
 	$(BIN)/sam build --cached --parallel
 	$(BIN)/python scripts/check_layer.py
 
-test: lint check-stack
+# Security scan, offline (--skip-download); every skip is justified in .checkov.yaml.
+checkov: $(CHECKOV_STAMP)
+	.venv-checkov/bin/checkov --config-file .checkov.yaml -f template.yaml
+
+test: lint check-stack checkov
 	$(BIN)/pytest -q -p no:cacheprovider
 
 demo: install

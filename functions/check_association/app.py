@@ -11,11 +11,20 @@ from outpost_mesh.lambda_kit import logger, metrics, parse_input, services, trac
 from outpost_mesh.task_models import CheckAssociationInput
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path="execution_name")
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = parse_input(event, CheckAssociationInput)
-    return workflow.check_association(
+    # vpc_id and execution_name are read when the state machine passes them along.
+    logger.append_keys(vpc_id=event.get("vpc_id") if isinstance(event, dict) else None)
+    result = workflow.check_association(
         services(), task.association_ids, task.checks, task.max_checks
     )
+    logger.info(
+        "association(s) %s %s after %d check(s)",
+        ", ".join(task.association_ids),
+        "still associating" if result["pending"] else "associated",
+        result["checks"],
+    )
+    return result

@@ -11,10 +11,12 @@ from outpost_mesh.lambda_kit import logger, metrics, parse_input, services, trac
 from outpost_mesh.task_models import DisassociateInput
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path="execution_name")
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = parse_input(event, DisassociateInput)
     logger.append_keys(vpc_id=task.vpc_id)
-    return workflow.disassociate(services(), task.associations)
+    result = workflow.disassociate(services(), task.associations)
+    logger.info("%d owned association(s) no longer needed were deleted", result["deleted"])
+    return result

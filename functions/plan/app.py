@@ -8,7 +8,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from outpost_mesh import workflow
 from outpost_mesh.lambda_kit import (
-    BLOCKING_KINDS,
     count,
     logger,
     metrics,
@@ -28,12 +27,41 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     result = workflow.plan(services(), task.vpc_id, task.execution_name)
     kinds = [f["kind"] for f in result["findings"]]
     count("Conflicts", kinds.count("conflict"))
-    count("BlockedSubnets", sum(kinds.count(k) for k in BLOCKING_KINDS))
+    count("BlockedSubnets", result.get("blocked_subnets", 0))
     count("RouteQuotaHeadroom", result["route_quota_headroom"])
     logger.info(
-        "plan: %(associations_to_create)s association(s) to create, %(routes_to_create)s "
-        "route(s) to create, %(routes_to_delete)s to delete, %(findings)s finding(s)",
+        "plan: %(associations_to_create)s association(s) to create, %(associations_to_delete)s "
+        "to delete, %(routes_to_create)s route(s) to create, %(routes_to_delete)s to delete, "
+        "%(findings)s finding(s)",
         result["counts"],
-        extra={"findings": result["findings"]},
+        extra={
+            "report_only": result["report_only"],
+            "changes": _changes_in_words(result),
+            "findings": result["findings"],
+            "route_quota_headroom": result["route_quota_headroom"],
+            "blocked_subnets": result.get("blocked_subnets", 0),
+        },
     )
     return result
+
+
+def _changes_in_words(result: dict[str, Any]) -> list[str]:
+    """The plan's changes as an operator reads (and greps) them."""
+    words = [
+        f"associate {a['vpc_id']} with LGW route table {a['local_gateway_route_table_id']}"
+        for a in result["associations_to_create"]
+    ]
+    words += [
+        f"disassociate {a['association_id']} (LGW route table {a['local_gateway_route_table_id']})"
+        for a in result["associations_to_delete"]
+    ]
+    for batch in result["route_batches"]:
+        words += [
+            f"delete route {r['route_table_id']} {r['destination']} -> {r['local_gateway_id']}"
+            for r in batch["deletes"]
+        ]
+        words += [
+            f"create route {r['route_table_id']} {r['destination']} -> {r['local_gateway_id']}"
+            for r in batch["creates"]
+        ]
+    return words

@@ -19,8 +19,12 @@ from outpost_mesh.task_models import ReleaseInput
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = parse_input(event, ReleaseInput)
     logger.append_keys(vpc_id=task.vpc_id)
+    # The holder is the execution's ARN: its last part is the execution name (correlation id).
+    logger.set_correlation_id(task.holder.rsplit(":", 1)[-1])
     result = workflow.release(services(), task.vpc_id, task.holder, task.seen)
-    if not result["again"] and task.started is not None:
+    if result["again"]:
+        logger.info("trigger(s) arrived during the pass: one more pass, lease kept")
+    elif task.started is not None:
         seconds = (datetime.now(UTC) - task.started).total_seconds()
         count("ReconcileSeconds", seconds, MetricUnit.Seconds)
         logger.info("reconcile done in %.1f s; lease released", seconds)

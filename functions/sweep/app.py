@@ -16,6 +16,7 @@ from outpost_mesh.lambda_kit import logger, metrics, parse_input, services, trac
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     scheduled = parse_input(event, ScheduledEvent)
+    logger.append_keys(vpc_id="*")  # a sweep covers every managed VPC
     result = workflow.sweep(services(), scheduled.id)
     logger.info("sweep started executions", extra=result)
     return result

@@ -16,6 +16,8 @@ from outpost_mesh.lambda_kit import logger, metrics, parse_input, services, trac
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     hint = hint_from(parse_input(event, CloudTrailEvent))
+    logger.append_keys(vpc_id=",".join(hint.vpc_ids) or None)
     result = workflow.trigger(services(), hint)
+    logger.append_keys(vpc_id=",".join(result["vpcs"]) or None)
     logger.info(f"{hint.event_name}: reconcile triggered", extra=result)
     return result

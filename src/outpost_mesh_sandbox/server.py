@@ -23,7 +23,7 @@ from botocore.config import Config
 from outpost_mesh_sandbox import outposts
 from outpost_mesh_sandbox.control import CALLER_KEYS, SandboxControl
 from outpost_mesh_sandbox.identities import SANDBOX_ACCOUNT, SANDBOX_REGION, SECRET_KEY
-from outpost_mesh_sandbox.middleware import SandboxApp, apply_moto_config
+from outpost_mesh_sandbox.middleware import SandboxApp
 
 #: Clients made by :meth:`Sandbox.client` do not retry, so an injected fault is seen exactly as
 #: many times as it was injected. Pass ``config=`` to choose otherwise.
@@ -126,7 +126,6 @@ class Sandbox:
         if self.app is None:
             raise RuntimeError("the sandbox is not started")
         self.app.reset()
-        apply_moto_config()
 
     def client(self, service: str, caller: str = "pipeline", **kwargs: Any) -> Any:
         """A boto3 client at the sandbox, signed with the caller's access key.

@@ -7,6 +7,7 @@ stale (route absent) or owned (route present with our target), never an unowned 
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -37,6 +38,12 @@ from outpost_mesh.pacing import TokenBucket
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
+
+# Every change is logged in words an operator can grep ("created route rtb-1 10.7.11.0/24 ->
+# lgw-1"), with its ids as structured fields. Plain ``logging``: the core has no Powertools; in
+# Lambda, lambda_kit hands the "outpost_mesh" loggers to the Powertools JSON handler (vpc_id and
+# correlation_id on every line); elsewhere (the CLI) they are silent unless configured.
+log = logging.getLogger(__name__)
 
 ASSOCIATION_POLL_SECONDS = 5.0  # Ansible/Terraform poll about every 5 s (aws-facts.md)
 ASSOCIATION_TIMEOUT_SECONDS = 300.0  # Terraform waits up to 5 min for `associated`
@@ -111,6 +118,14 @@ class Applier:
         """Associate the VPC with the LGW route table (describe first: idempotent)."""
         existing = self.existing_association(change.vpc_id, change.lgw_route_table_id)
         if existing is not None:
+            log.info(
+                "association %s of %s with LGW route table %s is %s already: left as it is",
+                existing["LocalGatewayRouteTableVpcAssociationId"],
+                change.vpc_id,
+                change.lgw_route_table_id,
+                existing.get("State", ""),
+                extra=_fields("association-exists", change.vpc_id, change.lgw_route_table_id),
+            )
             return str(existing["LocalGatewayRouteTableVpcAssociationId"])
         self._pace()
         try:
@@ -127,6 +142,20 @@ class Applier:
         except ClientError as error:
             raise from_client_error(error, subject=change.outpost_arn) from error
         association_id = created["LocalGatewayRouteTableVpcAssociationId"]
+        log.info(
+            "created association %s of %s with LGW route table %s (Outpost %s)",
+            association_id,
+            change.vpc_id,
+            change.lgw_route_table_id,
+            change.outpost_arn,
+            extra=_fields(
+                "association-created",
+                change.vpc_id,
+                change.lgw_route_table_id,
+                association_id=association_id,
+                outpost_arn=change.outpost_arn,
+            ),
+        )
         self.store.record_association(
             change.vpc_id,
             OwnedAssociation(association_id, change.lgw_route_table_id, change.outpost_arn),
@@ -183,6 +212,18 @@ class Applier:
             mapped = from_client_error(error, subject=change.association_id)
             if not isinstance(mapped, AssociationNotFoundError):
                 raise mapped from error
+        log.info(
+            "deleted association %s of %s with LGW route table %s (no longer needed)",
+            change.association_id,
+            change.vpc_id,
+            change.lgw_route_table_id,
+            extra=_fields(
+                "association-deleted",
+                change.vpc_id,
+                change.lgw_route_table_id,
+                association_id=change.association_id,
+            ),
+        )
         self.store.forget_association(change.vpc_id, change.association_id)
 
     # -- routes -----------------------------------------------------------------------------
@@ -230,10 +271,33 @@ class Applier:
                 self._route_target(change.route_table_id, change.destination)
                 == change.local_gateway_id
             ):
+                log.info(
+                    "route %s %s -> %s is there already: satisfied, %s",
+                    change.route_table_id,
+                    change.destination,
+                    change.local_gateway_id,
+                    "still owned" if ours else "not owned",
+                    extra=_route_fields("route-satisfied", vpc_id, change),
+                )
                 return False
             if ours:
                 self.store.forget_route(vpc_id, change.route_table_id, change.destination)
+            log.warning(
+                "could not create route %s %s -> %s: %s",
+                change.route_table_id,
+                change.destination,
+                change.local_gateway_id,
+                mapped.message,
+                extra=_route_fields("route-failed", vpc_id, change),
+            )
             raise mapped from error
+        log.info(
+            "created route %s %s -> %s",
+            change.route_table_id,
+            change.destination,
+            change.local_gateway_id,
+            extra=_route_fields("route-created", vpc_id, change),
+        )
         self.journal.append(
             JournalEntry(
                 "route-created",
@@ -260,12 +324,36 @@ class Applier:
                 )
                 if not isinstance(mapped, RouteNotFoundError | RouteTableNotFoundError):
                     raise mapped from error
+            log.info(
+                "deleted route %s %s -> %s (%s)",
+                change.route_table_id,
+                change.destination,
+                change.local_gateway_id,
+                change.reason or "no longer wanted",
+                extra=_route_fields("route-deleted", vpc_id, change),
+            )
+        else:
+            log.info(
+                "route %s %s no longer targets %s (now %s): forgotten, left alone",
+                change.route_table_id,
+                change.destination,
+                change.local_gateway_id,
+                current or "absent",
+                extra=_route_fields("route-forgotten", vpc_id, change),
+            )
         self.store.forget_route(vpc_id, change.route_table_id, change.destination)
 
     # -- whole plans ------------------------------------------------------------------------
     def apply(self, plan: Plan) -> None:
         """Associations first (routes need them), deletions before creations (quota room)."""
         for owned in plan.stale_routes:
+            log.info(
+                "route %s %s -> %s was removed by someone else: forgotten",
+                owned.route_table_id,
+                owned.destination,
+                owned.local_gateway_id,
+                extra=_fields("route-forgotten", plan.vpc_id, owned.route_table_id),
+            )
             self.store.forget_route(plan.vpc_id, owned.route_table_id, owned.destination)
         for owned_assoc in plan.stale_associations:
             self.store.forget_association(plan.vpc_id, owned_assoc.association_id)
@@ -302,6 +390,19 @@ def undo(ec2: EC2Client, store: LedgerStore, entry: JournalEntry) -> None:
             mapped = from_client_error(error, subject=entry.route_table_id)
             if not isinstance(mapped, RouteNotFoundError | RouteTableNotFoundError):
                 raise mapped from error
+        log.info(
+            "rolled back: deleted route %s %s -> %s",
+            entry.route_table_id,
+            entry.destination,
+            entry.local_gateway_id,
+            extra=_fields(
+                "route-rolled-back",
+                entry.vpc_id,
+                entry.route_table_id,
+                destination=entry.destination,
+                local_gateway_id=entry.local_gateway_id,
+            ),
+        )
         store.forget_route(entry.vpc_id, entry.route_table_id, entry.destination)
     elif entry.kind == "association-created":
         try:
@@ -312,6 +413,36 @@ def undo(ec2: EC2Client, store: LedgerStore, entry: JournalEntry) -> None:
             mapped = from_client_error(error, subject=entry.association_id)
             if not isinstance(mapped, AssociationNotFoundError):
                 raise mapped from error
+        log.info(
+            "rolled back: deleted association %s of %s",
+            entry.association_id,
+            entry.vpc_id,
+            extra=_fields(
+                "association-rolled-back",
+                entry.vpc_id,
+                entry.lgw_route_table_id,
+                association_id=entry.association_id,
+            ),
+        )
         store.forget_association(entry.vpc_id, entry.association_id)
     else:
         raise ValueError(f"unknown journal entry kind {entry.kind!r}")
+
+
+def _fields(change: str, vpc_id: str, table_id: str, **more: str) -> dict[str, str]:
+    """Structured fields of one change log line (none is a ``LogRecord`` attribute name)."""
+    fields = {"change": change, "vpc_id": vpc_id, **more}
+    if table_id:
+        key = "lgw_route_table_id" if table_id.startswith("lgw-rtb-") else "route_table_id"
+        fields[key] = table_id
+    return fields
+
+
+def _route_fields(change: str, vpc_id: str, route: RouteChange) -> dict[str, str]:
+    return _fields(
+        change,
+        vpc_id,
+        route.route_table_id,
+        destination=route.destination,
+        local_gateway_id=route.local_gateway_id,
+    )

@@ -6,11 +6,13 @@ Created once per container (module scope) and imported by the thin handlers in f
 from __future__ import annotations
 
 import importlib.util
+import logging
 from collections.abc import Callable
 from functools import cache
 from typing import Any, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import parse
 from pydantic import BaseModel, ValidationError
@@ -46,6 +48,10 @@ class _Tracing:
 
 
 logger = Logger()
+# The core (outpost_mesh.*: apply, workflow) logs with plain ``logging``, free of Powertools: its
+# lines go through this logger's JSON handler, with the same keys (vpc_id, correlation_id).
+logging.getLogger("outpost_mesh")
+copy_config_to_registered_loggers(source_logger=logger, include={"outpost_mesh"})
 metrics = Metrics()
 tracer = _Tracing()
 

@@ -214,10 +214,42 @@ class LedgerStore:
             )
 
     def findings(self, vpc_id: str) -> list[Finding]:
+        """Every finding ever reported for the VPC, open or resolved (the demo report's list)."""
         return sorted(
             Finding(i["kind"]["S"], i["subject"]["S"], i["message"]["S"])
             for i in self._query(f"FINDINGS#{vpc_id}")
         )
+
+    def open_findings(self, vpc_id: str) -> list[Finding]:
+        """Findings still standing: recorded and not resolved by a later plan since."""
+        return sorted(
+            Finding(i["kind"]["S"], i["subject"]["S"], i["message"]["S"])
+            for i in self._query(f"FINDINGS#{vpc_id}")
+            if "resolved_at" not in i
+        )
+
+    def resolve_findings(self, vpc_id: str, current: tuple[Finding, ...]) -> list[Finding]:
+        """Mark the open findings that ``current`` (a fresh plan's) no longer has as resolved.
+
+        The item stays (``findings`` still lists it); recording it again re-opens it, so a
+        finding that comes back is new again (and notified again). Returns what was resolved.
+        """
+        still = {(f.kind, f.subject) for f in current}
+        resolved: list[Finding] = []
+        for item in self._query(f"FINDINGS#{vpc_id}"):
+            if "resolved_at" in item or (item["kind"]["S"], item["subject"]["S"]) in still:
+                continue
+            try:
+                self.dynamodb.update_item(
+                    TableName=self.table_name,
+                    Key={"pk": item["pk"], "sk": item["sk"]},
+                    UpdateExpression="SET resolved_at = :now",
+                    ExpressionAttributeValues={":now": _n(self.clock())},
+                )
+            except ClientError as error:
+                raise from_client_error(error, subject=vpc_id) from error
+            resolved.append(Finding(item["kind"]["S"], item["subject"]["S"], item["message"]["S"]))
+        return sorted(resolved)
 
     def forget_route(self, vpc_id: str, route_table_id: str, destination: str) -> None:
         self._delete(f"VPC#{vpc_id}", f"ROUTE#{route_table_id}#{destination}")

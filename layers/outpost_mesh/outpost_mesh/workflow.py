@@ -13,6 +13,7 @@ execution's own changes, even those of a Map iteration whose result was lost wit
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from collections.abc import Mapping
@@ -20,12 +21,13 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from outpost_mesh.apply import Applier, JournalEntry, undo
 from outpost_mesh.errors import (
     AssociationFailedError,
     LeaseBusyError,
+    OutpostMeshError,
     from_client_error,
 )
 from outpost_mesh.events import TriggerHint, execution_name
@@ -36,6 +38,7 @@ from outpost_mesh.ledger import (
     LedgerStore,
 )
 from outpost_mesh.model import AssociationChange, Finding, Plan, RouteChange, Topology
+from outpost_mesh.notices import Notice, failure_notice, findings_notice
 from outpost_mesh.observe import OPT_OUT_TAG, observe_vpc
 from outpost_mesh.pacing import MUTATING_BUCKET, MUTATING_REFILL_PER_SECOND, TokenBucket
 from outpost_mesh.planner import (
@@ -51,6 +54,8 @@ if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
 
 OPT_IN_TAG = "outpost-mesh:managed"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -308,7 +313,14 @@ def plan(svc: Services, vpc_id: str, execution: str) -> dict[str, Any]:
     if refusal is not None:
         # Delete safety: the whole plan is held back (nothing of it applied), reported, alarmed.
         result = Plan(vpc_id, findings=(*result.findings, refusal))
-    svc.store.record_findings(vpc_id, result.findings, execution)
+    # Tell people about a finding once, when it appears (not on every sweep while it stands).
+    known = {(f.kind, f.subject) for f in svc.store.open_findings(vpc_id)}
+    new = tuple(f for f in result.findings if (f.kind, f.subject) not in known)
+    unsent = notify_findings(svc, vpc_id, new, execution)
+    svc.store.record_findings(
+        vpc_id, tuple(f for f in result.findings if f not in unsent), execution
+    )
+    svc.store.resolve_findings(vpc_id, result.findings)
     for owned in result.stale_routes:
         svc.store.forget_route(vpc_id, owned.route_table_id, owned.destination)
     for owned_assoc in result.stale_associations:
@@ -322,7 +334,63 @@ def plan(svc: Services, vpc_id: str, execution: str) -> dict[str, Any]:
         result,
         report_only=svc.settings.report_only,
         headroom=route_quota_headroom(topology, result, svc.settings.routes_per_table),
+        blocked=blocked_subnets(topology, result.findings),
     )
+
+
+def blocked_subnets(topology: Topology, findings: tuple[Finding, ...]) -> int:
+    """Outpost subnets left out by a shared route table, a CoIP-mode LGW route table or a
+    quarantined rack (findings name an Outpost for the last two: count its subnets)."""
+    outposts = {f.subject for f in findings if f.kind in ("coip-mode", "rack-not-updated")}
+    blocked = {f.subject for f in findings if f.kind == "shared-route-table"}
+    for subnet in topology.subnets:
+        table = topology.effective_route_table(subnet.subnet_id)
+        if subnet.opted_out or (table is not None and table.opted_out):
+            continue  # accepted by a person (opt-out tag)
+        if subnet.outpost_arn in outposts:
+            blocked.add(subnet.subnet_id)
+    return len(blocked)
+
+
+def notify_findings(
+    svc: Services, vpc_id: str, findings: tuple[Finding, ...], execution: str
+) -> tuple[Finding, ...]:
+    """One notice per kind of new finding; returns those whose notice could not be sent (they
+    are not recorded, so the next plan tries again: a notification is never silently lost)."""
+    by_kind: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_kind.setdefault(finding.kind, []).append(finding)
+    unsent: list[Finding] = []
+    for kind, group in sorted(by_kind.items()):
+        notice = findings_notice(
+            vpc_id,
+            kind,
+            [(f.subject, f.message) for f in group],
+            execution,
+            svc.settings.report_only,
+        )
+        try:
+            publish(svc, notice)
+        except (OutpostMeshError, BotoCoreError) as error:
+            log.error(
+                "could not notify %d new %s finding(s) of %s (tried again on the next plan): %s",
+                len(group),
+                kind,
+                vpc_id,
+                error,
+                extra={"vpc_id": vpc_id, "kind": kind},
+            )
+            unsent.extend(group)
+            continue
+        for finding in group:
+            log.warning(
+                "new finding %s %s: %s",
+                finding.kind,
+                finding.subject,
+                finding.message,
+                extra={"vpc_id": vpc_id, "kind": finding.kind, "subject": finding.subject},
+            )
+    return tuple(unsent)
 
 
 def route_quota_headroom(topology: Topology, result: Plan, quota: int) -> int:
@@ -344,7 +412,9 @@ def route_quota_headroom(topology: Topology, result: Plan, quota: int) -> int:
     return quota - max(used.values(), default=0)
 
 
-def _plan_output(result: Plan, report_only: bool, headroom: int = 0) -> dict[str, Any]:
+def _plan_output(
+    result: Plan, report_only: bool, headroom: int = 0, blocked: int = 0
+) -> dict[str, Any]:
     changes = not report_only and result.has_changes
     return {
         "vpc_id": result.vpc_id,
@@ -359,6 +429,7 @@ def _plan_output(result: Plan, report_only: bool, headroom: int = 0) -> dict[str
         "route_batches": _batches(result) if changes else [],
         "counts": result.counts(),
         "route_quota_headroom": headroom,
+        "blocked_subnets": blocked,
         "findings": [f.to_dict() for f in result.findings],
     }
 
@@ -562,10 +633,13 @@ def rollback(
             f"route table {subject} reached its routes-per-table quota; raise the Amazon VPC "
             "quota L-93826ACB or use fewer subnets per table"
         )
+    notice = failure_notice(
+        vpc_id, kind, subject=subject or vpc_id, cause=cause, undone=undone, execution=execution
+    )
     cause += f". Rolled back {undone} change(s) made by execution {execution}."
     finding = Finding(kind, subject or vpc_id, cause)
     svc.store.record_findings(vpc_id, (finding,), execution)
-    notify(svc, f"outpost-mesh: reconcile of {vpc_id} failed ({kind})", cause, kind, vpc_id)
+    publish(svc, notice)
 
     restarted = ""
     holder = str((lease or {}).get("holder") or "")
@@ -584,7 +658,12 @@ def rollback(
     return {"error": name, "cause": cause, "undone": undone, "restarted": restarted}
 
 
+def publish(svc: Services, notice: Notice) -> None:
+    notify(svc, notice.subject, notice.body, notice.kind, notice.vpc_id)
+
+
 def notify(svc: Services, subject: str, message: str, kind: str, vpc_id: str) -> None:
+    """Publish to the topic; ``kind`` and ``vpc_id`` are message attributes (filter policies)."""
     if not svc.settings.topic_arn:
         return
     try:

@@ -1,0 +1,211 @@
+"""Notifications a person can act on from the message alone (pure: no I/O here).
+
+Every notice says what happened, where (VPC, subnet, route table, Outpost), why, and what to do
+next, and names its runbook section (docs/runbook.md, one section per alarm). ``workflow.notify``
+publishes it to the stack's SNS topic with the message attributes ``kind`` (a finding kind) and
+``vpc_id``, so that subscriptions can filter, e.g. ``{"kind": ["rack-not-updated"]}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+RUNBOOK = "docs/runbook.md"
+OPT_OUT = "outpost-mesh:opt-out"
+SNS_SUBJECT_MAX = 100  # SNS: at most 100 printable ASCII characters, no line break
+
+# The alarm (docs/runbook.md section, named by the alarm's logical id) that a finding kind feeds.
+RUNBOOK_SECTION: dict[str, str] = {
+    "conflict": "conflictsalarm",
+    "shared-route-table": "blockedsubnetsalarm",
+    "coip-mode": "blockedsubnetsalarm",
+    "rack-not-updated": "blockedsubnetsalarm",
+    "route-quota": "routequotaheadroomalarm",
+    "unsupported": "accepting-a-standing-finding",
+    "error": "reconcileexecutionsfailedalarm",
+}
+
+# What each finding means for the mesh, in one phrase.
+EFFECT: dict[str, str] = {
+    "conflict": "the LGW route is not created (the existing route is left alone)",
+    "shared-route-table": "the subnet is left out of the mesh",
+    "coip-mode": "the Outpost's subnets are left out of the mesh",
+    "rack-not-updated": "the Outpost is quarantined: its subnets are left out of the mesh",
+    "route-quota": "the VPC's mesh could not be completed",
+    "unsupported": "the subnet (or CIDR) is left out of the mesh",
+    "error": "nothing was changed by this reconcile",
+}
+
+NEXT_STEPS: dict[str, tuple[str, ...]] = {
+    "conflict": (
+        "Look at the route named below (who made it, what it is for). outpost-mesh never "
+        "changes a route it did not create.",
+        "If the LGW route should win: delete or change that route yourself; the next reconcile "
+        "adds the LGW route.",
+        f"If the existing route is right: accept it by tagging the route table `{OPT_OUT}` "
+        "(its subnets then stay out of the mesh).",
+    ),
+    "shared-route-table": (
+        "Give the Outpost subnet a route table of its own (aws ec2 create-route-table, then "
+        "aws ec2 associate-route-table --subnet-id ... --route-table-id ...): an LGW route in a "
+        "table that also serves an In-Region subnet or another Outpost would reach those too.",
+        f"Or accept it: tag the subnet `{OPT_OUT}`.",
+    ),
+    "coip-mode": (
+        "The Outpost's LGW route table is in CoIP mode; intra-VPC routing needs "
+        "direct-vpc-routing. Changing the mode is a decision for the Outpost's owner (it affects "
+        "every VPC on the rack); outpost-mesh never changes it.",
+        f"Or accept it: tag the Outpost's subnets `{OPT_OUT}`.",
+    ),
+    "rack-not-updated": (
+        "The rack rejected its LGW route: it needs the intra-VPC communication update. Contact "
+        "AWS Support with the Outpost ARN below.",
+        "After AWS updated the rack: outpost-mesh release --outpost ARN, then outpost-mesh "
+        "apply --vpc ID (or wait for the sweep). The quarantine also ends by itself after the "
+        "stack's QuarantineMinutes.",
+    ),
+    "route-quota": (
+        "Raise the Amazon VPC quota 'Routes per route table' (Service Quotas code L-93826ACB, "
+        "up to 1,000), then set the stack parameter RoutesPerTableQuota to the new value.",
+        "Or use fewer Outpost subnets per route table (each sibling subnet needs one route).",
+    ),
+    "unsupported": (
+        "Nothing to fix in outpost-mesh: the subnet or CIDR cannot be meshed (IPv6, no IPv4 "
+        "CIDR, or an Outpost whose LGW route table this account cannot see).",
+        f"Accept it: tag the subnet `{OPT_OUT}`.",
+    ),
+    "error": (
+        "Read the cause below and the failed execution's history (Step Functions console) and "
+        "logs (CloudWatch Logs Insights query in the runbook).",
+        "Fix the cause (permissions, throttling, a resource changed meanwhile), then re-run.",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Notice:
+    subject: str
+    body: str
+    kind: str
+    vpc_id: str
+
+
+def where_lines(vpc_id: str, subjects: Iterable[str]) -> list[str]:
+    """Name what a finding's subject is: a subnet, a route table (and destination), an Outpost."""
+    lines = [f"  VPC:          {vpc_id}"]
+    seen: set[str] = set()
+    for subject in subjects:
+        if subject in seen or subject == vpc_id or not subject:
+            continue
+        seen.add(subject)
+        if subject.startswith("subnet-"):
+            lines.append(f"  Subnet:       {subject}")
+        elif subject.startswith("rtb-"):
+            table, _, destination = subject.partition(":")
+            lines.append(
+                f"  Route table:  {table}"
+                + (f" (destination {destination})" if destination else "")
+            )
+        elif ":outposts:" in subject or subject.startswith("op-"):
+            lines.append(f"  Outpost:      {subject}")
+        elif subject.startswith("lgw-"):
+            lines.append(f"  Local gateway: {subject}")
+        else:
+            lines.append(f"  Resource:     {subject}")
+    return lines
+
+
+def _rerun(vpc_id: str) -> list[str]:
+    return [
+        "To re-run a reconcile now: outpost-mesh apply --vpc "
+        f"{vpc_id} (or start the state machine with "
+        f'{{"vpc_id": "{vpc_id}", "trigger": "manual"}}); the hourly sweep also retries.',
+        f"To see the VPC's mesh and open findings: outpost-mesh status --vpc {vpc_id}",
+    ]
+
+
+def _subject(text: str) -> str:
+    clean = " ".join(text.split())
+    return clean if len(clean) <= SNS_SUBJECT_MAX else clean[: SNS_SUBJECT_MAX - 3] + "..."
+
+
+def findings_notice(
+    vpc_id: str,
+    kind: str,
+    findings: Iterable[tuple[str, str]],
+    execution: str,
+    report_only: bool = False,
+) -> Notice:
+    """New findings of one kind from a plan: ``findings`` is ``(subject, message)`` pairs."""
+    items = sorted(set(findings))
+    count = len(items)
+    mode = " (report-only mode: nothing is changed anyway)" if report_only else ""
+    body = [
+        "WHAT HAPPENED",
+        f"  The reconcile of VPC {vpc_id} (execution {execution}) found {count} new {kind} "
+        f"finding(s): {EFFECT.get(kind, 'see below')}{mode}. The rest of the VPC is meshed as "
+        "usual.",
+        "",
+        "WHERE",
+        *where_lines(vpc_id, (subject for subject, _ in items)),
+        "",
+        "WHY",
+        *(f"  - {subject}: {message}" for subject, message in items),
+        "",
+        "WHAT TO DO NEXT",
+        *(f"  - {step}" for step in NEXT_STEPS.get(kind, NEXT_STEPS["error"])),
+        *(f"  - {line}" for line in _rerun(vpc_id)),
+        "",
+        f"Runbook: {RUNBOOK}#{RUNBOOK_SECTION.get(kind, 'accepting-a-standing-finding')}",
+        "You are told once per finding, not on every sweep while it stands; a finding that is "
+        "resolved and comes back is new again.",
+    ]
+    return Notice(
+        subject=_subject(f"outpost-mesh: {count} new {kind} finding(s) in {vpc_id}"),
+        body="\n".join(body),
+        kind=kind,
+        vpc_id=vpc_id,
+    )
+
+
+def failure_notice(
+    vpc_id: str,
+    kind: str,
+    *,
+    subject: str,
+    cause: str,
+    undone: int,
+    execution: str,
+) -> Notice:
+    """A reconcile that failed and rolled back its own changes."""
+    body = [
+        "WHAT HAPPENED",
+        f"  The reconcile of VPC {vpc_id} (execution {execution}) failed. It rolled back the "
+        f"{undone} change(s) it had made, so the VPC is as it was before this run "
+        "(outpost-mesh never touches what it did not create).",
+        "",
+        "WHERE",
+        *where_lines(vpc_id, [subject]),
+        "",
+        "WHY",
+        f"  {cause}",
+        "",
+        "WHAT TO DO NEXT",
+        *(f"  - {step}" for step in NEXT_STEPS.get(kind, NEXT_STEPS["error"])),
+        *(f"  - {line}" for line in _rerun(vpc_id)),
+        "",
+        f"Runbook: {RUNBOOK}#reconcileexecutionsfailedalarm"
+        + (
+            f" and {RUNBOOK}#{RUNBOOK_SECTION[kind]}"
+            if RUNBOOK_SECTION.get(kind, "reconcileexecutionsfailedalarm")
+            != "reconcileexecutionsfailedalarm"
+            else ""
+        ),
+    ]
+    return Notice(
+        subject=_subject(f"outpost-mesh: reconcile of {vpc_id} failed, rolled back ({kind})"),
+        body="\n".join(body),
+        kind=kind,
+        vpc_id=vpc_id,
+    )
