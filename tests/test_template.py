@@ -516,7 +516,9 @@ def test_step_functions_and_sns_grants(template: dict[str, Any]) -> None:
         starts = logical_id in {"TriggerFunction", "SweepFunction", "RollbackFunction"}
         assert ("states:StartExecution" in actions) == starts, logical_id
         assert ("states:DescribeExecution" in actions) == (logical_id == "ClaimFunction")
-        assert ("sns:Publish" in actions) == (logical_id == "RollbackFunction"), logical_id
+        # rollback notifies failures; plan notifies new findings (once each)
+        notifies = logical_id in {"RollbackFunction", "PlanFunction"}
+        assert ("sns:Publish" in actions) == notifies, logical_id
         statements = policy_statements(
             template["Resources"][logical_id]["Properties"].get("Policies")
         )

@@ -9,7 +9,10 @@ Every method maps to one JSON endpoint:
 ``GET  /_sandbox/health``             liveness
 ``POST /_sandbox/outposts``           seed an Outpost rack (AWS has no API for that)
 ``GET  /_sandbox/outposts``           the seeded racks
-``GET|POST /_sandbox/config``         sandbox knobs (route quota, association describe counts)
+``GET|POST /_sandbox/config``         sandbox knobs (route quota, association describe counts;
+                                      POST also ``throttle`` and ``time_scale``)
+``GET  /_sandbox/throttle``           EC2 throttle emulation: on/off, AWS time, calls refused
+``POST /_sandbox/clock``              move the throttle's AWS time forward
 ``POST|DELETE /_sandbox/faults``      inject / clear faults
 ``POST /_sandbox/fail-associations``  next N LGW route table VPC associations end ``failed``
 ``GET  /_sandbox/calls?since=N``      the recorded API calls
@@ -158,17 +161,37 @@ class SandboxControl:
         routes_per_table: int | None = None,
         association_describes: int | None = None,
         disassociation_describes: int | None = None,
+        throttle: bool | None = None,
+        time_scale: float | None = None,
     ) -> None:
+        """Sandbox knobs; None leaves one as it is.
+
+        ``throttle``: EC2 throttle emulation on/off (:mod:`outpost_mesh_sandbox.throttle`);
+        ``time_scale``: AWS seconds per real second of its clock (0: AWS time moves only by
+        :meth:`advance_clock`). Either one refills every bucket.
+        """
         body = {
             "routes_per_table": routes_per_table,
             "association_describes": association_describes,
             "disassociation_describes": disassociation_describes,
+            "throttle": throttle,
+            "time_scale": time_scale,
         }
         self._request("POST", "config", {k: v for k, v in body.items() if v is not None})
 
     def config(self) -> dict[str, int]:
         result: dict[str, int] = self._request("GET", "config")
         return result
+
+    def throttle(self) -> dict[str, Any]:
+        """The throttle emulation: ``enabled``, ``time_scale``, ``now`` (AWS seconds), and EC2
+        ``calls`` / ``throttled`` per action since it was configured."""
+        result: dict[str, Any] = self._request("GET", "throttle")
+        return result
+
+    def advance_clock(self, seconds: float) -> float:
+        """Move the throttle's AWS time forward; returns the new time."""
+        return float(self._request("POST", "clock", {"seconds": seconds})["now"])
 
     def inject_fault(
         self,

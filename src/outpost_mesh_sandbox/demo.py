@@ -23,6 +23,7 @@ executions, the routes that came and went).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 from collections import Counter
 from collections.abc import Iterator
@@ -36,6 +37,7 @@ from outpost_mesh.ledger import LedgerStore
 from outpost_mesh_sandbox.cloudtrail import events_for_calls
 from outpost_mesh_sandbox.identities import PIPELINE_ACCESS_KEY, SCENARIO_ACCESS_KEY
 from outpost_mesh_sandbox.pipeline import (
+    RUNNER_ACCESS_KEY,
     Delivery,
     ExecutionInfo,
     PipelineOptions,
@@ -71,8 +73,6 @@ __all__ = [
     "run_scenario",
 ]
 
-#: The runner's own reads (report, ping matrices): neither the person's nor the pipeline's.
-RUNNER_ACCESS_KEY = "AKIAOMDEMORUNNER0001"
 _ERROR_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
 
 
@@ -192,7 +192,15 @@ class _Runner:
     def run(self) -> DemoRun:
         sb = self.sandbox
         sb.control.reset()
-        self.pipeline = pipeline = SandboxPipeline(sb, self.options, root=self.root)
+        options = self.options
+        throttle = getattr(self.scenario, "throttle", None)
+        if throttle is not None:
+            # The sandbox throttles as EC2 does: the functions pace themselves as deployed (the
+            # template's MUTATING_RATE/BURST, not the runner's "no pacing"), on the sandbox's
+            # AWS clock.
+            scale = getattr(throttle, "time_scale", 1)
+            options = dataclasses.replace(options, env={"OUTPOST_MESH_TIME_SCALE": str(scale)})
+        self.pipeline = pipeline = SandboxPipeline(sb, options, root=self.root)
         try:
             pipeline.deploy()
             person = sb.client("ec2", caller="scenario")

@@ -4,6 +4,8 @@
 * Every other request with an identifiable action is recorded (:mod:`outpost_mesh_sandbox.calls`)
   after it ran, faulted or not.
 * A pending fault for the action (:mod:`outpost_mesh_sandbox.faults`) answers instead of moto.
+* With throttling on (:mod:`outpost_mesh_sandbox.throttle`), an EC2 call that finds its action's
+  token bucket empty is answered ``RequestLimitExceeded`` before any fault or moto sees it.
 * EC2 requests run one at a time (one lock), so a check-then-act rule such as the route quota
   holds under the threaded server, as it does on AWS. EC2 handlers never call back into the
   server, so the lock cannot deadlock; other services (Lambda, Step Functions) are not serialised.
@@ -32,6 +34,7 @@ from outpost_mesh_sandbox.calls import (
 )
 from outpost_mesh_sandbox.control import CALLER_KEYS
 from outpost_mesh_sandbox.faults import FaultTable, render
+from outpost_mesh_sandbox.throttle import Throttle
 
 StartResponse = Callable[..., Any]
 
@@ -65,6 +68,7 @@ class SandboxApp:
         self.region = region
         self.calls = CallLog()
         self.faults = FaultTable()
+        self.throttle = Throttle()
         self.ec2_lock = threading.RLock()
 
     # -- WSGI ------------------------------------------------------------------------------------
@@ -92,7 +96,9 @@ class SandboxApp:
             "region": region,
         }
 
-        fault = self.faults.take(service, action)
+        fault = self.throttle.take(service, action, caller, params, region) or self.faults.take(
+            service, action
+        )
         if fault is not None:
             rendered = render(fault, service, is_json_request(environ))
             self.calls.record(
@@ -144,6 +150,7 @@ class SandboxApp:
             moto_api_backend.reset()
             outposts.reset_settings()
             self.faults.clear()
+            self.throttle.reset()
             self.calls.clear()
             apply_moto_config()
 
@@ -191,6 +198,8 @@ class SandboxApp:
                 caller=_caller(query.get("caller")), service=query.get("service") or None
             ),
             ("POST", "reset"): self._reset,
+            ("GET", "throttle"): self.throttle.status,
+            ("POST", "clock"): lambda: {"now": self.throttle.clock.advance(_seconds(body))},
         }
         handler = routes.get((method, endpoint))
         if handler is None:
@@ -227,6 +236,7 @@ class SandboxApp:
             return [o.seeded() for o in state.outposts.values()]
 
     def _configure(self, body: dict[str, Any]) -> dict[str, int]:
+        throttling = {k: body.pop(k) for k in ("throttle", "time_scale") if k in body}
         unknown = set(body) - {
             "routes_per_table",
             "association_describes",
@@ -234,7 +244,13 @@ class SandboxApp:
         }
         if unknown:
             raise ControlError(400, f"unknown setting(s): {', '.join(sorted(unknown))}")
+        if throttling:  # checked before anything changes
+            Throttle.check(throttling.get("throttle"), throttling.get("time_scale"))
         outposts.configure(**body)
+        if throttling:
+            self.throttle.configure(
+                enabled=throttling.get("throttle"), time_scale=throttling.get("time_scale")
+            )
         return outposts.settings_dict()
 
     def _inject(self, body: dict[str, Any]) -> dict[str, bool]:
@@ -256,6 +272,13 @@ def _caller(value: str | None) -> str | None:
     if not value:
         return None
     return CALLER_KEYS.get(value, value)
+
+
+def _seconds(body: dict[str, Any]) -> float:
+    value = body.get("seconds")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ControlError(400, f"seconds must be a number, got {value!r}")
+    return float(value)
 
 
 def _int(value: str, name: str) -> int:

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from outpost_mesh_sandbox.server import Sandbox
 
 __all__ = [
+    "RUNNER_ACCESS_KEY",
     "Delivery",
     "ExecutionInfo",
     "PipelineOptions",
@@ -44,6 +45,9 @@ __all__ = [
 ]
 
 STATES_ROLE = "outpost-mesh-sandbox-states"
+#: The runner's own identity (deploying the stack, polling executions, reading for reports):
+#: neither the person's calls nor the pipeline's, so the call log keeps them apart.
+RUNNER_ACCESS_KEY = "AKIAOMDEMORUNNER0001"
 _STATES_TRUST = json.dumps(
     {
         "Version": "2012-10-17",
@@ -175,7 +179,7 @@ class SandboxPipeline:
             function_prefix=self.options.stack_name,
             log_copy_to=log_copy_to,
         )
-        self.sfn = sandbox.client("stepfunctions")
+        self.sfn = sandbox.client("stepfunctions", caller=RUNNER_ACCESS_KEY)
         self.state_machine_arn = ""
         self.table_name = ""
         self.topic_arn = ""
@@ -193,10 +197,10 @@ class SandboxPipeline:
         sb, tpl, opts = self.sandbox, self.template, self.options
         serialise_dynamodb()
         self.table_name = f"{opts.stack_name}-LedgerTable"
-        create_table(sb.client("dynamodb"), self.table_name)
-        self.topic_arn = sb.client("sns").create_topic(Name=f"{opts.stack_name}-notifications")[
-            "TopicArn"
-        ]
+        create_table(sb.client("dynamodb", caller=RUNNER_ACCESS_KEY), self.table_name)
+        self.topic_arn = sb.client("sns", caller=RUNNER_ACCESS_KEY).create_topic(
+            Name=f"{opts.stack_name}-notifications"
+        )["TopicArn"]
         tpl.refs.update(LedgerTable=self.table_name, NotificationTopic=self.topic_arn)
         machine = tpl.resources("AWS::Serverless::StateMachine")
         for logical_id in machine:
@@ -206,8 +210,8 @@ class SandboxPipeline:
         functions = tpl.functions()
         self._async_retries = {name: fn.async_retries for name, fn in functions.items()}
         arns = self.seam.deploy(
-            sb.client("lambda"),
-            sb.client("iam"),
+            sb.client("lambda", caller=RUNNER_ACCESS_KEY),
+            sb.client("iam", caller=RUNNER_ACCESS_KEY),
             functions,
             self.root,
             env_overrides=opts.env,
@@ -237,7 +241,7 @@ class SandboxPipeline:
         for key, value in sm.substitutions.items():
             definition = definition.replace("${" + key + "}", value)
         json.loads(definition)  # a substitution left the definition invalid: fail here, clearly
-        iam = self.sandbox.client("iam")
+        iam = self.sandbox.client("iam", caller=RUNNER_ACCESS_KEY)
         try:
             role = iam.create_role(RoleName=STATES_ROLE, AssumeRolePolicyDocument=_STATES_TRUST)
         except iam.exceptions.EntityAlreadyExistsException:

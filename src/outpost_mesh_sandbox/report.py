@@ -43,10 +43,13 @@ ALWAYS_COUNTED = (
     "DeleteRoute",
 )
 
-_ARN = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{12}:[A-Za-z0-9_./:-]*[A-Za-z0-9]")
+# An ARN, except as a command's argument ("outpost-mesh release --outpost ARN" must stay usable).
+_ARN = re.compile(
+    r"(?<!--outpost )arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{12}:[A-Za-z0-9_./:-]*[A-Za-z0-9]"
+)
 # An id alone, not inside a longer name (an execution is named "vpc-0abc...-<event id>").
 _ID = re.compile(
-    r"(?<![\w-])(?:lgw-vpc-assoc|lgw-rtb|lgw|vpc|subnet|rtbassoc|rtb|eni|igw|op)-[0-9a-f]{8,17}"
+    r"(?<![\w/:-])(?:lgw-vpc-assoc|lgw-rtb|lgw|vpc|subnet|rtbassoc|rtb|eni|igw|op)-[0-9a-f]{8,17}"
     r"(?![\w-])"
 )
 

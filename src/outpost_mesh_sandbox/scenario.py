@@ -71,6 +71,7 @@ __all__ = [
     "Step",
     "SubnetSpec",
     "SweepStep",
+    "ThrottleSpec",
     "TogetherStep",
     "VpcSpec",
     "load_scenario",
@@ -80,6 +81,7 @@ __all__ = [
 
 DEFAULT_ROUTES_PER_TABLE = 50  # AWS's default "routes per route table" quota
 MAX_ROUTES_PER_TABLE = 1000  # AWS's ceiling for that quota
+MAX_TIME_SCALE = 3600  # AWS seconds per real second, at most an hour (throttle.time_scale)
 MAX_VPC_CIDR_BLOCKS = 5  # AWS's default "IPv4 CIDR blocks per VPC" quota (moto enforces it too)
 MIN_PREFIX, MAX_PREFIX = 16, 28  # AWS's allowed sizes of VPC and subnet CIDR blocks
 LGW_MODES = ("direct-vpc-routing", "coip")
@@ -158,6 +160,14 @@ class SubnetSpec:
 @dataclass(frozen=True)
 class Quotas:
     routes_per_table: int = DEFAULT_ROUTES_PER_TABLE
+
+
+@dataclass(frozen=True)
+class ThrottleSpec:
+    """``throttle``: the sandbox answers EC2 calls beyond AWS's rates with RequestLimitExceeded
+    (after seeding), its AWS time running ``time_scale`` times faster than real time."""
+
+    time_scale: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -339,6 +349,7 @@ class Scenario:
     subnets: tuple[SubnetSpec, ...] = ()
     quotas: Quotas = Quotas()
     steps: tuple[Step, ...] = ()
+    throttle: ThrottleSpec | None = None  # None: no throttle emulation
 
     def vpc(self, name: str) -> VpcSpec:
         return _by_name(self.vpcs, name, "VPC")
@@ -532,7 +543,16 @@ def substitute_placeholders(
 
 # --- validation --------------------------------------------------------------------------------
 
-_TOP_KEYS = ("description", "vpcs", "outposts", "route_tables", "subnets", "quotas", "steps")
+_TOP_KEYS = (
+    "description",
+    "vpcs",
+    "outposts",
+    "route_tables",
+    "subnets",
+    "quotas",
+    "throttle",
+    "steps",
+)
 _STEP_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # kind: (required, optional) keys of the step's mapping ("quiet" is optional everywhere)
     "create_subnet": (("name", "vpc", "cidr"), ("outpost", "route_table")),
@@ -732,7 +752,18 @@ class _Parser:
             for i, item in enumerate(self.list_of(top.get("steps", []), "steps"))
         )
         self.check_eni_hosts(subnets)
-        return Scenario(name, description, vpcs, outposts, tables, subnets, quotas, steps)
+        throttle = self.throttle(top["throttle"], "throttle") if "throttle" in top else None
+        return Scenario(name, description, vpcs, outposts, tables, subnets, quotas, steps, throttle)
+
+    def throttle(self, value: object, path: str) -> ThrottleSpec:
+        fields = self.mapping(value, path, (), ("time_scale",))
+        scale = fields.get("time_scale", 1)
+        where = _join(path, "time_scale")
+        if isinstance(scale, bool) or not isinstance(scale, int | float):
+            self.fail(where, f"expected a number, got {_type_name(scale)}")
+        if not 0 < scale <= MAX_TIME_SCALE:
+            self.fail(where, f"must be more than 0 and at most {MAX_TIME_SCALE}, got {scale}")
+        return ThrottleSpec(float(scale))
 
     def quotas(self, value: object, path: str) -> Quotas:
         fields = self.mapping(value, path, (), ("routes_per_table",))

@@ -108,7 +108,13 @@ class SeedControl(Protocol):
         self, name: str, *, mode: str, intra_vpc: bool, availability_zone: str | None
     ) -> OutpostHandle: ...
 
-    def configure(self, *, routes_per_table: int) -> None: ...
+    def configure(
+        self,
+        *,
+        routes_per_table: int | None = None,
+        throttle: bool | None = None,
+        time_scale: float | None = None,
+    ) -> None: ...
 
 
 class FaultControl(Protocol):
@@ -310,6 +316,8 @@ def seed(
             if route.outpost is not None:
                 _associate_lgw(ec2, ids, table.vpc, route.outpost, max_describes)
             _create_route(ec2, ids, table.name, table.vpc, route)
+    if scenario.throttle is not None:  # seeding itself is never throttled
+        control.configure(throttle=True, time_scale=scenario.throttle.time_scale)
     return ids
 
 

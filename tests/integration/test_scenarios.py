@@ -23,7 +23,7 @@ from outpost_mesh_cli.main import main
 from outpost_mesh_sandbox import demo as demo_module
 from outpost_mesh_sandbox.control import ApiCall
 from outpost_mesh_sandbox.demo import DemoRun
-from outpost_mesh_sandbox.identities import PIPELINE_ACCESS_KEY
+from outpost_mesh_sandbox.identities import PIPELINE_ACCESS_KEY, SCENARIO_ACCESS_KEY
 from outpost_mesh_sandbox.scenario import (
     CreateSubnetStep,
     DeleteSubnetStep,
@@ -372,6 +372,10 @@ def test_burst_ends_in_the_complete_mesh_without_duplicate_writes_or_lost_trigge
     ran = shipped("burst")
     report = ran.report
     assert report["steps"][0]["step"] == "together (5 steps)"
+    # together: every call of the inner steps came first, then the events (so the pipeline).
+    person = [c.seq for c in ran.calls if c.caller == SCENARIO_ACCESS_KEY and c.ok]
+    pipeline = [c.seq for c in ran.calls if c.caller == PIPELINE_ACCESS_KEY and c.service == "ec2"]
+    assert max(person) < min(pipeline)
     assert len(report["steps"][0]["executions"]) == 10  # 5 CreateSubnet + 5 AssociateRouteTable
     assert set(statuses(report, 0)) == {"SUCCEEDED"}
     subnets = {"subnet-a0", "subnet-a1", "subnet-b1", "subnet-b2", "subnet-c1", "subnet-c2"}

@@ -5,17 +5,72 @@ Create...VpcAssociation) have a bucket of 50 refilled at 5 per second (aws-facts
 throttling). Taking a token here before each call keeps us under that limit, so calls are not
 wasted on RequestLimitExceeded. Step Functions' MaxConcurrency bounds calls in flight, not calls
 per second, hence pacing inside the task.
+
+Pacing reads real time (``time.monotonic`` / ``time.sleep``) unless told otherwise: a benchmark
+or sandbox that emulates AWS time faster than real time gives pacing the same clock, either with
+:func:`use_time_source` (in-process) or with the environment variable ``OUTPOST_MESH_TIME_SCALE``
+(AWS seconds per real second, read at import; unset in production).
 """
 
 from __future__ import annotations
 
+import math
+import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 MUTATING_BUCKET = 50
 MUTATING_REFILL_PER_SECOND = 5.0
+TIME_SCALE_ENV = "OUTPOST_MESH_TIME_SCALE"
 _EPSILON = 1e-9
+
+
+@dataclass(frozen=True)
+class TimeSource:
+    """Where pacing reads the time and how it waits."""
+
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+
+
+REAL_TIME = TimeSource()
+
+
+def scaled_time(time_scale: float) -> TimeSource:
+    """AWS time running ``time_scale`` times faster than real time (the sandbox's time_scale)."""
+    if not math.isfinite(time_scale) or time_scale <= 0:
+        raise ValueError(f"{TIME_SCALE_ENV} must be a number > 0, got {time_scale!r}")
+    if time_scale == 1:
+        return REAL_TIME
+    return TimeSource(
+        clock=lambda: time.monotonic() * time_scale,
+        sleep=lambda seconds: time.sleep(seconds / time_scale),
+    )
+
+
+def time_source_from_env(env: Mapping[str, str]) -> TimeSource:
+    value = env.get(TIME_SCALE_ENV, "").strip()
+    if not value:
+        return REAL_TIME
+    try:
+        scale = float(value)
+    except ValueError:
+        raise ValueError(f"{TIME_SCALE_ENV} must be a number > 0, got {value!r}") from None
+    return scaled_time(scale)
+
+
+_source = time_source_from_env(os.environ)
+
+
+def use_time_source(source: TimeSource | None) -> TimeSource:
+    """Make ``source`` the time of every TokenBucket created from now on without a clock of its
+    own (None: the environment's again); returns the one it replaces."""
+    global _source
+    previous = _source
+    _source = time_source_from_env(os.environ) if source is None else source
+    return previous
 
 
 class TokenBucket:
@@ -24,17 +79,22 @@ class TokenBucket:
         rate: float = MUTATING_REFILL_PER_SECOND,
         burst: int = MUTATING_BUCKET,
         *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], None] | None = None,
+        initial: float | None = None,
     ) -> None:
+        """``initial``: tokens at the start (default ``burst``: a full bucket)."""
         if rate <= 0 or burst < 1:
             raise ValueError("rate must be > 0 and burst >= 1")
+        start = float(burst) if initial is None else initial
+        if not 0 <= start <= burst:
+            raise ValueError("initial must be between 0 and burst")
         self.rate = rate
         self.burst = burst
-        self.clock = clock
-        self.sleep = sleep
-        self._tokens = float(burst)
-        self._last = clock()
+        self.clock = clock or _source.clock
+        self.sleep = sleep or _source.sleep
+        self._tokens = start
+        self._last = self.clock()
         self._lock = threading.Lock()
 
     def _refill(self) -> None:

@@ -1,0 +1,1 @@
+"""outpost-mesh benchmarks (``make bench`` / ``python -m bench``): not tests, figures."""
