@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from outpost_mesh import lambda_kit
+from outpost_mesh import lambda_kit, workflow
 from outpost_mesh.ledger import create_table
 from outpost_mesh.workflow import Services, Settings
 from outpost_mesh_sandbox.lambda_seam import FakeLambdaContext, SandboxSession, load_handler_module
@@ -574,3 +574,50 @@ def test_a_failed_execution_is_notified_with_the_rack_and_what_to_do(run: Run) -
     assert "Contact AWS Support" in body or "contact AWS Support" in body
     assert f"outpost-mesh release --outpost {rack_a}" in body
     assert "docs/runbook.md#reconcileexecutionsfailedalarm" in body
+
+
+def test_a_finding_is_notified_when_new_not_while_it_stands_and_again_when_back(
+    sb: Sandbox,
+) -> None:
+    """shared-main-table: subnet-a shares the main table (finding), then gets rt-a (resolved),
+    then goes back to the main table (the finding is new again)."""
+    scenario = load_scenario(ROOT / "scenarios" / "shared-main-table.yaml")
+    person = sb.client("ec2", caller="scenario")
+    ids = seed(scenario, person, sb.control)
+    vpc, subnet_a = ids.vpc_id("shop"), ids.subnet_id("subnet-a")
+    create_table(sb.client("dynamodb"), "lifecycle-ledger")
+    sns, sqs = sb.client("sns"), sb.client("sqs")
+    topic = sns.create_topic(Name="lifecycle")["TopicArn"]
+    queue_url = sqs.create_queue(QueueName="lifecycle-inbox")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    svc = Services(
+        Settings(table="lifecycle-ledger", topic_arn=topic),
+        SandboxSession(sb.endpoint_url, sb.region),
+    )
+
+    def plan_and_notices(execution: str) -> list[dict[str, Any]]:
+        workflow.plan(svc, vpc, execution)
+        got = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        for message in got:
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return [json.loads(m["Body"]) for m in got]
+
+    first = plan_and_notices("first")
+    assert [n["MessageAttributes"]["kind"]["Value"] for n in first] == ["shared-route-table"]
+    assert subnet_a in first[0]["Message"]
+    assert plan_and_notices("sweep-1") == []  # standing: not again
+    assert [f.subject for f in svc.store.open_findings(vpc)] == [subnet_a]
+
+    association = person.associate_route_table(
+        SubnetId=subnet_a, RouteTableId=ids.route_table_id("rt-a")
+    )["AssociationId"]
+    assert plan_and_notices("sweep-2") == []
+    assert svc.store.open_findings(vpc) == []  # resolved
+    assert [f.subject for f in svc.store.findings(vpc)] == [subnet_a]  # kept, as resolved
+
+    person.disassociate_route_table(AssociationId=association)
+    again = plan_and_notices("sweep-3")
+    assert [n["MessageAttributes"]["kind"]["Value"] for n in again] == ["shared-route-table"]

@@ -60,9 +60,9 @@ NEXT_STEPS: dict[str, tuple[str, ...]] = {
     ),
     "rack-not-updated": (
         "The rack rejected its LGW route: it needs the intra-VPC communication update. Contact "
-        "AWS Support with the Outpost ARN below.",
-        "After AWS updated the rack: outpost-mesh release --outpost ARN, then outpost-mesh "
-        "apply --vpc ID (or wait for the sweep). The quarantine also ends by itself after the "
+        "AWS Support with the Outpost ARN named above.",
+        "After AWS updated the rack: outpost-mesh release --outpost {outpost}, then outpost-mesh "
+        "apply --vpc {vpc} (or wait for the sweep). The quarantine also ends by itself after the "
         "stack's QuarantineMinutes.",
     ),
     "route-quota": (
@@ -116,11 +116,20 @@ def where_lines(vpc_id: str, subjects: Iterable[str]) -> list[str]:
     return lines
 
 
+def _steps(kind: str, vpc_id: str, subjects: Iterable[str]) -> list[str]:
+    """The kind's next steps, with this VPC's and Outpost's ids filled in."""
+    outpost = next((s for s in subjects if ":outposts:" in s), "ARN")
+    return [
+        step.format(vpc=vpc_id, outpost=outpost)
+        for step in NEXT_STEPS.get(kind, NEXT_STEPS["error"])
+    ]
+
+
 def _rerun(vpc_id: str) -> list[str]:
     return [
         "To re-run a reconcile now: outpost-mesh apply --vpc "
         f"{vpc_id} (or start the state machine with "
-        f'{{"vpc_id": "{vpc_id}", "trigger": "manual"}}); the hourly sweep also retries.',
+        f'{{"vpc_id": "{vpc_id}", "trigger": "manual"}}); the scheduled sweep also retries.',
         f"To see the VPC's mesh and open findings: outpost-mesh status --vpc {vpc_id}",
     ]
 
@@ -140,12 +149,15 @@ def findings_notice(
     """New findings of one kind from a plan: ``findings`` is ``(subject, message)`` pairs."""
     items = sorted(set(findings))
     count = len(items)
-    mode = " (report-only mode: nothing is changed anyway)" if report_only else ""
+    rest = (
+        "Report-only mode: nothing is changed in the VPC."
+        if report_only
+        else "The rest of the VPC is meshed as usual."
+    )
     body = [
         "WHAT HAPPENED",
         f"  The reconcile of VPC {vpc_id} (execution {execution}) found {count} new {kind} "
-        f"finding(s): {EFFECT.get(kind, 'see below')}{mode}. The rest of the VPC is meshed as "
-        "usual.",
+        f"finding(s): {EFFECT.get(kind, 'see below')}. {rest}",
         "",
         "WHERE",
         *where_lines(vpc_id, (subject for subject, _ in items)),
@@ -154,7 +166,7 @@ def findings_notice(
         *(f"  - {subject}: {message}" for subject, message in items),
         "",
         "WHAT TO DO NEXT",
-        *(f"  - {step}" for step in NEXT_STEPS.get(kind, NEXT_STEPS["error"])),
+        *(f"  - {step}" for step in _steps(kind, vpc_id, (subject for subject, _ in items))),
         *(f"  - {line}" for line in _rerun(vpc_id)),
         "",
         f"Runbook: {RUNBOOK}#{RUNBOOK_SECTION.get(kind, 'accepting-a-standing-finding')}",
@@ -192,7 +204,7 @@ def failure_notice(
         f"  {cause}",
         "",
         "WHAT TO DO NEXT",
-        *(f"  - {step}" for step in NEXT_STEPS.get(kind, NEXT_STEPS["error"])),
+        *(f"  - {step}" for step in _steps(kind, vpc_id, [subject])),
         *(f"  - {line}" for line in _rerun(vpc_id)),
         "",
         f"Runbook: {RUNBOOK}#reconcileexecutionsfailedalarm"

@@ -63,13 +63,13 @@ def route_target(route: Any) -> str:
     return "unknown"
 
 
-def _pages(ec2: EC2Client, operation: str, key: str, **kwargs: Any) -> Iterator[Any]:
+def _pages(ec2: EC2Client, operation: str, key: str, subject: str, **kwargs: Any) -> Iterator[Any]:
     paginator = ec2.get_paginator(operation)  # type: ignore[call-overload]
     try:
         for page in paginator.paginate(**kwargs):
             yield from page.get(key, [])
     except ClientError as error:
-        raise from_client_error(error, subject=str(kwargs)) from error
+        raise from_client_error(error, subject=subject) from error
 
 
 def observe_vpc(ec2: EC2Client, vpc_id: str) -> Topology:
@@ -88,7 +88,7 @@ def observe_vpc(ec2: EC2Client, vpc_id: str) -> Topology:
     vpc_filter = [{"Name": "vpc-id", "Values": [vpc_id]}]
 
     subnets = []
-    for raw in _pages(ec2, "describe_subnets", "Subnets", Filters=vpc_filter):
+    for raw in _pages(ec2, "describe_subnets", "Subnets", vpc_id, Filters=vpc_filter):
         tags = _tags(raw)
         ipv6 = tuple(
             sorted(
@@ -111,7 +111,7 @@ def observe_vpc(ec2: EC2Client, vpc_id: str) -> Topology:
         )
 
     tables = []
-    for raw in _pages(ec2, "describe_route_tables", "RouteTables", Filters=vpc_filter):
+    for raw in _pages(ec2, "describe_route_tables", "RouteTables", vpc_id, Filters=vpc_filter):
         assocs = raw.get("Associations", []) or []
         routes = tuple(
             sorted(
@@ -143,6 +143,7 @@ def observe_vpc(ec2: EC2Client, vpc_id: str) -> Topology:
             ec2,
             "describe_local_gateway_route_tables",
             "LocalGatewayRouteTables",
+            vpc_id,
             Filters=[{"Name": "outpost-arn", "Values": outpost_arns}],
         ):
             lgw_tables.append(
@@ -166,6 +167,7 @@ def observe_vpc(ec2: EC2Client, vpc_id: str) -> Topology:
             ec2,
             "describe_local_gateway_route_table_vpc_associations",
             "LocalGatewayRouteTableVpcAssociations",
+            vpc_id,
             Filters=vpc_filter,
         )
     ]

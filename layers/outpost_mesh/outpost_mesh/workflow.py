@@ -454,11 +454,18 @@ def _route_change(data: Mapping[str, Any]) -> RouteChange:
     )
 
 
-def _applier(svc: Services, owner: str) -> Applier:
+def _applier(svc: Services, owner: str, *, batch: bool = False) -> Applier:
     # Batches run side by side (the Map's MaxConcurrency): each takes its share of EC2's bucket.
+    # A batch starts with its bucket empty: the Map starts the next batch as soon as one ends,
+    # and a full share at every start would spend EC2's burst again with each new batch (the
+    # next ones then meet RequestLimitExceeded, and their retries RouteAlreadyExists). Started
+    # empty, the batches together never go past EC2's refill rate; the burst they leave unused
+    # costs at most burst / rate (10 s) per pass.
     share = max(1, svc.settings.apply_concurrency)
     pacer = TokenBucket(
-        svc.settings.mutating_rate / share, max(1, svc.settings.mutating_burst // share)
+        svc.settings.mutating_rate / share,
+        max(1, svc.settings.mutating_burst // share),
+        initial=0 if batch else None,
     )
     return Applier(svc.ec2, svc.store, owner, pacer=pacer)
 
@@ -500,7 +507,7 @@ def check_association(
 def apply_routes(svc: Services, batch: Mapping[str, Any], execution: str) -> dict[str, Any]:
     """One route table's changes, paced at EC2's mutating refill rate."""
     vpc_id = str(batch["vpc_id"])
-    applier = _applier(svc, execution)
+    applier = _applier(svc, execution, batch=True)
     deleted = 0
     for change in batch.get("deletes", []):
         applier.delete_route(vpc_id, _route_change(change))
