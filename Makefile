@@ -15,7 +15,7 @@ STAMP := $(VENV)/.installed
 # sam build needs python3.13 on PATH: the venv's bin provides it.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help install lint check-stack checkov test demo build clean
+.PHONY: help install lint check-stack checkov test demo build bench clean
 
 help:
 	@echo "make demo    run the blog scenario through the whole pipeline on the local sandbox"
@@ -23,6 +23,7 @@ help:
 	@echo "make install create .venv and install the project with its dev tools"
 	@echo "make lint    ruff (lint + format check) and mypy"
 	@echo "make build   sam build (python3.13)"
+	@echo "make bench   benchmarks (not tests): prints one table, rewrites docs/performance.md"
 	@echo "make check-stack  sam validate --lint, cfn-lint, ASL check, sam build, layer check"
 
 $(STAMP): pyproject.toml
@@ -68,6 +69,10 @@ demo: install
 
 build: install
 	$(BIN)/sam build --cached --parallel
+
+# Benchmarks, not tests: they report targets met or missed, they never fail on them.
+bench: build
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

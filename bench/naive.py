@@ -5,9 +5,9 @@ associations per Outpost, then a CreateRoute for every ordered pair of subnets o
 Outposts, a duplicate (``RouteAlreadyExists``) caught and ignored. No ledger, no plan, no pacing:
 its calls grow with the mesh on every run, even when nothing is to do.
 
-``send=False`` sends every Describe but only counts the mutating calls it would make (for meshes
-whose tens of thousands of CreateRoute calls would take the sandbox minutes); it counts exactly
-what ``send=True`` makes when every route already exists or none does.
+``send_routes=False`` sends every other call but only counts the CreateRoute calls it would make
+(for meshes whose tens of thousands of CreateRoute calls would take the sandbox minutes): the
+count is exact when every route already exists or none does.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ class NaiveResult:
     calls: Counter[str] = field(default_factory=Counter)
     created: int = 0
     duplicates: int = 0
-    sent: bool = True
+    routes_sent: bool = True
 
     @property
     def describes(self) -> int:
@@ -37,8 +37,8 @@ class NaiveResult:
         return sum(n for action, n in self.calls.items() if not action.startswith("Describe"))
 
 
-def naive_reconcile(ec2: Any, vpc_id: str, *, send: bool = True) -> NaiveResult:
-    result = NaiveResult(sent=send)
+def naive_reconcile(ec2: Any, vpc_id: str, *, send_routes: bool = True) -> NaiveResult:
+    result = NaiveResult(routes_sent=send_routes)
 
     def call(action: str, method: Any, **kwargs: Any) -> Any:
         result.calls[action] += 1
@@ -79,7 +79,7 @@ def naive_reconcile(ec2: Any, vpc_id: str, *, send: bool = True) -> NaiveResult:
             Filters=[{"Name": "outpost-arn", "Values": [outpost]}],
         )["LocalGatewayRouteTables"][0]
         lgw_of[outpost] = lgw_table["LocalGatewayId"]
-        _associate(ec2, call, vpc_id, lgw_table["LocalGatewayRouteTableId"], send, result)
+        _associate(ec2, call, vpc_id, lgw_table["LocalGatewayRouteTableId"])
 
     for source_id, source in subnets.items():
         outpost = source.get("OutpostArn")
@@ -88,7 +88,7 @@ def naive_reconcile(ec2: Any, vpc_id: str, *, send: bool = True) -> NaiveResult:
         for target in subnets.values():
             if not target.get("OutpostArn") or target["OutpostArn"] == outpost:
                 continue
-            if not send:
+            if not send_routes:
                 result.calls["CreateRoute"] += 1
                 continue
             try:
@@ -107,9 +107,7 @@ def naive_reconcile(ec2: Any, vpc_id: str, *, send: bool = True) -> NaiveResult:
     return result
 
 
-def _associate(
-    ec2: Any, call: Any, vpc_id: str, lgw_table_id: str, send: bool, result: NaiveResult
-) -> None:
+def _associate(ec2: Any, call: Any, vpc_id: str, lgw_table_id: str) -> None:
     found = call(
         "DescribeLocalGatewayRouteTableVpcAssociations",
         ec2.describe_local_gateway_route_table_vpc_associations,
@@ -119,9 +117,6 @@ def _associate(
         ],
     )["LocalGatewayRouteTableVpcAssociations"]
     if any(a.get("State") in ("associating", "associated") for a in found):
-        return
-    if not send:
-        result.calls["CreateLocalGatewayRouteTableVpcAssociation"] += 1
         return
     created = call(
         "CreateLocalGatewayRouteTableVpcAssociation",

@@ -50,8 +50,10 @@ class Topology:
     def quota(self) -> int:
         """The routes-per-table quota this mesh needs (AWS's default where that is enough)."""
         need = self.routes_per_table
-        return DEFAULT_ROUTES_PER_TABLE if need <= DEFAULT_ROUTES_PER_TABLE else min(
-            MAX_ROUTES_PER_TABLE, ((need + 49) // 50) * 50
+        return (
+            DEFAULT_ROUTES_PER_TABLE
+            if need <= DEFAULT_ROUTES_PER_TABLE
+            else min(MAX_ROUTES_PER_TABLE, ((need + 49) // 50) * 50)
         )
 
     def table_name(self, rack: int, index: int) -> str:
@@ -88,11 +90,7 @@ class Topology:
             "outposts": [{"name": f"rack-{r}"} for r in range(self.racks)],
             "route_tables": [{"name": t, "vpc": VPC} for t in tables],
             "subnets": (
-                [
-                    self.subnet(r, i)
-                    for r in range(self.racks)
-                    for i in range(self.subnets_per_rack)
-                ]
+                [self.subnet(r, i) for r in range(self.racks) for i in range(self.subnets_per_rack)]
                 if seeded
                 else []
             ),

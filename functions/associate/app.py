@@ -17,7 +17,12 @@ from outpost_mesh.task_models import AssociateInput
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = parse_input(event, AssociateInput)
     logger.append_keys(vpc_id=task.vpc_id)
-    result = workflow.associate(services(), task.vpc_id, task.execution_name, task.associations)
+    result = workflow.associate(
+        services(),
+        task.vpc_id,
+        task.execution_name,
+        [a.model_dump() for a in task.associations],
+    )
     count("AssociationsCreated", result["created"])
     logger.info("associations requested", extra={"association_ids": result["association_ids"]})
     return result

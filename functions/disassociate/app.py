@@ -17,6 +17,11 @@ from outpost_mesh.task_models import DisassociateInput
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = parse_input(event, DisassociateInput)
     logger.append_keys(vpc_id=task.vpc_id)
-    result = workflow.disassociate(services(), task.associations)
+    result = workflow.disassociate(
+        services(),
+        task.vpc_id,
+        task.execution_name,
+        [a.model_dump() for a in task.associations],
+    )
     logger.info("%d owned association(s) no longer needed were deleted", result["deleted"])
     return result

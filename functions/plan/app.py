@@ -55,13 +55,10 @@ def _changes_in_words(result: dict[str, Any]) -> list[str]:
         f"disassociate {a['association_id']} (LGW route table {a['local_gateway_route_table_id']})"
         for a in result["associations_to_delete"]
     ]
-    for batch in result["route_batches"]:
-        words += [
-            f"delete route {r['route_table_id']} {r['destination']} -> {r['local_gateway_id']}"
-            for r in batch["deletes"]
-        ]
-        words += [
-            f"create route {r['route_table_id']} {r['destination']} -> {r['local_gateway_id']}"
-            for r in batch["creates"]
-        ]
+    # Route changes are stashed in the ledger table, not carried in the state (256 KiB limit):
+    # the core logs each one as it plans it ("planned: create route ...").
+    words += [
+        f"apply {b['changes']} route change(s) to {b['route_table_id']} (batch {b['key']})"
+        for b in result["route_batches"]
+    ]
     return words

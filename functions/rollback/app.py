@@ -22,8 +22,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         vpc_id=task.vpc_id,
         execution=task.execution_name,
         execution_arn=task.execution_arn,
-        lease=task.lease,
-        error=task.error,
+        lease=task.lease.model_dump() if task.lease is not None else None,
+        error=task.error.model_dump() if task.error is not None else None,
     )
     count("Rollbacks", 1)
     logger.error("reconcile failed and was rolled back", extra=result)

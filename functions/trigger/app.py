@@ -15,7 +15,16 @@ from outpost_mesh.lambda_kit import logger, metrics, parse_input, services, trac
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    hint = hint_from(parse_input(event, CloudTrailEvent))
+    parsed = parse_input(event, CloudTrailEvent)
+    if parsed.detail.error_code is not None:
+        # A failed call changed nothing (the rule drops these; a direct invoke may not).
+        logger.info(
+            "ignored: %s failed (%s), nothing changed",
+            parsed.detail.event_name,
+            parsed.detail.error_code[:128],
+        )
+        return {"vpcs": [], "swept": False, "started": [], "ignored": [], "failed_call": True}
+    hint = hint_from(parsed)
     logger.append_keys(vpc_id=",".join(hint.vpc_ids) or None)
     result = workflow.trigger(services(), hint)
     logger.append_keys(vpc_id=",".join(result["vpcs"]) or None)

@@ -148,6 +148,7 @@ def test_disassociate_sample_removes_an_owned_association(
     sb: Sandbox, blog: tuple[SandboxPipeline, IdMap]
 ) -> None:
     pipeline, ids = blog
+    assert invoke(pipeline, "ClaimFunction", sample("claim", ids))["claimed"] is True
     associated = invoke(pipeline, "AssociateFunction", sample("associate", ids))
     event = sample("disassociate", ids)
     for item in event["associations"]:

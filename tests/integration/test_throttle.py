@@ -6,13 +6,19 @@ Every test runs with ``time_scale=0``: AWS time stands still unless the test mov
 
 from __future__ import annotations
 
+import threading
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
+from outpost_mesh import pacing
 from outpost_mesh_sandbox.control import SandboxControlError
+from outpost_mesh_sandbox.demo import run_demo
 from outpost_mesh_sandbox.identities import PIPELINE_ACCESS_KEY
+from outpost_mesh_sandbox.pipeline import PipelineOptions
 from outpost_mesh_sandbox.server import Sandbox
 from outpost_mesh_sandbox.throttle import (
     CREATE_TAGS,
@@ -101,9 +107,10 @@ def test_each_action_has_its_own_bucket(sb: Sandbox, ec2: Any) -> None:
         delete_route(ec2)
     assert delete_route(ec2) == "RequestLimitExceeded"
     # Another mutating action is evaluated on its own: its bucket is still full.
-    assert codes(
-        lambda: ec2.delete_subnet(SubnetId="subnet-00000000000000000"), 50
-    ) == ["InvalidSubnetID.NotFound"] * 50
+    assert (
+        codes(lambda: ec2.delete_subnet(SubnetId="subnet-00000000000000000"), 50)
+        == ["InvalidSubnetID.NotFound"] * 50
+    )
     # Describes (another category) are untouched by the mutating buckets.
     assert ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": ["vpc-1"]}])["Vpcs"] == []
 
@@ -162,9 +169,7 @@ def test_time_scale_runs_aws_time_faster_than_real_time(sb: Sandbox) -> None:
     "settings",
     [{"throttle": "yes"}, {"time_scale": -1}, {"time_scale": True}, {"time_scale": "fast"}],
 )
-def test_bad_settings_are_refused_and_change_nothing(
-    sb: Sandbox, settings: dict[str, Any]
-) -> None:
+def test_bad_settings_are_refused_and_change_nothing(sb: Sandbox, settings: dict[str, Any]) -> None:
     with pytest.raises(SandboxControlError) as refused:
         sb.control._request("POST", "config", {"routes_per_table": 7, **settings})
     assert refused.value.status == 400
@@ -217,8 +222,6 @@ def test_emulated_clock_scales_real_time_and_jumps_on_sleep() -> None:
 
 
 def test_concurrent_sleepers_of_one_pause_move_the_clock_once() -> None:
-    import threading
-
     clock = EmulatedClock(0)
     barrier = threading.Barrier(4)
 
@@ -235,3 +238,84 @@ def test_concurrent_sleepers_of_one_pause_move_the_clock_once() -> None:
     assert clock.now() == pytest.approx(2.0)
     clock.sleep(1.0)  # this thread last read 2.0
     assert clock.now() == pytest.approx(3.0)
+
+
+# -- the pacing seam: clients pace on the same AWS time -------------------------------------
+def test_pacing_reads_the_time_source_it_is_given() -> None:
+    clock = EmulatedClock(0)
+    previous = pacing.use_time_source(pacing.TimeSource(clock.now, clock.sleep))
+    try:
+        paced = pacing.TokenBucket(5.0, 50, initial=0)
+        assert paced.take() == pytest.approx(0.2)  # an empty bucket: one refill's wait
+        assert clock.now() == pytest.approx(0.2)  # slept on AWS time, not real time
+        for _ in range(10):
+            paced.take()
+        assert clock.now() == pytest.approx(2.2)
+    finally:
+        pacing.use_time_source(previous)
+    assert pacing.TokenBucket().clock is pacing.REAL_TIME.clock
+
+
+def test_pacing_time_scale_from_the_environment() -> None:
+    assert pacing.time_source_from_env({}) is pacing.REAL_TIME
+    assert pacing.time_source_from_env({"OUTPOST_MESH_TIME_SCALE": "1"}) is pacing.REAL_TIME
+    fast = pacing.time_source_from_env({"OUTPOST_MESH_TIME_SCALE": "60"})
+    assert fast.clock() == pytest.approx(time.monotonic() * 60, rel=1e-3)
+    for bad in ("0", "-1", "fast", "inf"):
+        with pytest.raises(ValueError, match="OUTPOST_MESH_TIME_SCALE"):
+            pacing.time_source_from_env({"OUTPOST_MESH_TIME_SCALE": bad})
+    with pytest.raises(ValueError):
+        pacing.TokenBucket(5.0, 50, initial=51)
+
+
+# -- through the pipeline ---------------------------------------------------------------------
+MESH_3X4 = """
+description: 3 racks x 4 subnets, a route table per subnet (96 routes in 12 batches)
+vpcs: [{name: app, cidr: 10.0.0.0/16}]
+outposts: [{name: rack-0}, {name: rack-1}, {name: rack-2}]
+route_tables:
+%(tables)s
+subnets:
+%(subnets)s
+throttle: {time_scale: 1}
+steps:
+  - sweep: {}
+"""
+
+
+def mesh_3x4(tmp_path: Path) -> Path:
+    tables = "\n".join(f"  - {{name: rt-{r}-{i}, vpc: app}}" for r in range(3) for i in range(4))
+    subnets = "\n".join(
+        f"  - {{name: s-{r}-{i}, vpc: app, cidr: 10.0.{r * 10 + i}.0/24, outpost: rack-{r}, "
+        f"route_table: rt-{r}-{i}}}"
+        for r in range(3)
+        for i in range(4)
+    )
+    path = tmp_path / "mesh.yaml"
+    path.write_text(MESH_3X4 % {"tables": tables, "subnets": subnets}, encoding="utf-8")
+    return path
+
+
+def test_the_scenario_option_throttles_the_pipeline_and_batches_stay_under_the_rate(
+    sb: Sandbox, tmp_path: Path
+) -> None:
+    """96 routes in 12 batches, 4 at a time, each paced at 5/4 per s: together they never go past
+    EC2's bucket, however the Map starts them (pacing sleeps on the throttle's AWS clock)."""
+    assert sb.app is not None
+    clock = sb.app.throttle.clock
+    previous = pacing.use_time_source(pacing.TimeSource(clock.now, clock.sleep))
+    try:
+        run = run_demo(mesh_3x4(tmp_path), sandbox=sb, options=PipelineOptions(env={}))
+    finally:
+        pacing.use_time_source(previous)
+    assert all(p["reachable"] for p in run.report["reachability"])
+    assert len(run.report["reachability"]) == 12 * 8
+    status = sb.control.throttle()
+    assert status["enabled"] is True
+    assert status["calls"]["CreateRoute"] == 96
+    assert status["throttled"] == {}  # no call wasted on RequestLimitExceeded
+    created = [c for c in sb.control.calls() if c.action == "CreateRoute"]
+    assert [c.error_code for c in created if not c.ok] == []  # nor on RouteAlreadyExists
+    pipeline = [c for c in sb.app.throttle.log if c.caller == PIPELINE_ACCESS_KEY]
+    # 96 routes at 5 per second at best, then less the burst: (96 - 50) / 5 = 9.2 s of AWS time.
+    assert pipeline[-1].aws_time - pipeline[0].aws_time >= 9.2

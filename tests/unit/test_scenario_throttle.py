@@ -24,7 +24,12 @@ def test_no_throttle_key_means_no_throttle() -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [({}, 1.0), ({"time_scale": 60}, 60.0), ({"time_scale": 0.5}, 0.5), ({"time_scale": 3600}, 3600.0)],
+    [
+        ({}, 1.0),
+        ({"time_scale": 60}, 60.0),
+        ({"time_scale": 0.5}, 0.5),
+        ({"time_scale": 3600}, 3600.0),
+    ],
 )
 def test_throttle_with_its_time_scale(value: dict[str, Any], expected: float) -> None:
     assert parse(doc(throttle=value)).throttle == ThrottleSpec(expected)
@@ -65,7 +70,7 @@ class RecordingControl:
 class FakeEc2:
     """Just enough EC2 for a VPC-only seed."""
 
-    class meta:  # noqa: N801 - boto3's attribute name
+    class meta:  # boto3's attribute name
         region_name = "us-east-1"
 
     def create_vpc(self, **_: Any) -> dict[str, Any]:

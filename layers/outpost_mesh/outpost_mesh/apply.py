@@ -204,14 +204,7 @@ class Applier:
 
     def delete_association(self, change: AssociationChange) -> None:
         self._pace()
-        try:
-            self.ec2.delete_local_gateway_route_table_vpc_association(
-                LocalGatewayRouteTableVpcAssociationId=change.association_id
-            )
-        except ClientError as error:
-            mapped = from_client_error(error, subject=change.association_id)
-            if not isinstance(mapped, AssociationNotFoundError):
-                raise mapped from error
+        delete_association_call(self.ec2, change.association_id)
         log.info(
             "deleted association %s of %s with LGW route table %s (no longer needed)",
             change.association_id,
@@ -314,16 +307,7 @@ class Applier:
         current = self._route_target(change.route_table_id, change.destination)
         if current == change.local_gateway_id:
             self._pace()
-            try:
-                self.ec2.delete_route(
-                    RouteTableId=change.route_table_id, DestinationCidrBlock=change.destination
-                )
-            except ClientError as error:
-                mapped = from_client_error(
-                    error, subject=f"{change.route_table_id}:{change.destination}"
-                )
-                if not isinstance(mapped, RouteNotFoundError | RouteTableNotFoundError):
-                    raise mapped from error
+            delete_route_call(self.ec2, change.route_table_id, change.destination)
             log.info(
                 "deleted route %s %s -> %s (%s)",
                 change.route_table_id,
@@ -379,17 +363,32 @@ class Applier:
         return problems
 
 
+def delete_route_call(ec2: EC2Client, route_table_id: str, destination: str) -> None:
+    """DeleteRoute; a route or table already gone is what we wanted (idempotent)."""
+    try:
+        ec2.delete_route(RouteTableId=route_table_id, DestinationCidrBlock=destination)
+    except ClientError as error:
+        mapped = from_client_error(error, subject=f"{route_table_id}:{destination}")
+        if not isinstance(mapped, RouteNotFoundError | RouteTableNotFoundError):
+            raise mapped from error
+
+
+def delete_association_call(ec2: EC2Client, association_id: str) -> None:
+    """DeleteLocalGatewayRouteTableVpcAssociation; already gone is fine (idempotent)."""
+    try:
+        ec2.delete_local_gateway_route_table_vpc_association(
+            LocalGatewayRouteTableVpcAssociationId=association_id
+        )
+    except ClientError as error:
+        mapped = from_client_error(error, subject=association_id)
+        if not isinstance(mapped, AssociationNotFoundError):
+            raise mapped from error
+
+
 def undo(ec2: EC2Client, store: LedgerStore, entry: JournalEntry) -> None:
     """Undo one journal entry; already-undone is fine (a retried rollback is idempotent)."""
     if entry.kind == "route-created":
-        try:
-            ec2.delete_route(
-                RouteTableId=entry.route_table_id, DestinationCidrBlock=entry.destination
-            )
-        except ClientError as error:
-            mapped = from_client_error(error, subject=entry.route_table_id)
-            if not isinstance(mapped, RouteNotFoundError | RouteTableNotFoundError):
-                raise mapped from error
+        delete_route_call(ec2, entry.route_table_id, entry.destination)
         log.info(
             "rolled back: deleted route %s %s -> %s",
             entry.route_table_id,
@@ -405,14 +404,7 @@ def undo(ec2: EC2Client, store: LedgerStore, entry: JournalEntry) -> None:
         )
         store.forget_route(entry.vpc_id, entry.route_table_id, entry.destination)
     elif entry.kind == "association-created":
-        try:
-            ec2.delete_local_gateway_route_table_vpc_association(
-                LocalGatewayRouteTableVpcAssociationId=entry.association_id
-            )
-        except ClientError as error:
-            mapped = from_client_error(error, subject=entry.association_id)
-            if not isinstance(mapped, AssociationNotFoundError):
-                raise mapped from error
+        delete_association_call(ec2, entry.association_id)
         log.info(
             "rolled back: deleted association %s of %s",
             entry.association_id,

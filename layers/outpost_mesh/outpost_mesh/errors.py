@@ -13,7 +13,14 @@ from typing import Any
 RACK_NOT_UPDATED_TEXT = "can target only an interface or an instance"
 
 THROTTLING_CODES = frozenset(
-    {"RequestLimitExceeded", "Throttling", "ThrottlingException", "TooManyRequestsException"}
+    {
+        "RequestLimitExceeded",
+        "Throttling",
+        "ThrottlingException",
+        "TooManyRequestsException",
+        # DynamoDB's throttling (the ledger and the lease): retried like EC2's, not a failure.
+        "ProvisionedThroughputExceededException",
+    }
 )
 ACCESS_CODES = frozenset({"UnauthorizedOperation", "AccessDenied", "AccessDeniedException"})
 
@@ -78,6 +85,11 @@ class AccessDeniedError(OutpostMeshError):
 
 class LeaseBusyError(OutpostMeshError):
     """Another actor holds the VPC's lease; the caller's trigger was recorded for it."""
+
+
+class LeaseLostError(OutpostMeshError):
+    """A task that changes a VPC ran for an execution that does not hold the VPC's lease (taken
+    over after its expiry, a redriven or stray invocation): it changed nothing."""
 
 
 class MalformedInputError(OutpostMeshError):

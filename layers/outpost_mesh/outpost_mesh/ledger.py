@@ -20,6 +20,7 @@ and RTB# items let a trigger find it.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -35,6 +36,9 @@ if TYPE_CHECKING:
 
 DEFAULT_LEASE_SECONDS = 900
 DEFAULT_QUARANTINE_SECONDS = 24 * 3600
+PLAN_TTL_SECONDS = (
+    2 * 24 * 3600
+)  # stashed route batches outlive any execution (TTL attribute `ttl`)
 
 
 def _s(value: str) -> dict[str, str]:
@@ -196,6 +200,31 @@ class LedgerStore:
         routes.sort(key=lambda pair: (pair[0], pair[1]), reverse=True)
         associations.sort(key=lambda pair: (pair[0], pair[1]), reverse=True)
         return [r for _, r in routes], [a for _, a in associations]
+
+    # -- a pass's route batches (kept out of the Step Functions state) ----------------------
+    def stash_plan_batches(self, execution: str, batches: list[dict[str, Any]]) -> list[str]:
+        """Store each batch as one item (expires after PLAN_TTL_SECONDS); returns their keys."""
+        stamp = f"{int(self.clock() * 1000):015d}"  # one set of keys per pass of the execution
+        keys = []
+        for index, batch in enumerate(batches):
+            key = f"{stamp}-{index:05d}"
+            self._put(
+                {
+                    "pk": _s(f"PLAN#{execution}"),
+                    "sk": _s(key),
+                    "body": _s(json.dumps(batch, separators=(",", ":"))),
+                    "ttl": _n(self.clock() + PLAN_TTL_SECONDS),
+                }
+            )
+            keys.append(key)
+        return keys
+
+    def stashed_plan_batch(self, execution: str, key: str) -> dict[str, Any] | None:
+        item = self._get(f"PLAN#{execution}", key)
+        if item is None:
+            return None
+        body: dict[str, Any] = json.loads(item["body"]["S"])
+        return body
 
     # -- findings ---------------------------------------------------------------------------
     def record_findings(self, vpc_id: str, findings: tuple[Finding, ...], source: str) -> None:

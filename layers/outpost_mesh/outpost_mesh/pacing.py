@@ -61,15 +61,15 @@ def time_source_from_env(env: Mapping[str, str]) -> TimeSource:
     return scaled_time(scale)
 
 
-_source = time_source_from_env(os.environ)
+class _Current:
+    source = time_source_from_env(os.environ)
 
 
 def use_time_source(source: TimeSource | None) -> TimeSource:
     """Make ``source`` the time of every TokenBucket created from now on without a clock of its
     own (None: the environment's again); returns the one it replaces."""
-    global _source
-    previous = _source
-    _source = time_source_from_env(os.environ) if source is None else source
+    previous = _Current.source
+    _Current.source = time_source_from_env(os.environ) if source is None else source
     return previous
 
 
@@ -91,8 +91,8 @@ class TokenBucket:
             raise ValueError("initial must be between 0 and burst")
         self.rate = rate
         self.burst = burst
-        self.clock = clock or _source.clock
-        self.sleep = sleep or _source.sleep
+        self.clock = clock or _Current.source.clock
+        self.sleep = sleep or _Current.source.sleep
         self._tokens = start
         self._last = self.clock()
         self._lock = threading.Lock()

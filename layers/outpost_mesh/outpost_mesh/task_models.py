@@ -2,62 +2,155 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 VPC_ID = r"^vpc-[0-9a-f]{8,17}$"
+SUBNET_ID = r"^subnet-[0-9a-f]{8,17}$"
+ROUTE_TABLE_ID = r"^rtb-[0-9a-f]{8,17}$"
+LGW_ID = r"^lgw-[0-9a-f]{8,17}$"
+LGW_ROUTE_TABLE_ID = r"^lgw-rtb-[0-9a-f]{8,17}$"
+ASSOCIATION_ID = r"^lgw-vpc-assoc-[0-9a-f]{8,17}$"
+# $$.Execution.Id: arn:<partition>:states:<region>:<account>:execution:<machine>:<name>
+# Step Functions execution names: 1-80 characters, no whitespace, control characters or
+# <>{}[]?*"#%\^|~`$&,;:/ (StartExecution reference).
+EXECUTION_NAME = r"^[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]{1,80}$"
+EXECUTION_ARN = r"^arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:execution:[^:\s]{1,80}:[^:\s]{1,80}$"
 
 
 class _Task(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+def _same_execution(arn: str, name: str) -> None:
+    if arn.rsplit(":", 1)[-1] != name:
+        raise ValueError("execution_arn does not name execution_name")
+
+
 class ClaimInput(_Task):
     vpc_id: str = Field(pattern=VPC_ID)
-    execution_arn: str = Field(min_length=1, max_length=2048)
-    execution_name: str = Field(min_length=1, max_length=80)
-    trigger: str | None = None
+    execution_arn: str = Field(pattern=EXECUTION_ARN)
+    execution_name: str = Field(pattern=EXECUTION_NAME)
+    trigger: str | None = Field(default=None, max_length=256)
+
+    @model_validator(mode="after")
+    def _one_execution(self) -> Self:
+        _same_execution(self.execution_arn, self.execution_name)
+        return self
+
+
+class AssociationItem(_Task):
+    """One association change of a plan (model.AssociationChange.to_dict)."""
+
+    local_gateway_route_table_id: str = Field(pattern=LGW_ROUTE_TABLE_ID)
+    vpc_id: str = Field(pattern=VPC_ID)
+    outpost_arn: str = Field(default="", max_length=2048)
+    local_gateway_id: str = Field(default="", pattern=f"(^$)|({LGW_ID})")
+    association_id: str = Field(default="", pattern=f"(^$)|({ASSOCIATION_ID})")
+    reason: str = Field(default="", max_length=2048)
+
+
+class DisassociationItem(AssociationItem):
+    association_id: str = Field(pattern=ASSOCIATION_ID)
+
+
+class RouteItem(_Task):
+    """One route change of a batch (model.RouteChange.to_dict)."""
+
+    route_table_id: str = Field(pattern=ROUTE_TABLE_ID)
+    destination: str = Field(max_length=18)
+    local_gateway_id: str = Field(pattern=LGW_ID)
+    destination_subnet_id: str = Field(default="", pattern=f"(^$)|({SUBNET_ID})")
+    source_subnet_ids: list[str] = Field(default_factory=list, max_length=1000)
+    reason: str = Field(default="", max_length=2048)
+
+    @field_validator("destination")
+    @classmethod
+    def _ipv4_cidr(cls, value: str) -> str:
+        try:
+            network = ipaddress.IPv4Network(value, strict=True)
+        except ValueError as error:
+            raise ValueError(f"not an IPv4 CIDR block: {error}") from None
+        if str(network) != value:
+            raise ValueError("not a canonical IPv4 CIDR block")
+        return value
 
 
 class PlanInput(_Task):
     vpc_id: str = Field(pattern=VPC_ID)
-    execution_name: str = Field(min_length=1, max_length=80)
+    execution_name: str = Field(pattern=EXECUTION_NAME)
+
+
+def _one_vpc(vpc_id: str, associations: list[AssociationItem]) -> None:
+    if any(a.vpc_id != vpc_id for a in associations):
+        raise ValueError("an association is for another VPC than vpc_id")
 
 
 class AssociateInput(_Task):
     vpc_id: str = Field(pattern=VPC_ID)
-    execution_name: str = Field(min_length=1, max_length=80)
-    associations: list[dict[str, Any]] = Field(default_factory=list)
+    execution_name: str = Field(pattern=EXECUTION_NAME)
+    associations: list[AssociationItem] = Field(default_factory=list, max_length=1000)
+
+    @model_validator(mode="after")
+    def _for_this_vpc(self) -> Self:
+        _one_vpc(self.vpc_id, list(self.associations))
+        return self
 
 
 class CheckAssociationInput(_Task):
-    association_ids: list[str] = Field(default_factory=list)
+    association_ids: list[str] = Field(default_factory=list, max_length=1000)
     checks: int = Field(default=0, ge=0)
     max_checks: int = Field(default=60, ge=1)
+
+    @field_validator("association_ids")
+    @classmethod
+    def _association_ids(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not re.match(ASSOCIATION_ID, item):
+                raise ValueError(f"not an LGW route table VPC association id: {item[:64]!r}")
+        return value
 
 
 class RouteBatch(_Task):
     vpc_id: str = Field(pattern=VPC_ID)
-    route_table_id: str = Field(pattern=r"^rtb-[0-9a-f]{8,17}$")
-    creates: list[dict[str, Any]] = Field(default_factory=list)
-    deletes: list[dict[str, Any]] = Field(default_factory=list)
+    route_table_id: str = Field(pattern=ROUTE_TABLE_ID)
+    creates: list[RouteItem] = Field(default_factory=list, max_length=1000)
+    deletes: list[RouteItem] = Field(default_factory=list, max_length=1000)
+    # The Plan task stashes a batch's changes in the ledger table and passes only its key
+    # (Step Functions' 256 KiB state limit); creates/deletes inline remain accepted.
+    key: str | None = Field(default=None, pattern=r"^[0-9]{15}-[0-9]{5}$")
+    changes: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _one_table(self) -> Self:
+        if any(r.route_table_id != self.route_table_id for r in [*self.creates, *self.deletes]):
+            raise ValueError("a route change is for another route table than the batch's")
+        return self
 
 
 class ApplyRoutesInput(_Task):
     batch: RouteBatch
-    execution_name: str = Field(min_length=1, max_length=80)
+    execution_name: str = Field(pattern=EXECUTION_NAME)
 
 
 class DisassociateInput(_Task):
     vpc_id: str = Field(pattern=VPC_ID)
-    associations: list[dict[str, Any]] = Field(default_factory=list)
+    execution_name: str = Field(pattern=EXECUTION_NAME)
+    associations: list[DisassociationItem] = Field(default_factory=list, max_length=1000)
+
+    @model_validator(mode="after")
+    def _for_this_vpc(self) -> Self:
+        _one_vpc(self.vpc_id, list(self.associations))
+        return self
 
 
 class VerifyInput(_Task):
     vpc_id: str = Field(pattern=VPC_ID)
-    execution_name: str = ""
+    execution_name: str = Field(default="", pattern=f"(^$)|({EXECUTION_NAME})")
 
 
 class ReleaseInput(_Task):
@@ -67,9 +160,29 @@ class ReleaseInput(_Task):
     started: datetime | None = None  # $$.Execution.StartTime, for ReconcileSeconds
 
 
+class LeaseState(_Task):
+    """``$.lease``: what ClaimLease (or ReleaseOrLoop) said."""
+
+    claimed: bool | None = None
+    holder: str | None = Field(default=None, max_length=2048)
+    seen: int = Field(default=0, ge=0)
+
+
+class CaughtError(_Task):
+    """``$.error``: what a Catch put there (Error, and Cause: the Lambda error payload)."""
+
+    Error: str = Field(default="UnknownError", max_length=1024)
+    Cause: str | dict[str, Any] = Field(default="")
+
+
 class RollbackInput(_Task):
     vpc_id: str = Field(pattern=VPC_ID)
-    execution_name: str = Field(min_length=1, max_length=80)
-    execution_arn: str = Field(min_length=1, max_length=2048)
-    lease: dict[str, Any] | None = None
-    error: dict[str, Any] | None = None
+    execution_name: str = Field(pattern=EXECUTION_NAME)
+    execution_arn: str = Field(pattern=EXECUTION_ARN)
+    lease: LeaseState | None = None
+    error: CaughtError | None = None
+
+    @model_validator(mode="after")
+    def _one_execution(self) -> Self:
+        _same_execution(self.execution_arn, self.execution_name)
+        return self

@@ -27,7 +27,10 @@ from outpost_mesh.apply import Applier, JournalEntry, undo
 from outpost_mesh.errors import (
     AssociationFailedError,
     LeaseBusyError,
+    LeaseLostError,
+    MalformedInputError,
     OutpostMeshError,
+    ThrottledError,
     from_client_error,
 )
 from outpost_mesh.events import TriggerHint, execution_name
@@ -330,12 +333,67 @@ def plan(svc: Services, vpc_id: str, execution: str) -> dict[str, Any]:
         tuple(s.subnet_id for s in topology.subnets),
         tuple(t.route_table_id for t in topology.route_tables),
     )
-    return _plan_output(
+    output = _plan_output(
         result,
         report_only=svc.settings.report_only,
         headroom=route_quota_headroom(topology, result, svc.settings.routes_per_table),
         blocked=blocked_subnets(topology, result.findings),
     )
+    output["route_batches"] = stash_batches(svc.store, execution, output["route_batches"])
+    return output
+
+
+BATCH_CHANGES = 100  # route changes per ApplyRoutes task (one DynamoDB item, well under 400 KB)
+
+
+def stash_batches(
+    store: LedgerStore, execution: str, batches: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Keep the route changes in the ledger table; the state carries only a key per batch.
+
+    Step Functions caps a task's result at 256 KiB: a plan of ~600 routes (about 430 bytes each)
+    would exceed it (States.DataLimitExceeded), so the Map iterates over small references.
+    A table with many changes is split into several batches of BATCH_CHANGES.
+    """
+    chunks: list[dict[str, Any]] = []
+    for batch in batches:
+        for kind, verb in (("deletes", "delete"), ("creates", "create")):
+            for c in batch[kind]:
+                log.info(
+                    "planned: %s route %s %s -> %s",
+                    verb,
+                    c["route_table_id"],
+                    c["destination"],
+                    c["local_gateway_id"],
+                )
+        changes = [("deletes", c) for c in batch["deletes"]] + [
+            ("creates", c) for c in batch["creates"]
+        ]
+        for start in range(0, len(changes), BATCH_CHANGES):
+            part = changes[start : start + BATCH_CHANGES]
+            chunks.append(
+                {
+                    "vpc_id": batch["vpc_id"],
+                    "route_table_id": batch["route_table_id"],
+                    "creates": [_lean(c) for kind, c in part if kind == "creates"],
+                    "deletes": [_lean(c) for kind, c in part if kind == "deletes"],
+                }
+            )
+    keys = store.stash_plan_batches(execution, chunks)
+    return [
+        {
+            "vpc_id": chunk["vpc_id"],
+            "route_table_id": chunk["route_table_id"],
+            "key": key,
+            "changes": len(chunk["creates"]) + len(chunk["deletes"]),
+        }
+        for key, chunk in zip(keys, chunks, strict=True)
+    ]
+
+
+def _lean(change: dict[str, Any]) -> dict[str, Any]:
+    """What applying needs of a change: the reason stays in the logs, not in the state."""
+    return {k: v for k, v in change.items() if k != "reason"}
 
 
 def blocked_subnets(topology: Topology, findings: tuple[Finding, ...]) -> int:
@@ -470,10 +528,33 @@ def _applier(svc: Services, owner: str, *, batch: bool = False) -> Applier:
     return Applier(svc.ec2, svc.store, owner, pacer=pacer)
 
 
+def require_lease(svc: Services, vpc_id: str, execution: str) -> None:
+    """Only the execution holding the VPC's lease changes it (rule 5), checked where it changes
+    it: a task of an execution whose lease was taken over after its expiry, of a redriven
+    execution or of a stray invocation raises LeaseLostError before any change."""
+    holder = str((svc.store.lease(vpc_id) or {}).get("holder") or "")
+    if ":execution:" in holder and holder.rsplit(":", 1)[-1] == execution:
+        return
+    log.warning(
+        "refused: execution %s does not hold the lease of %s (holder: %s); nothing changed",
+        execution,
+        vpc_id,
+        holder or "none",
+        extra={"vpc_id": vpc_id},
+    )
+    raise LeaseLostError(
+        f"execution {execution} does not hold the lease of {vpc_id} (holder: {holder or 'none'})"
+        "; nothing changed",
+        subject=vpc_id,
+    )
+
+
 def associate(
     svc: Services, vpc_id: str, execution: str, associations: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    applier = _applier(svc, execution)
+    if associations:
+        require_lease(svc, vpc_id, execution)
+    applier = _applier(svc, execution, batch=True)
     ids = [applier.create_association(_association_change(a)) for a in associations]
     pending = any(applier.association_state(i) != "associated" for i in ids)
     return {"association_ids": ids, "pending": pending, "created": len(applier.journal)}
@@ -507,6 +588,15 @@ def check_association(
 def apply_routes(svc: Services, batch: Mapping[str, Any], execution: str) -> dict[str, Any]:
     """One route table's changes, paced at EC2's mutating refill rate."""
     vpc_id = str(batch["vpc_id"])
+    if batch.get("key"):
+        stored = svc.store.stashed_plan_batch(execution, str(batch["key"]))
+        if stored is None:
+            raise MalformedInputError(
+                f"no stashed route batch {batch['key']} for execution {execution}"
+            )
+        batch = {**stored, "vpc_id": vpc_id, "route_table_id": batch["route_table_id"]}
+    if batch.get("creates") or batch.get("deletes"):
+        require_lease(svc, vpc_id, execution)
     applier = _applier(svc, execution, batch=True)
     deleted = 0
     for change in batch.get("deletes", []):
@@ -519,7 +609,11 @@ def apply_routes(svc: Services, batch: Mapping[str, Any], execution: str) -> dic
     return {"route_table_id": batch["route_table_id"], "created": created, "deleted": deleted}
 
 
-def disassociate(svc: Services, associations: list[dict[str, Any]]) -> dict[str, Any]:
+def disassociate(
+    svc: Services, vpc_id: str, execution: str, associations: list[dict[str, Any]]
+) -> dict[str, Any]:
+    if associations:
+        require_lease(svc, vpc_id, execution)
     applier = _applier(svc, "disassociate")
     for data in associations:
         applier.delete_association(_association_change(data))
@@ -578,13 +672,21 @@ def describe_error(error: Mapping[str, Any] | None) -> tuple[str, str, str]:
 
 
 _SUBJECT = re.compile(r" \[subject=([^\]]*)\]$")
+_OUTPOST_ARN = re.compile(r"^arn:aws[a-z-]*:outposts:[a-z0-9-]+:[0-9]{12}:outpost/op-[0-9a-f]+$")
+_NOT_SUBJECT_TEXT = re.compile(r"[^\x20-\x7e]")  # SNS subjects: printable ASCII, one line
 
 
 def _outpost_of_lgw(svc: Services, local_gateway_id: str) -> str:
+    """The Outpost ARN of a local gateway. Throttling is raised, not papered over: a quarantine
+    recorded under the LGW's id would never match the planner's Outpost ARNs (the rack would be
+    retried, and rejected, on every pass); the Rollback task's Retry asks again."""
     try:
         found = svc.ec2.describe_local_gateways(LocalGatewayIds=[local_gateway_id])
-    except ClientError:
-        return local_gateway_id
+    except ClientError as error:
+        mapped = from_client_error(error, subject=local_gateway_id)
+        if isinstance(mapped, ThrottledError):
+            raise mapped from error
+        return local_gateway_id  # gone or unknown: the LGW's id is all there is to name
     gateways = found.get("LocalGateways", [])
     return str(gateways[0].get("OutpostArn", local_gateway_id)) if gateways else local_gateway_id
 
@@ -600,6 +702,12 @@ def rollback(
 ) -> dict[str, Any]:
     """Undo this execution's own changes (newest first), report, and give the VPC back."""
     name, message, subject = describe_error(error)
+    outpost, lookup_error = subject, None
+    if name == "RackNotUpdatedError" and subject.startswith("lgw-"):
+        try:
+            outpost = _outpost_of_lgw(svc, subject)
+        except OutpostMeshError as failed:
+            lookup_error = failed  # undo first, then fail: the Rollback task's Retry runs again
     routes, associations = svc.store.owned_by(vpc_id, execution)
     undone = 0
     for route in routes:
@@ -623,9 +731,10 @@ def rollback(
         )
         undone += 1
 
+    if lookup_error is not None:
+        raise lookup_error
     kind, cause = "error", f"{name}: {message}"
     if name == "RackNotUpdatedError":
-        outpost = _outpost_of_lgw(svc, subject) if subject.startswith("lgw-") else subject
         kind, subject = "rack-not-updated", outpost
         cause = (
             f"Outpost {outpost} rejected its LGW route to another Outpost's subnet: the rack "
@@ -633,7 +742,8 @@ def rollback(
             f"quarantined (left out of the mesh) until released: "
             f"outpost-mesh release --outpost {outpost}"
         )
-        svc.store.quarantine(outpost, cause, svc.settings.quarantine_seconds)
+        if _OUTPOST_ARN.match(outpost):  # not an LGW id the lookup could not resolve
+            svc.store.quarantine(outpost, cause, svc.settings.quarantine_seconds)
     elif name == "RouteQuotaExceededError":
         kind = "route-quota"
         cause = (
@@ -676,7 +786,7 @@ def notify(svc: Services, subject: str, message: str, kind: str, vpc_id: str) ->
     try:
         svc.sns.publish(
             TopicArn=svc.settings.topic_arn,
-            Subject=subject[:99],
+            Subject=_NOT_SUBJECT_TEXT.sub(" ", subject).strip()[:99] or kind,
             Message=message,
             MessageAttributes={
                 "kind": {"DataType": "String", "StringValue": kind},

@@ -1,0 +1,1 @@
+"""Reliability suite: fault-injection matrix, concurrency and bad input (issue 5)."""
