@@ -44,6 +44,18 @@ def _is_local(endpoint: str | None) -> bool:
     )
 
 
+def _check_endpoint(endpoint: str) -> None:
+    """An endpoint URL botocore can use: http(s)://host[:port] (else one clear line, not a
+    traceback from urllib or a misleading "no credentials")."""
+    try:
+        parsed = urlparse(endpoint)
+        parsed.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError as error:
+        raise CliError(f"invalid endpoint URL {endpoint!r}: {error}") from error
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise CliError(f"invalid endpoint URL {endpoint!r}: expected http(s)://HOST[:PORT]")
+
+
 @dataclass
 class AwsContext:
     region: str | None
@@ -54,6 +66,8 @@ class AwsContext:
 
     def __post_init__(self) -> None:
         self.endpoint_url = self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+        if self.endpoint_url is not None:
+            _check_endpoint(self.endpoint_url)
         self.table = self.table or os.environ.get("OUTPOST_MESH_TABLE") or None
         try:
             session = boto3.Session(profile_name=self.profile, region_name=self.region)

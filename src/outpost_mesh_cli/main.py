@@ -16,7 +16,7 @@ import socket
 import sys
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -177,12 +177,21 @@ def cmd_sandbox_up(args: argparse.Namespace) -> int:
     return sandbox_up(args.scenario, args.host, args.port, stop)
 
 
+class _Parser(argparse.ArgumentParser):
+    """A usage mistake is one line on stderr and exit code 2, like every other CLI error
+    (argparse would print the whole usage block first). Subcommands' parsers are this class too
+    (``add_subparsers`` makes its parsers of its parent's class)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see: {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="outpost-mesh",
         description="Mesh subnets of one VPC on different AWS Outposts racks over their LGWs.",
     )
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--region", help="AWS region (else AWS_REGION / the profile's)")
     common.add_argument("--profile", help="named AWS profile")
     common.add_argument(

@@ -104,8 +104,13 @@ class ScenarioError(Exception):
         self.source = source
         self.path = path
         self.problem = " ".join(problem.split())
-        where = f"{path}: " if path else ""
-        super().__init__(f"{source}: {where}{self.problem}")
+        # A key may hold a line break or a control character (YAML allows it): shown escaped.
+        where = f"{_one_line(path)}: " if path else ""
+        super().__init__(f"{_one_line(source)}: {where}{self.problem}")
+
+
+def _one_line(text: str) -> str:
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
 
 
 # --- the model ---------------------------------------------------------------------------------

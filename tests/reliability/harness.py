@@ -66,7 +66,7 @@ class Row:
     routes: str
     findings: str
     metrics: str
-    faults_hit: int
+    faults_hit: int | str
     calls: int
     events: int
     passed: bool = False
@@ -161,7 +161,7 @@ class _Tee(io.TextIOBase):
 
 def metric_sums(records: Iterable[dict[str, Any]]) -> dict[str, float]:
     """Sum of every EMF metric in ``records`` (Powertools' CloudWatch EMF blobs)."""
-    sums: Counter[str] = Counter()
+    sums: dict[str, float] = {}
     for record in records:
         aws = record.get("_aws")
         if not isinstance(aws, dict):
@@ -171,8 +171,8 @@ def metric_sums(records: Iterable[dict[str, Any]]) -> dict[str, float]:
                 name = metric["Name"]
                 value = record.get(name, 0)
                 values = value if isinstance(value, list) else [value]
-                sums[name] += sum(float(v) for v in values)
-    return dict(sums)
+                sums[name] = sums.get(name, 0.0) + sum(float(v) for v in values)
+    return sums
 
 
 def calls_since(sb: Sandbox, seq: int, *, last_only: bool = False) -> list[ApiCall]:
@@ -235,9 +235,12 @@ class World:
         self.invocations: list[Call] = []
         self.hooks: list[Hook] = []
         self._lock = threading.Lock()
+        self._idle = threading.Condition()
+        self._inflight = 0
         self.events_delivered = 0
         self.deliveries: list[Delivery] = []
         self.mark = 0
+        self.fault_codes: set[str] = set()
         sb.control.reset()
         self.pipeline = SandboxPipeline(sb, self.options, log_copy_to=self.logs).deploy()
         try:
@@ -292,6 +295,8 @@ class World:
             hook = self._take_hook(function, event)
             started = time.time()
             ok, error = False, ""
+            with self._idle:
+                self._inflight += 1
             try:
                 if hook is not None and hook.before is not None:
                     hook.before(event)
@@ -310,6 +315,9 @@ class World:
                 call = Call(function, execution_of(event), started, time.time(), ok, error)
                 with self._lock:
                     self.invocations.append(call)
+                with self._idle:
+                    self._inflight -= 1
+                    self._idle.notify_all()
 
         return handler
 
@@ -356,7 +364,11 @@ class World:
         return done
 
     def settle(self, timeout: float = 60.0) -> None:
+        """Until no execution runs, no event is being delivered and no handler still runs (a
+        Map iteration's Lambda may outlive its execution, as on AWS)."""
         self.pipeline.wait_idle(timeout=timeout)
+        with self._idle:
+            assert self._idle.wait_for(lambda: self._inflight == 0, timeout=timeout)
 
     def step(self, step: int) -> list[Delivery]:
         """A scenario step as the demo runs it: calls, every event at once, wait until idle."""

@@ -656,6 +656,17 @@ def describe_error(error: Mapping[str, Any] | None) -> tuple[str, str, str]:
         return "UnknownError", "unknown error", ""
     name = str(error.get("Error", "UnknownError"))
     cause = error.get("Cause", "")
+    if name == "BatchFailed":
+        # ApplyRoutes' iterations end on their own errors (statemachine, BatchFailed); the
+        # Cause is the Map's results: the first failed batch's error is the one to report.
+        try:
+            results = json.loads(cause) if isinstance(cause, str) else cause
+        except ValueError:
+            results = None
+        for result in results if isinstance(results, list) else []:
+            if isinstance(result, dict) and result.get("failed") and result.get("error"):
+                inner = result["error"]
+                return describe_error(inner if isinstance(inner, Mapping) else None)
     message, subject = str(cause), ""
     try:
         parsed = json.loads(cause) if isinstance(cause, str) else dict(cause)
