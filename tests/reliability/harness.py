@@ -84,7 +84,7 @@ class Tally:
     routes_lost: int = 0
     executions: Counter[str] = field(default_factory=Counter)
     ran: set[str] = field(default_factory=set)  # node ids that passed
-    started: float = field(default_factory=time.monotonic)
+    seconds: float = 0.0  # the package's tests' durations (set-up, call, teardown)
 
 
 TALLY = Tally()

@@ -53,8 +53,8 @@ def refused(make_world: Callable[..., World]) -> World:
         "",
         "",
         "",
-        "",
-        0,
+        "-",
+        "-",
         0,
         len(events),
     )
