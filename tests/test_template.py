@@ -122,6 +122,7 @@ def _load_script(name: str) -> ModuleType:
 
 
 check_asl = _load_script("check_asl")
+check_layer = _load_script("check_layer")
 
 
 @pytest.fixture(scope="module")
@@ -317,7 +318,14 @@ def test_layer_builds_for_python313_without_aws_sdk(template: dict[str, Any]) ->
     assert layer["Type"] == "AWS::Serverless::LayerVersion"
     assert layer["Properties"]["ContentUri"].rstrip("/") == "layers/outpost_mesh"
     assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
-    assert layer["Metadata"]["BuildMethod"] == "python3.13"
+    assert layer["Properties"]["CompatibleArchitectures"] == ["x86_64"]
+    # The layer's Makefile installs requirements.txt for python3.13 on Linux x86_64, then trims.
+    assert layer["Metadata"]["BuildMethod"] == "makefile"
+    makefile = (ROOT / "layers" / "outpost_mesh" / "Makefile").read_text()
+    assert re.search(r"^build-OutpostMeshLayer:", makefile, re.MULTILINE)
+    for flag in ("-r requirements.txt", "--python-version 3.13", "manylinux2014_x86_64"):
+        assert flag in makefile, flag
+    assert "--no-compile" in makefile  # as sam's python3.13 build: no .pyc
     requirements = (ROOT / "layers" / "outpost_mesh" / "requirements.txt").read_text()
     names = {
         re.split(r"[<>=!~\[; ]", line.strip(), maxsplit=1)[0].lower()
@@ -325,6 +333,35 @@ def test_layer_builds_for_python313_without_aws_sdk(template: dict[str, Any]) ->
         if line.strip() and not line.strip().startswith("#")
     }
     assert names == {"aws-lambda-powertools", "pydantic"}
+
+
+def _fake_layer(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def test_layer_check_fails_on_an_import_the_trim_left_dangling(tmp_path: Path) -> None:
+    layer = _fake_layer(
+        tmp_path,
+        {
+            "pkg/__init__.py": "from pkg.kept import x\n",
+            "pkg/kept.py": (
+                "from __future__ import annotations\n"
+                "from typing import TYPE_CHECKING\n"
+                "if TYPE_CHECKING:\n    from pkg.stubs_only import T\n"
+                "x = 1\n"
+                "def later():\n    from .trimmed import y\n    import pkg.sub.gone\n"
+                "def optional():\n    import other_package\n"
+            ),
+            "pkg/sub/__init__.py": "",
+        },
+    )
+    missing = check_layer.dangling_imports(layer, ("pkg",))
+    # Function-level imports count; TYPE_CHECKING ones and other packages' do not.
+    assert missing == {"pkg.trimmed": {"pkg.kept"}, "pkg.sub.gone": {"pkg.kept"}}
 
 
 # -- triggers -----------------------------------------------------------------------------------

@@ -17,7 +17,9 @@ from outpost_mesh.task_models import ApplyRoutesInput
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = parse_input(event, ApplyRoutesInput)
     logger.append_keys(vpc_id=task.batch.vpc_id, route_table_id=task.batch.route_table_id)
-    result = workflow.apply_routes(services(), task.batch.model_dump(), task.execution_name)
+    result = workflow.apply_routes(
+        services(), task.batch.model_dump(), task.execution_name, retry=task.retry
+    )
     count("RoutesCreated", result["created"])
     count("RoutesDeleted", result["deleted"])
     # "created" is a LogRecord attribute: logging refuses it as an extra key (KeyError).

@@ -299,8 +299,9 @@ def mesh_3x4(tmp_path: Path) -> Path:
 def test_the_scenario_option_throttles_the_pipeline_and_batches_stay_under_the_rate(
     sb: Sandbox, tmp_path: Path
 ) -> None:
-    """96 routes in 12 batches, 4 at a time, each paced at 5/4 per s: together they never go past
-    EC2's bucket, however the Map starts them (pacing sleeps on the throttle's AWS clock)."""
+    """96 routes in 12 batches, 4 at a time, each paced at 5/4 per s and the first four starting
+    with a quarter of EC2's burst: together they never go past EC2's bucket, however the Map
+    starts them (pacing sleeps on the throttle's AWS clock)."""
     assert sb.app is not None
     clock = sb.app.throttle.clock
     previous = pacing.use_time_source(pacing.TimeSource(clock.now, clock.sleep))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -114,3 +116,23 @@ def test_execution_names_are_stable_valid_and_short() -> None:
     assert name == execution_name(VPC, "7bf73129-1428-4cd3-a780-95db273d1602")
     assert len(execution_name(VPC, "x" * 200)) == 80
     assert execution_name(VPC, "a b:c/d") == f"{VPC}-a-b-c-d"
+
+
+def test_input_models_are_built_on_first_parse_not_at_import() -> None:
+    """Every handler imports every input model (through workflow); building all their
+    validators at import would be paid by every cold start (bench/coldstart.py)."""
+    probe = (
+        "import outpost_mesh.events as e, outpost_mesh.task_models as t\n"
+        "from pydantic import BaseModel\n"
+        "models = [v for m in (e, t) for v in vars(m).values()\n"
+        "          if isinstance(v, type) and issubclass(v, BaseModel) and v is not BaseModel]\n"
+        "built = [m.__name__ for m in models if m.__pydantic_complete__]\n"
+        "assert models and not built, built\n"
+        "assert t.PlanInput.model_validate("
+        "{'vpc_id': 'vpc-0a1b2c3d4e5f60718', 'execution_name': 'x'}).vpc_id\n"
+        "assert t.PlanInput.__pydantic_complete__\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]

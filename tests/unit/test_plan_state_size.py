@@ -1,4 +1,6 @@
-"""The Plan task's result stays far below Step Functions' 256 KiB, whatever the mesh's size."""
+"""The Plan task's result stays far below Step Functions' 256 KiB, whatever the mesh's size;
+the batches it stashes are numbered for pacing and keep a re-targeted route's two changes
+together."""
 
 from __future__ import annotations
 
@@ -65,3 +67,51 @@ def test_a_big_table_is_split_into_batches_of_bounded_size() -> None:
 def test_the_largest_topology_stays_under_the_state_limit() -> None:
     refs = stash_batches(MemoryStash(), "exec-3", mesh_batches(200, 180))  # 10 racks x 20
     assert len(json.dumps(refs)) < STATE_LIMIT
+
+
+def test_batches_are_numbered_largest_first_and_carry_the_burst_flag() -> None:
+    batches = mesh_batches(3, 30) + [
+        {**b, "route_table_id": "rtb-big"} for b in mesh_batches(1, 150)
+    ]
+    for b in batches[3:]:
+        b["creates"] = [{**c, "route_table_id": "rtb-big"} for c in b["creates"]]
+    refs = stash_batches(MemoryStash(), "e", batches, burst=False)
+    assert [r["changes"] for r in refs] == [100, 50, 30, 30, 30]  # one lane: up to 100
+    assert [r["index"] for r in refs] == [0, 1, 2, 3, 4]
+    assert {r["of"] for r in refs} == {5}
+    assert {r["burst"] for r in refs} == {False}
+    assert stash_batches(MemoryStash(), "e", batches)[0]["burst"] is True
+    # Four lanes: batches of a lane's share of the burst (50 / 4 -> 13), remainders last.
+    four = [r["changes"] for r in stash_batches(MemoryStash(), "e", batches, lanes=4)]
+    assert four == [13] * 17 + [7] + [4] * 3
+
+
+def test_a_retargeted_route_stays_in_one_batch_with_its_delete() -> None:
+    """An owned route moved to another LGW is a delete and a create of one destination: batches
+    run side by side, so both must be in the same batch (deletes go first within it)."""
+    table = "rtb-00000000000000001"
+
+    def change(n: int, lgw: str) -> dict[str, object]:
+        return {
+            "route_table_id": table,
+            "destination": f"10.1.{n}.0/24",
+            "local_gateway_id": lgw,
+            "destination_subnet_id": f"subnet-{n:017x}",
+            "source_subnet_ids": [],
+        }
+
+    deletes = [change(n, "lgw-0000000000000000a") for n in range(150)]
+    creates = [change(n, "lgw-0000000000000000b") for n in range(150)]
+    store = MemoryStash()
+    refs = stash_batches(
+        store,
+        "e",
+        [{"vpc_id": "vpc-1", "route_table_id": table, "creates": creates, "deletes": deletes}],
+    )
+    assert all(r["changes"] <= BATCH_CHANGES for r in refs)
+    assert sum(r["changes"] for r in refs) == 300
+    for ref in refs:
+        stored = store.items[("e", ref["key"])]
+        assert {c["destination"] for c in stored["creates"]} == {
+            c["destination"] for c in stored["deletes"]
+        }

@@ -427,6 +427,33 @@ def test_table_shared_by_two_subnets_of_one_rack_gets_each_route_once() -> None:
     assert plan.findings == ()
 
 
+def test_route_of_a_shared_table_names_every_subnet_it_serves_in_its_reason() -> None:
+    topo = topology(
+        [
+            subnet("subnet-a2", "10.7.8.0/24", "a"),
+            subnet("subnet-a1", "10.7.7.0/24", "a"),
+            subnet("subnet-a3", "10.7.9.0/24", "a"),
+            subnet("subnet-b", "10.7.11.0/24", "b"),
+        ],
+        [table("rt-a", "subnet-a3", "subnet-a1", "subnet-a2"), table("rt-b", "subnet-b")],
+        [lgw("a"), lgw("b")],
+    )
+    plan = plan_vpc(topo, Ledger(VPC))
+
+    (to_b,) = [c for c in plan.routes_to_create if c.route_table_id == "rt-a"]
+    assert to_b.source_subnet_ids == ("subnet-a1", "subnet-a2", "subnet-a3")
+    assert to_b.destination_subnet_id == "subnet-b"
+    assert to_b.reason == (
+        f"subnet-a1, subnet-a2, subnet-a3 on {rack('a')} reach subnet-b on {rack('b')}"
+    )
+    assert [c.reason for c in plan.routes_to_create if c.route_table_id == "rt-b"] == [
+        f"subnet-b on {rack('b')} reach subnet-a1 on {rack('a')}",
+        f"subnet-b on {rack('b')} reach subnet-a2 on {rack('a')}",
+        f"subnet-b on {rack('b')} reach subnet-a3 on {rack('a')}",
+    ]
+    assert desired_state(topo).routes[("rt-a", "10.7.11.0/24")].reason == to_b.reason
+
+
 def test_table_shared_by_subnets_of_two_racks_is_a_shared_route_table() -> None:
     topo = topology(
         [

@@ -10,18 +10,25 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from outpost_mesh.model import (
     COIP,
     DIRECT_VPC_ROUTING,
     LocalGatewayRouteTable,
+    PairReachability,
     Route,
     RouteTable,
     Subnet,
     Topology,
     VpcAssociation,
 )
+from outpost_mesh.planner import plan_vpc
 from outpost_mesh.verify import pair_reachability, reachability
+
+from .strategies import Scenario, scenarios
+from .test_planner import apply_plan
+from .test_topology_index import reference_longest_prefix_route
 
 VPC = "vpc-0blog"
 VPC_CIDR = "10.7.0.0/16"
@@ -223,3 +230,81 @@ def test_a_prefix_list_route_does_not_hide_the_lgw_route() -> None:
     topo = meshed(rt_a=(("pl-0123456789abcdef0", "eni-0appliance"), (B_CIDR, "lgw-a")))
 
     assert reachable(topo, "subnet-a", "subnet-b")
+
+
+def test_of_overlapping_routes_only_one_covering_the_whole_destination_counts() -> None:
+    # 10.7.11.0/25 is longer but covers half of 10.7.11.0/24; 10.7.0.0/20 covers it but is
+    # shorter than 10.7.8.0/21.
+    topo = meshed(
+        rt_a=(
+            ("10.7.11.0/25", "eni-0appliance"),
+            ("10.7.0.0/20", "eni-0appliance"),
+            ("10.7.8.0/21", "lgw-a"),
+        )
+    )
+
+    assert reachable(topo, "subnet-a", "subnet-b")
+
+
+# --------------------------------------------------------------------------- reference
+
+
+def reference_pair(topology: Topology, source: Subnet, target: Subnet) -> PairReachability:
+    """The contract checked pair by pair with the Topology's own linear lookups."""
+
+    def result(ok: bool, why: str) -> PairReachability:
+        return PairReachability(source.subnet_id, target.subnet_id, ok, why)
+
+    assert source.outpost_arn is not None and target.outpost_arn is not None
+    if target.cidr is None:
+        return result(False, f"{target.subnet_id} has no IPv4 CIDR")
+    table = topology.effective_route_table(source.subnet_id)
+    if table is None:
+        return result(False, f"{source.subnet_id} has no route table")
+    lgw = topology.lgw_route_table_for(source.outpost_arn)
+    if lgw is None:
+        return result(False, f"no LGW route table for {source.outpost_arn}")
+    route = reference_longest_prefix_route(table, target.cidr)
+    if route is None or route.target != lgw.local_gateway_id:
+        got = route.target if route else "no route"
+        return result(
+            False,
+            f"{table.route_table_id} sends {target.cidr} to {got}, not {lgw.local_gateway_id}",
+        )
+    if lgw.mode != DIRECT_VPC_ROUTING:
+        return result(False, f"{lgw.route_table_id} is in {lgw.mode} mode")
+    assoc = topology.association_for(lgw.route_table_id)
+    if assoc is None or assoc.state != "associated":
+        return result(False, f"VPC not associated with {lgw.route_table_id}")
+    target_lgw = topology.lgw_route_table_for(target.outpost_arn)
+    target_table = topology.effective_route_table(target.subnet_id)
+    if (
+        target_lgw is None
+        or target_table is None
+        or not any(r.target == target_lgw.local_gateway_id for r in target_table.routes)
+    ):
+        return result(False, f"{target.subnet_id} is not advertised by its own LGW")
+    return result(True, "routed over the local gateways")
+
+
+def with_reasons(pairs: tuple[PairReachability, ...]) -> list[tuple[PairReachability, str]]:
+    """PairReachability equality ignores the reason: compare it too."""
+    return [(p, p.reason) for p in pairs]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_reachability_equals_the_pair_by_pair_reference(case: Scenario) -> None:
+    meshed_topology, _ = apply_plan(
+        case.topology, case.ledger, plan_vpc(case.topology, case.ledger, case.quarantined)
+    )
+    for topo in (case.topology, meshed_topology):
+        subnets = sorted(s for s in topo.subnets if s.on_outpost)
+        expected = tuple(
+            reference_pair(topo, a, b)
+            for a in subnets
+            for b in subnets
+            if a.outpost_arn != b.outpost_arn
+        )
+
+        assert with_reasons(reachability(topo)) == with_reasons(expected)

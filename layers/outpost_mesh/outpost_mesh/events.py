@@ -39,12 +39,14 @@ _KEYS = {
     "route_table": ("routetableid",),
 }
 MAX_DEPTH = 8  # CloudTrail's wrappers are 3-4 levels deep; deeper input is not ours
+# The models are built on first use (defer_build): every handler imports this module through
+# workflow; only the trigger and the sweep parse with them.
 
 
 class CloudTrailDetail(BaseModel):
     """The part of a CloudTrail record the trigger uses; everything else is ignored."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     event_source: Literal["ec2.amazonaws.com"] = Field(alias="eventSource")
     event_name: str = Field(alias="eventName", max_length=128)
@@ -64,7 +66,7 @@ class CloudTrailDetail(BaseModel):
 class CloudTrailEvent(BaseModel):
     """An ``AWS API Call via CloudTrail`` event as EventBridge delivers it."""
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
 
     id: str = Field(min_length=1, max_length=128)
     source: Literal["aws.ec2"]
@@ -75,7 +77,7 @@ class CloudTrailEvent(BaseModel):
 
 
 class ScheduledEvent(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
 
     id: str = Field(default="manual", min_length=1, max_length=128)
     source: str = Field(default="aws.events", max_length=256)
@@ -113,7 +115,7 @@ def find_ids(section: Any, kind: str) -> list[str]:
 class TriggerHint(BaseModel):
     """What an event says about where to look."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     event_id: str
     event_name: str

@@ -219,6 +219,22 @@ class LedgerStore:
             keys.append(key)
         return keys
 
+    def has_stashed_plan(self, execution: str) -> bool:
+        """Whether an earlier pass (or try) of the execution stashed route batches."""
+        pk = f"PLAN#{execution}"
+        try:
+            page = self.dynamodb.query(
+                TableName=self.table_name,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": _s(pk)},
+                ProjectionExpression="pk",
+                Limit=1,
+                ConsistentRead=True,
+            )
+        except ClientError as error:
+            raise from_client_error(error, subject=pk) from error
+        return bool(page.get("Items"))
+
     def stashed_plan_batch(self, execution: str, key: str) -> dict[str, Any] | None:
         item = self._get(f"PLAN#{execution}", key)
         if item is None:

@@ -6,9 +6,11 @@ calls and DynamoDB items; the planner and ``verify`` are pure functions over the
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple, TypeVar
 
 DIRECT_VPC_ROUTING = "direct-vpc-routing"
 COIP = "coip"
@@ -34,6 +36,9 @@ FINDING_KINDS: tuple[str, ...] = (
 
 # Association states that count as "the VPC is (or is becoming) associated".
 LIVE_ASSOCIATION_STATES = frozenset({"associating", "associated"})
+
+T = TypeVar("T")
+K = TypeVar("K")
 
 
 @dataclass(frozen=True, order=True)
@@ -335,17 +340,138 @@ def is_ipv4(cidr: str) -> bool:
         return False
 
 
+class Cidr(NamedTuple):
+    """A parsed CIDR: ``ipaddress.ip_network(cidr, strict=False)`` as plain integers."""
+
+    version: int
+    prefixlen: int
+    address: int  # the network address (host bits cleared)
+
+    def supernet_address(self, prefixlen: int) -> int:
+        """The network address of the ``prefixlen`` block that contains this one."""
+        host_bits = (32 if self.version == 4 else 128) - prefixlen
+        return self.address >> host_bits << host_bits
+
+
+@functools.lru_cache(maxsize=8192)
+def parse_cidr(cidr: str) -> Cidr:
+    """Parse once per distinct string: a VPC has a few hundred CIDRs but tens of thousands of
+    routes and subnet pairs. ``ValueError`` (not cached) when ``cidr`` is not a CIDR."""
+    net = ipaddress.ip_network(cidr, strict=False)
+    return Cidr(net.version, net.prefixlen, int(net.network_address))
+
+
+class RoutePrefixes:
+    """A route table's CIDR routes indexed for longest-prefix match.
+
+    For each (IP version, prefix length) present, longest first, the routes by network address:
+    a route contains a CIDR exactly when its network equals the CIDR's supernet at the route's
+    prefix length, so a match is one dict lookup per prefix length. Destinations that are not
+    CIDRs (prefix lists and the like) never match.
+    """
+
+    def __init__(self, routes: Iterable[Route]) -> None:
+        levels: dict[tuple[int, int], dict[int, Route]] = {}
+        for route in routes:
+            try:
+                net = parse_cidr(route.destination)
+            except ValueError:
+                continue
+            # setdefault: of two routes for one network ("10.0.0.0/24", "10.0.0.9/24") the
+            # first wins, as in a scan that only replaces its best on a longer prefix.
+            levels.setdefault((net.version, net.prefixlen), {}).setdefault(net.address, route)
+        self._levels = sorted(
+            ((version, length, by_address) for (version, length), by_address in levels.items()),
+            key=lambda level: -level[1],
+        )
+
+    def longest_match(self, address_cidr: str) -> Route | None:
+        """The route AWS would pick for the whole of ``address_cidr`` (``ValueError`` if it is
+        not a CIDR)."""
+        wanted = parse_cidr(address_cidr)
+        for version, length, by_address in self._levels:
+            if version == wanted.version and length <= wanted.prefixlen:
+                route = by_address.get(wanted.supernet_address(length))
+                if route is not None:
+                    return route
+        return None
+
+
 def longest_prefix_route(table: RouteTable, address_cidr: str) -> Route | None:
     """The route of ``table`` that AWS would pick for the whole of ``address_cidr``."""
-    wanted = ipaddress.ip_network(address_cidr, strict=False)
-    best: tuple[int, Route] | None = None
-    for route in table.routes:
-        try:
-            net = ipaddress.ip_network(route.destination, strict=False)
-        except ValueError:
-            continue  # prefix lists and the like: not a CIDR
-        if net.version != wanted.version or not wanted.subnet_of(net):  # type: ignore[arg-type]
-            continue
-        if best is None or net.prefixlen > best[0]:
-            best = (net.prefixlen, route)
-    return best[1] if best else None
+    return RoutePrefixes(table.routes).longest_match(address_cidr)
+
+
+def _first_by(items: Iterable[T], key: Callable[[T], K]) -> dict[K, T]:
+    """``key(item) -> item`` keeping the first item of each key, as a linear scan finds it
+    (building from the end: each earlier item overwrites a later one)."""
+    return {key(item): item for item in reversed(tuple(items))}
+
+
+class TopologyIndex:
+    """A ``Topology``'s lookups as dicts, for callers that make thousands of them (the planner,
+    ``verify``). Built per call, not cached on the frozen Topology: each reconcile observes a new
+    one. Answers what the Topology methods of the same names answer (tests hold them equal),
+    assuming what AWS guarantees: route table ids are unique.
+    """
+
+    def __init__(self, topology: Topology) -> None:
+        self.topology = topology
+        self._tables = _first_by(topology.route_tables, lambda t: t.route_table_id)
+        self._main = topology.main_route_table
+        # Subnet id -> the tables that list it, in topology order (the first is its table).
+        listed_in: dict[str, list[RouteTable]] = {}
+        for table in topology.route_tables:
+            for subnet_id in table.subnet_ids:
+                tables = listed_in.setdefault(subnet_id, [])
+                if not tables or tables[-1] is not table:  # a table listing a subnet twice
+                    tables.append(table)
+        self._explicit = {subnet_id: tables[0] for subnet_id, tables in listed_in.items()}
+        # Table id -> its served subnets in topology order: the ones it lists, and for a main
+        # table also every subnet no table lists.
+        mains = [t for t in topology.route_tables if t.main]
+        served: dict[str, list[Subnet]] = {t.route_table_id: [] for t in topology.route_tables}
+        for subnet in topology.subnets:
+            for table in listed_in.get(subnet.subnet_id) or mains:
+                served[table.route_table_id].append(subnet)
+        self._served = {table_id: tuple(subnets) for table_id, subnets in served.items()}
+        self._lgws = _first_by(topology.lgw_route_tables, lambda g: g.outpost_arn)
+        self._associations = _first_by(
+            (a for a in topology.associations if a.live), lambda a: a.lgw_route_table_id
+        )
+        # Per route table, built on first use: most callers need only some of them.
+        self._routes: dict[str, dict[str, Route]] = {}
+        self._prefixes: dict[str, RoutePrefixes] = {}
+
+    def route_table(self, route_table_id: str) -> RouteTable | None:
+        return self._tables.get(route_table_id)
+
+    def effective_route_table(self, subnet_id: str) -> RouteTable | None:
+        """The subnet's explicit table, else the VPC's main table (AWS's rule)."""
+        return self._explicit.get(subnet_id, self._main)
+
+    def served_subnets(self, table: RouteTable) -> tuple[Subnet, ...]:
+        """Subnets whose effective table is ``table`` (a main table serves the unassociated)."""
+        return self._served.get(table.route_table_id, ())
+
+    def lgw_route_table_for(self, outpost_arn: str) -> LocalGatewayRouteTable | None:
+        return self._lgws.get(outpost_arn)
+
+    def association_for(self, lgw_route_table_id: str) -> VpcAssociation | None:
+        """The live association of this VPC with an LGW route table, if any."""
+        return self._associations.get(lgw_route_table_id)
+
+    def routes_by_destination(self, table: RouteTable) -> Mapping[str, Route]:
+        """``table.route_to`` for every destination at once."""
+        routes = self._routes.get(table.route_table_id)
+        if routes is None:
+            routes = self._routes[table.route_table_id] = _first_by(
+                table.routes, lambda r: r.destination
+            )
+        return routes
+
+    def longest_prefix_route(self, table: RouteTable, address_cidr: str) -> Route | None:
+        prefixes = self._prefixes.get(table.route_table_id)
+        if prefixes is None:
+            prefixes = self._prefixes[table.route_table_id] = RoutePrefixes(table.routes)
+        return prefixes.longest_match(address_cidr)

@@ -77,13 +77,14 @@ class TokenBucket:
     def __init__(
         self,
         rate: float = MUTATING_REFILL_PER_SECOND,
-        burst: int = MUTATING_BUCKET,
+        burst: float = MUTATING_BUCKET,
         *,
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], None] | None = None,
         initial: float | None = None,
     ) -> None:
-        """``initial``: tokens at the start (default ``burst``: a full bucket)."""
+        """``burst``: the bucket's size (a share of EC2's may be fractional); ``initial``: tokens
+        at the start (default ``burst``: a full bucket)."""
         if rate <= 0 or burst < 1:
             raise ValueError("rate must be > 0 and burst >= 1")
         start = float(burst) if initial is None else initial

@@ -23,7 +23,9 @@ EXECUTION_ARN = r"^arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:execution:[^:\s]{1
 
 
 class _Task(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    # Each handler parses one of these models: building every model's validator at import would
+    # make every cold start pay for all of them. pydantic builds a model on its first validation.
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 def _same_execution(arn: str, name: str) -> None:
@@ -124,17 +126,25 @@ class RouteBatch(_Task):
     # (Step Functions' 256 KiB state limit); creates/deletes inline remain accepted.
     key: str | None = Field(default=None, pattern=r"^[0-9]{15}-[0-9]{5}$")
     changes: int | None = Field(default=None, ge=0)
+    # Pacing (workflow.batch_pacer): the batch's place in the Map, and whether the first wave may
+    # spend EC2's burst. Absent (an older plan, a hand-made input): paced alone, from empty.
+    index: int = Field(default=0, ge=0)
+    of: int = Field(default=1, ge=1)
+    burst: bool = False
 
     @model_validator(mode="after")
     def _one_table(self) -> Self:
         if any(r.route_table_id != self.route_table_id for r in [*self.creates, *self.deletes]):
             raise ValueError("a route change is for another route table than the batch's")
+        if self.index >= self.of:
+            raise ValueError(f"batch index {self.index} is not below the batch count {self.of}")
         return self
 
 
 class ApplyRoutesInput(_Task):
     batch: RouteBatch
     execution_name: str = Field(pattern=EXECUTION_NAME)
+    retry: int = Field(default=0, ge=0)  # Step Functions' $$.State.RetryCount
 
 
 class DisassociateInput(_Task):

@@ -15,54 +15,74 @@ from outpost_mesh.model import (
     PairReachability,
     Subnet,
     Topology,
-    longest_prefix_route,
+    TopologyIndex,
 )
 
 
-def _advertised(topology: Topology, subnet: Subnet) -> bool:
-    assert subnet.outpost_arn is not None
-    lgw = topology.lgw_route_table_for(subnet.outpost_arn)
-    table = topology.effective_route_table(subnet.subnet_id)
-    if lgw is None or table is None:
-        return False
-    return any(r.target == lgw.local_gateway_id for r in table.routes)
+class _Reachability:
+    """The pair checks over one topology, for many pairs (a 200-subnet VPC has tens of thousands):
+    lookups go through one ``TopologyIndex`` (longest-prefix matches through its per-table prefix
+    lookups), and whether a subnet is advertised is worked out once per subnet."""
+
+    def __init__(self, topology: Topology) -> None:
+        self.index = TopologyIndex(topology)
+        self._advertised: dict[tuple[str, str], bool] = {}
+
+    def advertised(self, subnet: Subnet) -> bool:
+        """Its own effective table routes to its own Outpost's LGW (BGP then advertises it)."""
+        assert subnet.outpost_arn is not None
+        key = (subnet.subnet_id, subnet.outpost_arn)
+        known = self._advertised.get(key)
+        if known is None:
+            lgw = self.index.lgw_route_table_for(subnet.outpost_arn)
+            table = self.index.effective_route_table(subnet.subnet_id)
+            known = self._advertised[key] = (
+                lgw is not None
+                and table is not None
+                and any(r.target == lgw.local_gateway_id for r in table.routes)
+            )
+        return known
+
+    def pair(self, source: Subnet, target: Subnet) -> PairReachability:
+        def result(ok: bool, why: str) -> PairReachability:
+            return PairReachability(source.subnet_id, target.subnet_id, ok, why)
+
+        assert source.outpost_arn is not None
+        if target.cidr is None:
+            return result(False, f"{target.subnet_id} has no IPv4 CIDR")
+        table = self.index.effective_route_table(source.subnet_id)
+        if table is None:
+            return result(False, f"{source.subnet_id} has no route table")
+        lgw = self.index.lgw_route_table_for(source.outpost_arn)
+        if lgw is None:
+            return result(False, f"no LGW route table for {source.outpost_arn}")
+        route = self.index.longest_prefix_route(table, target.cidr)
+        if route is None or route.target != lgw.local_gateway_id:
+            got = route.target if route else "no route"
+            return result(
+                False,
+                f"{table.route_table_id} sends {target.cidr} to {got}, not {lgw.local_gateway_id}",
+            )
+        if lgw.mode != DIRECT_VPC_ROUTING:
+            return result(False, f"{lgw.route_table_id} is in {lgw.mode} mode")
+        assoc = self.index.association_for(lgw.route_table_id)
+        if assoc is None or assoc.state != "associated":
+            return result(False, f"VPC not associated with {lgw.route_table_id}")
+        if not self.advertised(target):
+            return result(False, f"{target.subnet_id} is not advertised by its own LGW")
+        return result(True, "routed over the local gateways")
 
 
 def pair_reachability(topology: Topology, source: Subnet, target: Subnet) -> PairReachability:
-    def result(ok: bool, why: str) -> PairReachability:
-        return PairReachability(source.subnet_id, target.subnet_id, ok, why)
-
-    assert source.outpost_arn is not None
-    if target.cidr is None:
-        return result(False, f"{target.subnet_id} has no IPv4 CIDR")
-    table = topology.effective_route_table(source.subnet_id)
-    if table is None:
-        return result(False, f"{source.subnet_id} has no route table")
-    lgw = topology.lgw_route_table_for(source.outpost_arn)
-    if lgw is None:
-        return result(False, f"no LGW route table for {source.outpost_arn}")
-    route = longest_prefix_route(table, target.cidr)
-    if route is None or route.target != lgw.local_gateway_id:
-        got = route.target if route else "no route"
-        return result(
-            False,
-            f"{table.route_table_id} sends {target.cidr} to {got}, not {lgw.local_gateway_id}",
-        )
-    if lgw.mode != DIRECT_VPC_ROUTING:
-        return result(False, f"{lgw.route_table_id} is in {lgw.mode} mode")
-    assoc = topology.association_for(lgw.route_table_id)
-    if assoc is None or assoc.state != "associated":
-        return result(False, f"VPC not associated with {lgw.route_table_id}")
-    if not _advertised(topology, target):
-        return result(False, f"{target.subnet_id} is not advertised by its own LGW")
-    return result(True, "routed over the local gateways")
+    return _Reachability(topology).pair(source, target)
 
 
 def reachability(topology: Topology) -> tuple[PairReachability, ...]:
     """Every ordered pair of Outpost subnets of the VPC on different Outposts."""
     outpost_subnets = sorted(s for s in topology.subnets if s.on_outpost)
+    check = _Reachability(topology)
     return tuple(
-        pair_reachability(topology, a, b)
+        check.pair(a, b)
         for a in outpost_subnets
         for b in outpost_subnets
         if a.outpost_arn != b.outpost_arn

@@ -289,19 +289,24 @@ def claim(svc: Services, vpc_id: str, execution_arn: str) -> dict[str, Any]:
 
 
 def _batches(plan: Plan) -> list[dict[str, Any]]:
-    tables = sorted(
-        {c.route_table_id for c in plan.routes_to_create}
-        | {c.route_table_id for c in plan.routes_to_delete}
-    )
-    return [
-        {
-            "vpc_id": plan.vpc_id,
-            "route_table_id": table,
-            "creates": [c.to_dict() for c in plan.routes_to_create if c.route_table_id == table],
-            "deletes": [c.to_dict() for c in plan.routes_to_delete if c.route_table_id == table],
-        }
-        for table in tables
-    ]
+    """The plan's route changes grouped by route table (tables in order, deletes first)."""
+    tables: dict[str, dict[str, Any]] = {}
+
+    def of(table: str) -> dict[str, Any]:
+        if table not in tables:
+            tables[table] = {
+                "vpc_id": plan.vpc_id,
+                "route_table_id": table,
+                "creates": [],
+                "deletes": [],
+            }
+        return tables[table]
+
+    for change in plan.routes_to_delete:
+        of(change.route_table_id)["deletes"].append(change.to_dict())
+    for change in plan.routes_to_create:
+        of(change.route_table_id)["creates"].append(change.to_dict())
+    return [tables[table] for table in sorted(tables)]
 
 
 def plan(svc: Services, vpc_id: str, execution: str) -> dict[str, Any]:
@@ -339,23 +344,78 @@ def plan(svc: Services, vpc_id: str, execution: str) -> dict[str, Any]:
         headroom=route_quota_headroom(topology, result, svc.settings.routes_per_table),
         blocked=blocked_subnets(topology, result.findings),
     )
-    output["route_batches"] = stash_batches(svc.store, execution, output["route_batches"])
+    if output["route_batches"]:
+        # EC2's bucket is taken as full only on the execution's first pass: a later one comes
+        # seconds after its own calls (a plan retried after stashing is treated the same way).
+        first_pass = not svc.store.has_stashed_plan(execution)
+        output["route_batches"] = stash_batches(
+            svc.store,
+            execution,
+            output["route_batches"],
+            lanes=svc.settings.apply_concurrency,
+            burst=first_pass,
+            burst_size=svc.settings.mutating_burst,
+        )
     return output
 
 
 BATCH_CHANGES = 100  # route changes per ApplyRoutes task (one DynamoDB item, well under 400 KB)
+MIN_BATCH_CHANGES = 5  # smaller batches would cost more in Lambda start-ups than they balance
+
+
+def batch_size(changes: int, lanes: int, burst: int = MUTATING_BUCKET) -> int:
+    """Changes per batch when ``lanes`` batches run side by side.
+
+    Lanes end at most one batch apart, so batches are kept to about an eighth of a lane's work
+    (with the small remainders last, the lanes end close together), but no smaller than a lane's
+    share of EC2's burst (the first wave spends all of it) nor MIN_BATCH_CHANGES; never more
+    than BATCH_CHANGES.
+    """
+    if lanes <= 1:
+        return BATCH_CHANGES
+    share = -(-burst // lanes)
+    return min(BATCH_CHANGES, max(MIN_BATCH_CHANGES, share, -(-changes // (8 * lanes))))
+
+
+def _units(batch: Mapping[str, Any]) -> list[list[tuple[str, dict[str, Any]]]]:
+    """A table's changes as units that must stay in one batch: an owned route re-targeted to
+    another LGW is a delete and a create of the same destination, which batches running side by
+    side could otherwise run in the wrong order (RouteAlreadyExists)."""
+    creates = {c["destination"]: c for c in batch["creates"]}
+    units: list[list[tuple[str, dict[str, Any]]]] = []
+    for d in batch["deletes"]:
+        paired = creates.pop(d["destination"], None)
+        units.append([("deletes", d)] + ([("creates", paired)] if paired is not None else []))
+    units += [[("creates", c)] for c in creates.values()]
+    return units
 
 
 def stash_batches(
-    store: LedgerStore, execution: str, batches: list[dict[str, Any]]
+    store: LedgerStore,
+    execution: str,
+    batches: list[dict[str, Any]],
+    *,
+    lanes: int = 1,
+    burst: bool = True,
+    burst_size: int = MUTATING_BUCKET,
 ) -> list[dict[str, Any]]:
     """Keep the route changes in the ledger table; the state carries only a key per batch.
 
     Step Functions caps a task's result at 256 KiB: a plan of ~600 routes (about 430 bytes each)
     would exceed it (States.DataLimitExceeded), so the Map iterates over small references.
-    A table with many changes is split into several batches of BATCH_CHANGES.
+    A table with many changes is split into batches of ``batch_size`` changes and a remainder
+    (``lanes``: batches the Map runs at once; ``burst_size``: EC2's bucket).
+
+    Batches go largest first (the Map starts them in order, so the last ones to start are short
+    and the batches running side by side end close together), each numbered ``index`` of
+    ``of``: ApplyRoutes derives its share of EC2's bucket from that (see ``batch_pacer``).
+    ``burst``: EC2's bucket can be taken as full when the batches start (this execution's first
+    pass; a later pass follows its own calls by seconds).
     """
     chunks: list[dict[str, Any]] = []
+    limit = batch_size(
+        sum(len(b["creates"]) + len(b["deletes"]) for b in batches), lanes, burst_size
+    )
     for batch in batches:
         for kind, verb in (("deletes", "delete"), ("creates", "create")):
             for c in batch[kind]:
@@ -366,19 +426,24 @@ def stash_batches(
                     c["destination"],
                     c["local_gateway_id"],
                 )
-        changes = [("deletes", c) for c in batch["deletes"]] + [
-            ("creates", c) for c in batch["creates"]
-        ]
-        for start in range(0, len(changes), BATCH_CHANGES):
-            part = changes[start : start + BATCH_CHANGES]
-            chunks.append(
-                {
-                    "vpc_id": batch["vpc_id"],
-                    "route_table_id": batch["route_table_id"],
-                    "creates": [_lean(c) for kind, c in part if kind == "creates"],
-                    "deletes": [_lean(c) for kind, c in part if kind == "deletes"],
-                }
-            )
+        part: list[tuple[str, dict[str, Any]]] = []
+        parts = [part]
+        for unit in _units(batch):
+            if part and len(part) + len(unit) > limit:
+                part = []
+                parts.append(part)
+            part += unit
+        for part in parts:
+            if part:
+                chunks.append(
+                    {
+                        "vpc_id": batch["vpc_id"],
+                        "route_table_id": batch["route_table_id"],
+                        "creates": [_lean(c) for kind, c in part if kind == "creates"],
+                        "deletes": [_lean(c) for kind, c in part if kind == "deletes"],
+                    }
+                )
+    chunks.sort(key=lambda c: -(len(c["creates"]) + len(c["deletes"])))  # stable
     keys = store.stash_plan_batches(execution, chunks)
     return [
         {
@@ -386,8 +451,11 @@ def stash_batches(
             "route_table_id": chunk["route_table_id"],
             "key": key,
             "changes": len(chunk["creates"]) + len(chunk["deletes"]),
+            "index": index,
+            "of": len(chunks),
+            "burst": burst,
         }
-        for key, chunk in zip(keys, chunks, strict=True)
+        for index, (key, chunk) in enumerate(zip(keys, chunks, strict=True))
     ]
 
 
@@ -512,20 +580,34 @@ def _route_change(data: Mapping[str, Any]) -> RouteChange:
     )
 
 
-def _applier(svc: Services, owner: str, *, batch: bool = False) -> Applier:
-    # Batches run side by side (the Map's MaxConcurrency): each takes its share of EC2's bucket.
-    # A batch starts with its bucket empty: the Map starts the next batch as soon as one ends,
-    # and a full share at every start would spend EC2's burst again with each new batch (the
-    # next ones then meet RequestLimitExceeded, and their retries RouteAlreadyExists). Started
-    # empty, the batches together never go past EC2's refill rate; the burst they leave unused
-    # costs at most burst / rate (10 s) per pass.
-    share = max(1, svc.settings.apply_concurrency)
-    pacer = TokenBucket(
-        svc.settings.mutating_rate / share,
-        max(1, svc.settings.mutating_burst // share),
-        initial=0 if batch else None,
-    )
+def _applier(svc: Services, owner: str, pacer: TokenBucket | None = None) -> Applier:
+    """An Applier paced at EC2's mutating rate and burst unless given a pacer of its own."""
+    if pacer is None:
+        pacer = TokenBucket(svc.settings.mutating_rate, svc.settings.mutating_burst)
     return Applier(svc.ec2, svc.store, owner, pacer=pacer)
+
+
+def batch_pacer(
+    settings: Settings, index: int, of: int, *, burst: bool, retry: int = 0
+) -> TokenBucket:
+    """The pacer of route batch ``index`` of ``of`` in the ApplyRoutes Map.
+
+    The Map runs ``lanes = min(MaxConcurrency, of)`` batches side by side, and starts the next
+    batch as soon as one ends; together they must not go past EC2's bucket (per account and
+    API: ``mutating_burst`` calls at once, refilled at ``mutating_rate`` per second). So each
+    batch paces at rate / lanes with a bucket of burst / lanes: the first wave (``index <
+    lanes``) starts with its share full, spending EC2's burst once; every later batch, and any
+    retry (``retry`` > 0: Step Functions' State.RetryCount, a retry follows a throttle or a
+    crash), starts empty, because the batch it follows has just spent its lane's tokens. The
+    lanes' tokens then never add up to more than EC2's bucket holds, with no call wasted on
+    RequestLimitExceeded, and the burst and the rate are both used: convergence comes close to
+    the floor max(0, N - burst) / rate. ``burst`` False (a later pass of the execution, which
+    follows its own calls by seconds): every batch starts empty.
+    """
+    lanes = max(1, min(settings.apply_concurrency, of))
+    capacity = max(1.0, settings.mutating_burst / lanes)
+    first = burst and retry == 0 and index < lanes
+    return TokenBucket(settings.mutating_rate / lanes, capacity, initial=capacity if first else 0.0)
 
 
 def require_lease(svc: Services, vpc_id: str, execution: str) -> None:
@@ -554,7 +636,7 @@ def associate(
 ) -> dict[str, Any]:
     if associations:
         require_lease(svc, vpc_id, execution)
-    applier = _applier(svc, execution, batch=True)
+    applier = _applier(svc, execution)  # a few calls of their own API (bucket) at most
     ids = [applier.create_association(_association_change(a)) for a in associations]
     pending = any(applier.association_state(i) != "associated" for i in ids)
     return {"association_ids": ids, "pending": pending, "created": len(applier.journal)}
@@ -585,9 +667,18 @@ def check_association(
     return {"association_ids": association_ids, "pending": pending, "checks": checks}
 
 
-def apply_routes(svc: Services, batch: Mapping[str, Any], execution: str) -> dict[str, Any]:
-    """One route table's changes, paced at EC2's mutating refill rate."""
+def apply_routes(
+    svc: Services, batch: Mapping[str, Any], execution: str, retry: int = 0
+) -> dict[str, Any]:
+    """One batch of a route table's changes, paced at its share of EC2's mutating bucket."""
     vpc_id = str(batch["vpc_id"])
+    pacer = batch_pacer(
+        svc.settings,
+        int(batch.get("index") or 0),
+        int(batch.get("of") or 1),
+        burst=bool(batch.get("burst")),
+        retry=retry,
+    )
     if batch.get("key"):
         stored = svc.store.stashed_plan_batch(execution, str(batch["key"]))
         if stored is None:
@@ -597,7 +688,7 @@ def apply_routes(svc: Services, batch: Mapping[str, Any], execution: str) -> dic
         batch = {**stored, "vpc_id": vpc_id, "route_table_id": batch["route_table_id"]}
     if batch.get("creates") or batch.get("deletes"):
         require_lease(svc, vpc_id, execution)
-    applier = _applier(svc, execution, batch=True)
+    applier = _applier(svc, execution, pacer)
     deleted = 0
     for change in batch.get("deletes", []):
         applier.delete_route(vpc_id, _route_change(change))

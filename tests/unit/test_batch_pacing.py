@@ -1,0 +1,187 @@
+"""The ApplyRoutes Map's batches together: EC2's bucket never refuses a call, and the mesh
+converges close to the floor max(0, N - 50) / 5.
+
+A discrete-event model of the Map on a fake clock: ``lanes`` batches at a time, the next one
+starting (after a Lambda's start-up gap) as soon as one ends, each paced by the workflow's own
+``batch_pacer``; every call is then replayed against a model of EC2's bucket (50, refilled at
+5 per second, full at the start, aws-facts.md "Quotas and throttling").
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from outpost_mesh.pacing import MUTATING_BUCKET, MUTATING_REFILL_PER_SECOND
+from outpost_mesh.workflow import BATCH_CHANGES, Settings, batch_pacer, stash_batches
+
+WORK = 0.02  # seconds one call (and its ledger writes) takes after its token
+GAP = 0.1  # seconds between a batch's end and the next batch's first instruction
+
+
+class Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        assert seconds >= 0
+        self.now += seconds
+
+
+@dataclass
+class Run:
+    calls: list[float]
+    end: float
+
+
+def simulate(
+    sizes: list[int], concurrency: int, *, burst: bool = True, retried: frozenset[int] = frozenset()
+) -> Run:
+    """Call times of the Map's batches (in Map order); a batch in ``retried`` fails after its
+    first call and its retry redoes the rest (as Step Functions' Retry would)."""
+    config = Settings(table="t", apply_concurrency=concurrency)
+    free = [(0.0, lane) for lane in range(min(concurrency, len(sizes)))]
+    calls: list[float] = []
+    end = 0.0
+    for index, size in enumerate(sizes):
+        start, lane = heapq.heappop(free)
+        attempts = [1, size - 1] if index in retried else [size]
+        t = start
+        for retry, count in enumerate(attempts):
+            clock = Clock(t)
+            pacer = batch_pacer(config, index, len(sizes), burst=burst, retry=retry)
+            pacer.clock, pacer.sleep = clock, clock.sleep
+            pacer._last = clock.now  # the bucket starts when the batch does
+            for _ in range(count):
+                pacer.take()
+                calls.append(clock.now)
+                clock.now += WORK
+            t = clock.now + GAP
+        end = max(end, t)
+        heapq.heappush(free, (t, lane))
+    return Run(sorted(calls), end)
+
+
+def refused(calls: list[float]) -> int:
+    """Calls EC2's mutating bucket would answer with RequestLimitExceeded."""
+    tokens, last, refusals = float(MUTATING_BUCKET), 0.0, 0
+    for t in calls:
+        tokens = min(MUTATING_BUCKET, tokens + (t - last) * MUTATING_REFILL_PER_SECOND)
+        last = t
+        if tokens >= 1 - 1e-6:
+            tokens -= 1
+        else:
+            refusals += 1
+    return refusals
+
+
+def floor(n: int) -> float:
+    return max(0, n - MUTATING_BUCKET) / MUTATING_REFILL_PER_SECOND
+
+
+class Stash:
+    def stash_plan_batches(self, execution: str, batches: list[dict[str, Any]]) -> list[str]:
+        return [f"{i:05d}" for i in range(len(batches))]
+
+
+def split(tables: list[int], lanes: int) -> list[int]:
+    """Batch sizes, in Map order, as the Plan task cuts tables of these many changes."""
+    batches = [
+        {
+            "vpc_id": "vpc-1",
+            "route_table_id": f"rtb-{t}",
+            "creates": [
+                {
+                    "route_table_id": f"rtb-{t}",
+                    "destination": f"10.{i // 250}.{i % 250}.0/24",
+                    "local_gateway_id": "lgw-1",
+                }
+                for i in range(n)
+            ],
+            "deletes": [],
+        }
+        for t, n in enumerate(tables)
+    ]
+    refs = stash_batches(Stash(), "e", batches, lanes=lanes)  # type: ignore[arg-type]
+    return [int(r["changes"]) for r in refs]
+
+
+@pytest.mark.parametrize(
+    ("tables", "concurrency"),
+    [
+        ([15] * 20, 4),  # 4 racks x 5 subnets, a table each: 300 routes
+        ([30] * 40, 4),  # 4 x 10, a table each: 1,200 routes
+        ([30] * 4, 4),  # 4 x 10, a table per rack
+        ([450], 4),  # one big table
+        ([90] * 10, 4),  # 10 x 10, a table per rack
+        ([400, 20, 20, 20, 10], 4),  # uneven tables
+        ([60] * 40, 10),
+        ([30] * 40, 1),
+    ],
+)
+def test_batches_converge_within_a_tenth_of_the_floor_and_nothing_is_refused(
+    tables: list[int], concurrency: int
+) -> None:
+    sizes = split(tables, concurrency)
+    assert max(sizes) <= BATCH_CHANGES
+    run = simulate(sizes, concurrency)
+    assert refused(run.calls) == 0
+    assert len(run.calls) == sum(tables)
+    assert run.calls[-1] <= 1.1 * floor(sum(tables)) + 1.0
+
+
+def test_the_first_wave_spends_the_burst_at_once() -> None:
+    run = simulate([15] * 20, 4)
+    # 4 lanes x 12.5 tokens: 48 calls go before any refill (12 whole tokens each).
+    assert sum(1 for t in run.calls if t < 4 * WORK * 13) >= 48
+
+
+def test_without_the_burst_no_batch_starts_with_tokens() -> None:
+    """A later pass of the execution: EC2's bucket may still be low from its own calls."""
+    run = simulate([15] * 20, 4, burst=False)
+    assert run.calls[0] >= 1 / (MUTATING_REFILL_PER_SECOND / 4) - 1e-9
+    assert run.calls[-1] >= 300 / MUTATING_REFILL_PER_SECOND - 1
+
+
+def test_a_retried_batch_does_not_spend_the_burst_again() -> None:
+    """A retry follows a throttle or a crash: it starts with an empty share."""
+    config = Settings(table="t", apply_concurrency=4)
+    assert batch_pacer(config, 0, 20, burst=True, retry=0)._tokens == pytest.approx(12.5)
+    assert batch_pacer(config, 0, 20, burst=True, retry=1)._tokens == 0
+    assert batch_pacer(config, 4, 20, burst=True, retry=0)._tokens == 0
+    run = simulate([15] * 20, 4, retried=frozenset({0, 1, 2, 3}))
+    assert refused(run.calls) == 0
+
+
+def test_fewer_batches_than_the_map_runs_at_once_share_the_rate_between_them() -> None:
+    one = batch_pacer(Settings(table="t", apply_concurrency=4), 0, 1, burst=True)
+    assert (one.rate, one.burst) == (MUTATING_REFILL_PER_SECOND, MUTATING_BUCKET)
+    two = batch_pacer(Settings(table="t", apply_concurrency=4), 1, 2, burst=True)
+    assert (two.rate, two.burst) == (MUTATING_REFILL_PER_SECOND / 2, MUTATING_BUCKET / 2)
+    run = simulate([120], 4)
+    assert refused(run.calls) == 0
+    assert run.calls[-1] <= 1.01 * floor(120) + 1.0
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, BATCH_CHANGES), min_size=1, max_size=30),
+    concurrency=st.integers(1, 40),
+    burst=st.booleans(),
+    retried=st.frozensets(st.integers(0, 29), max_size=5),
+)
+def test_whatever_the_batches_ec2_refuses_no_call(
+    sizes: list[int], concurrency: int, burst: bool, retried: frozenset[int]
+) -> None:
+    retried = frozenset(i for i in retried if i < len(sizes) and sizes[i] > 1)
+    run = simulate(sizes, concurrency, burst=burst, retried=retried)
+    assert refused(run.calls) == 0
+    assert len(run.calls) == sum(sizes)
