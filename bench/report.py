@@ -252,14 +252,16 @@ def _workflow_rows(results: Results) -> list[Row]:
         if run.converged and run.aws_seconds is not None:
             mine = (
                 f"{_s(run.aws_seconds)} AWS time; {_n(run.mutating)} M ({_n(run.mutating_ok)} ok), "
-                f"wasted {waste}; {_n(run.history)} history events, {run.batches} batches; "
+                f"wasted {waste}; route calls {_s(run.route_seconds)} of it; "
+                f"{_n(run.history)} history events, {run.batches} batches; "
                 f"{_s(run.real_seconds)} real"
             )
             ok = run.aws_seconds <= CONVERGENCE_FACTOR * floor and waste == 0
             why = (
-                f"{run.aws_seconds / floor if floor else 0:.2f}x the floor: the time outside the "
-                "paced calls (observing, planning, associating, verifying, the Map's start-ups "
-                "and its lanes ending apart) weighs on a short floor"
+                f"{run.aws_seconds / floor if floor else 0:.2f}x the floor: the route calls "
+                f"took {_s(run.route_seconds)}, the rest is {_s(run.before_routes)} before the "
+                f"first (observing, planning, associating, the Map starting) and "
+                f"{_s(run.after_routes)} after the last (verifying), which weighs on a short floor"
                 if waste == 0
                 else f"{waste} wasted mutating calls {dict(run.wasted)}"
             )

@@ -60,6 +60,11 @@ class WorkflowRun:
     history: int = 0  # events of the largest execution
     batches: int = 0  # ApplyRouteBatch iterations of the largest execution
     plan_bytes: int = 0  # JSON size of the route changes of the plan from scratch
+    # AWS seconds from the first EC2 call to the first route call, of the route calls, and
+    # from the last route call to the last EC2 call (observing, planning, associating; verifying)
+    before_routes: float = 0.0
+    route_seconds: float = 0.0
+    after_routes: float = 0.0
 
     @property
     def floor(self) -> float:
@@ -153,6 +158,16 @@ def run(
         if recorded:
             failure = recorded[0]
         failure = failure[:300]
+    routing = [c for c in log if c.action in ("CreateRoute", "DeleteRoute")]
+    phases = (
+        (
+            routing[0].aws_time - log[0].aws_time,
+            routing[-1].aws_time - routing[0].aws_time,
+            log[-1].aws_time - routing[-1].aws_time,
+        )
+        if routing
+        else (0.0, 0.0, 0.0)
+    )
     return WorkflowRun(
         label=label,
         routes=routes,
@@ -173,6 +188,9 @@ def run(
         passes=sum(_entered(h, "Plan") for h in histories),
         history=len(largest),
         batches=_entered(largest, "ApplyRouteBatch"),
+        before_routes=phases[0],
+        route_seconds=phases[1],
+        after_routes=phases[2],
     )
 
 

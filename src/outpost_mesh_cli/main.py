@@ -20,9 +20,11 @@ from typing import Any, NoReturn
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from outpost_mesh.apply import Applier
 from outpost_mesh.errors import OutpostMeshError, ReconcileFailedError, from_client_error
 from outpost_mesh.ledger import LedgerStore
 from outpost_mesh.observe import observe_vpc
+from outpost_mesh.pacing import MUTATING_BUCKET, TokenBucket, usable_burst
 from outpost_mesh.planner import desired_state
 from outpost_mesh.reconcile import ReconcileResult, reconcile_vpc
 from outpost_mesh.verify import reachability
@@ -89,13 +91,18 @@ def _result_dict(result: ReconcileResult) -> dict[str, Any]:
 
 def _reconcile(args: argparse.Namespace, remove: bool) -> int:
     ctx, ec2, store = _context(args)
+    owner = _owner()
+    # Paced at EC2's mutating bucket (50, then 5/s), as the workflow is: calls past it would only
+    # be refused (botocore's adaptive retry stays the backstop for other callers' use of it).
+    pacer = TokenBucket(burst=usable_burst(MUTATING_BUCKET))
     try:
         result = reconcile_vpc(
             ec2,
             store,
             args.vpc,
-            owner=_owner(),
+            owner=owner,
             remove=remove,
+            applier_factory=lambda: Applier(ec2, store, owner, pacer=pacer),
             holder_alive=_holder_alive(ctx),
             force=args.force,
         )

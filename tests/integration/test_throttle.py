@@ -6,6 +6,8 @@ Every test runs with ``time_scale=0``: AWS time stands still unless the test mov
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 import time
 from pathlib import Path
@@ -15,10 +17,14 @@ import pytest
 from botocore.exceptions import ClientError
 
 from outpost_mesh import pacing
+from outpost_mesh.ledger import create_table
+from outpost_mesh_cli.main import main
 from outpost_mesh_sandbox.control import SandboxControlError
 from outpost_mesh_sandbox.demo import run_demo
 from outpost_mesh_sandbox.identities import PIPELINE_ACCESS_KEY
 from outpost_mesh_sandbox.pipeline import PipelineOptions
+from outpost_mesh_sandbox.scenario import load_scenario
+from outpost_mesh_sandbox.seed import seed
 from outpost_mesh_sandbox.server import Sandbox
 from outpost_mesh_sandbox.throttle import (
     CREATE_TAGS,
@@ -320,3 +326,33 @@ def test_the_scenario_option_throttles_the_pipeline_and_batches_stay_under_the_r
     pipeline = [c for c in sb.app.throttle.log if c.caller == PIPELINE_ACCESS_KEY]
     # 96 routes at 5 per second at best, then less the burst: (96 - 50) / 5 = 9.2 s of AWS time.
     assert pipeline[-1].aws_time - pipeline[0].aws_time >= 9.2
+
+
+def test_the_cli_apply_paces_itself_at_ec2s_bucket(
+    sb: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`outpost-mesh apply` makes its 96 CreateRoute calls without one refused: 50 at once, then
+    at EC2's refill rate (pacing on the throttle's AWS clock, as the CLI would on real time)."""
+    assert sb.app is not None
+    scenario = load_scenario(mesh_3x4(tmp_path))
+    ids = seed(scenario, sb.client("ec2", caller="scenario"), sb.control)  # throttle on at the end
+    sb.control.configure(association_describes=1)
+    create_table(sb.client("dynamodb"), "outpost-mesh-ledger")
+    for key in [k for k in os.environ if k.startswith("AWS_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", sb.endpoint_url)
+    clock = sb.app.throttle.clock
+    previous = pacing.use_time_source(pacing.TimeSource(clock.now, clock.sleep))
+    try:
+        started = clock.now()
+        code = main(["apply", "--vpc", ids.vpc_id("app"), "--output", "json"])
+        took = clock.now() - started
+    finally:
+        pacing.use_time_source(previous)
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert len(out["reachability"]) == 96 and all(p["reachable"] for p in out["reachability"])
+    status = sb.control.throttle()
+    assert status["calls"]["CreateRoute"] == 96
+    assert status["throttled"] == {}
+    assert took >= (96 - 50) / 5  # the floor: it did wait for the refill

@@ -17,11 +17,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from outpost_mesh.pacing import MUTATING_BUCKET, MUTATING_REFILL_PER_SECOND
+from outpost_mesh.pacing import MUTATING_BUCKET, MUTATING_REFILL_PER_SECOND, RESERVE_TOKENS
 from outpost_mesh.workflow import BATCH_CHANGES, Settings, batch_pacer, stash_batches
 
 WORK = 0.02  # seconds one call (and its ledger writes) takes after its token
 GAP = 0.1  # seconds between a batch's end and the next batch's first instruction
+JITTER = RESERVE_TOKENS / MUTATING_REFILL_PER_SECOND  # the spread of delays the reserve absorbs
 
 
 class Clock:
@@ -43,10 +44,17 @@ class Run:
 
 
 def simulate(
-    sizes: list[int], concurrency: int, *, burst: bool = True, retried: frozenset[int] = frozenset()
+    sizes: list[int],
+    concurrency: int,
+    *,
+    burst: bool = True,
+    retried: frozenset[int] = frozenset(),
+    delays: tuple[float, ...] = (0.0,),
+    work: float = WORK,
 ) -> Run:
-    """Call times of the Map's batches (in Map order); a batch in ``retried`` fails after its
-    first call and its retry redoes the rest (as Step Functions' Retry would)."""
+    """Times the Map's batches' calls reach EC2 (batches in Map order); a batch in ``retried``
+    fails after its first call and its retry redoes the rest (as Step Functions' Retry would);
+    call k reaches EC2 ``delays[k % len(delays)]`` seconds after it was paced."""
     config = Settings(table="t", apply_concurrency=concurrency)
     free = [(0.0, lane) for lane in range(min(concurrency, len(sizes)))]
     calls: list[float] = []
@@ -62,8 +70,8 @@ def simulate(
             pacer._last = clock.now  # the bucket starts when the batch does
             for _ in range(count):
                 pacer.take()
-                calls.append(clock.now)
-                clock.now += WORK
+                calls.append(clock.now + delays[len(calls) % len(delays)])
+                clock.now += work
             t = clock.now + GAP
         end = max(end, t)
         heapq.heappush(free, (t, lane))
@@ -140,7 +148,7 @@ def test_batches_converge_within_a_tenth_of_the_floor_and_nothing_is_refused(
 
 def test_the_first_wave_spends_the_burst_at_once() -> None:
     run = simulate([15] * 20, 4)
-    # 4 lanes x 12.5 tokens: 48 calls go before any refill (12 whole tokens each).
+    # 4 lanes x 12 tokens (EC2's 50 less the reserve of 2): 48 calls before any refill.
     assert sum(1 for t in run.calls if t < 4 * WORK * 13) >= 48
 
 
@@ -154,7 +162,7 @@ def test_without_the_burst_no_batch_starts_with_tokens() -> None:
 def test_a_retried_batch_does_not_spend_the_burst_again() -> None:
     """A retry follows a throttle or a crash: it starts with an empty share."""
     config = Settings(table="t", apply_concurrency=4)
-    assert batch_pacer(config, 0, 20, burst=True, retry=0)._tokens == pytest.approx(12.5)
+    assert batch_pacer(config, 0, 20, burst=True, retry=0)._tokens == pytest.approx(12)
     assert batch_pacer(config, 0, 20, burst=True, retry=1)._tokens == 0
     assert batch_pacer(config, 4, 20, burst=True, retry=0)._tokens == 0
     run = simulate([15] * 20, 4, retried=frozenset({0, 1, 2, 3}))
@@ -163,9 +171,10 @@ def test_a_retried_batch_does_not_spend_the_burst_again() -> None:
 
 def test_fewer_batches_than_the_map_runs_at_once_share_the_rate_between_them() -> None:
     one = batch_pacer(Settings(table="t", apply_concurrency=4), 0, 1, burst=True)
-    assert (one.rate, one.burst) == (MUTATING_REFILL_PER_SECOND, MUTATING_BUCKET)
+    usable = MUTATING_BUCKET - RESERVE_TOKENS
+    assert (one.rate, one.burst) == (MUTATING_REFILL_PER_SECOND, usable)
     two = batch_pacer(Settings(table="t", apply_concurrency=4), 1, 2, burst=True)
-    assert (two.rate, two.burst) == (MUTATING_REFILL_PER_SECOND / 2, MUTATING_BUCKET / 2)
+    assert (two.rate, two.burst) == (MUTATING_REFILL_PER_SECOND / 2, usable / 2)
     run = simulate([120], 4)
     assert refused(run.calls) == 0
     assert run.calls[-1] <= 1.01 * floor(120) + 1.0
@@ -177,11 +186,17 @@ def test_fewer_batches_than_the_map_runs_at_once_share_the_rate_between_them() -
     concurrency=st.integers(1, 40),
     burst=st.booleans(),
     retried=st.frozensets(st.integers(0, 29), max_size=5),
+    delays=st.lists(st.floats(0, JITTER), min_size=1, max_size=7).map(tuple),
 )
 def test_whatever_the_batches_ec2_refuses_no_call(
-    sizes: list[int], concurrency: int, burst: bool, retried: frozenset[int]
+    sizes: list[int],
+    concurrency: int,
+    burst: bool,
+    retried: frozenset[int],
+    delays: tuple[float, ...],
 ) -> None:
+    """Even when calls reach EC2 with uneven delays (up to what the reserve absorbs)."""
     retried = frozenset(i for i in retried if i < len(sizes) and sizes[i] > 1)
-    run = simulate(sizes, concurrency, burst=burst, retried=retried)
+    run = simulate(sizes, concurrency, burst=burst, retried=retried, delays=delays)
     assert refused(run.calls) == 0
     assert len(run.calls) == sum(sizes)

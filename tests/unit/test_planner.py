@@ -7,9 +7,11 @@ the AWS adapter changes AWS and DynamoDB.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from dataclasses import replace
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 
 from outpost_mesh.model import (
@@ -1059,3 +1061,22 @@ def test_removal_plan_deletes_only_owned_things_that_exist(case: Scenario) -> No
     for owned in ledger_after.associations:
         live = next(a for a in after.associations if a.association_id == owned.association_id)
         assert live.local_gateway_id in lgw_targets
+
+
+def test_a_route_change_made_in_bulk_is_the_same_frozen_object() -> None:
+    args = ("rtb-1", "10.0.1.0/24", "lgw-1", "subnet-2", ("subnet-1",), "subnet-1 reaches subnet-2")
+    made = RouteChange.made(
+        *args[:3], destination_subnet_id=args[3], source_subnet_ids=args[4], reason=args[5]
+    )
+    built = RouteChange(*args)
+    assert made == built and hash(made) == hash(built) and repr(made) == repr(built)
+    assert made.to_dict() == built.to_dict() and made.reason == built.reason
+    first = RouteChange.made(
+        "rtb-1", "10.0.0.0/24", "lgw-1", destination_subnet_id="", source_subnet_ids=(), reason=""
+    )
+    assert sorted([made, first]) == [
+        RouteChange("rtb-1", "10.0.0.0/24", "lgw-1"),
+        built,
+    ]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.destination = "10.0.9.0/24"  # type: ignore[misc]

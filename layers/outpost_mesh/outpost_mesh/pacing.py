@@ -23,6 +23,18 @@ from dataclasses import dataclass
 
 MUTATING_BUCKET = 50
 MUTATING_REFILL_PER_SECOND = 5.0
+# Tokens of EC2's bucket never planned for: a call reaches EC2 a little after it was paced, and
+# not always by the same delay, so two calls paced 0.2 s apart can arrive closer together. With
+# the bucket otherwise spent to the last token that is a RequestLimitExceeded; two tokens absorb
+# 0.4 s of such jitter at 5/s, and cost 0.4 s once.
+RESERVE_TOKENS = 2
+
+
+def usable_burst(burst: float) -> float:
+    """What a pacer may spend at once of a bucket of ``burst`` (keeping RESERVE_TOKENS)."""
+    return max(1.0, burst - RESERVE_TOKENS)
+
+
 TIME_SCALE_ENV = "OUTPOST_MESH_TIME_SCALE"
 _EPSILON = 1e-9
 

@@ -74,7 +74,16 @@ class TableRoutes:
             target = self.targets[destination]
             reached = target.subnet.subnet_id
             reason = f"{head}{reached} on {target.lgw.outpost_arn}"
-            changes.append(RouteChange(table_id, destination, gateway, reached, sources, reason))
+            changes.append(
+                RouteChange.made(
+                    table_id,
+                    destination,
+                    gateway,
+                    destination_subnet_id=reached,
+                    source_subnet_ids=sources,
+                    reason=reason,
+                )
+            )
         return changes
 
 

@@ -43,7 +43,12 @@ from outpost_mesh.ledger import (
 from outpost_mesh.model import AssociationChange, Finding, Plan, RouteChange, Topology
 from outpost_mesh.notices import Notice, failure_notice, findings_notice
 from outpost_mesh.observe import OPT_OUT_TAG, observe_vpc
-from outpost_mesh.pacing import MUTATING_BUCKET, MUTATING_REFILL_PER_SECOND, TokenBucket
+from outpost_mesh.pacing import (
+    MUTATING_BUCKET,
+    MUTATING_REFILL_PER_SECOND,
+    TokenBucket,
+    usable_burst,
+)
 from outpost_mesh.planner import (
     DELETE_MIN_OWNED,
     DELETE_SHARE_LIMIT,
@@ -366,10 +371,9 @@ MIN_BATCH_CHANGES = 5  # smaller batches would cost more in Lambda start-ups tha
 def batch_size(changes: int, lanes: int, burst: int = MUTATING_BUCKET) -> int:
     """Changes per batch when ``lanes`` batches run side by side.
 
-    Lanes end at most one batch apart, so batches are kept to about an eighth of a lane's work
-    (with the small remainders last, the lanes end close together), but no smaller than a lane's
-    share of EC2's burst (the first wave spends all of it) nor MIN_BATCH_CHANGES; never more
-    than BATCH_CHANGES.
+    Lanes end at most one batch apart, so batches are kept to about an eighth of a lane's work,
+    but no smaller than a lane's share of EC2's burst (the first wave spends all of it) nor
+    MIN_BATCH_CHANGES; never more than BATCH_CHANGES.
     """
     if lanes <= 1:
         return BATCH_CHANGES
@@ -390,6 +394,23 @@ def _units(batch: Mapping[str, Any]) -> list[list[tuple[str, dict[str, Any]]]]:
     return units
 
 
+def _split(
+    units: list[list[tuple[str, dict[str, Any]]]], limit: int
+) -> list[list[tuple[str, dict[str, Any]]]]:
+    """A table's change units in parts of about ``limit`` changes, of even size (a remainder
+    much smaller than the rest would cost the Map a start-up for little work), none over
+    BATCH_CHANGES but by a unit that cannot be cut."""
+    total = sum(len(unit) for unit in units)
+    count = max(1, -(-total // BATCH_CHANGES), round(total / limit))
+    targets = [total // count + (1 if i < total % count else 0) for i in range(count)]
+    parts: list[list[tuple[str, dict[str, Any]]]] = [[]]
+    for unit in units:
+        if len(parts[-1]) >= targets[len(parts) - 1] and len(parts) < count:
+            parts.append([])
+        parts[-1] += unit
+    return [part for part in parts if part]
+
+
 def stash_batches(
     store: LedgerStore,
     execution: str,
@@ -403,7 +424,7 @@ def stash_batches(
 
     Step Functions caps a task's result at 256 KiB: a plan of ~600 routes (about 430 bytes each)
     would exceed it (States.DataLimitExceeded), so the Map iterates over small references.
-    A table with many changes is split into batches of ``batch_size`` changes and a remainder
+    A table with many changes is split into even batches of about ``batch_size`` changes
     (``lanes``: batches the Map runs at once; ``burst_size``: EC2's bucket).
 
     Batches go largest first (the Map starts them in order, so the last ones to start are short
@@ -426,23 +447,15 @@ def stash_batches(
                     c["destination"],
                     c["local_gateway_id"],
                 )
-        part: list[tuple[str, dict[str, Any]]] = []
-        parts = [part]
-        for unit in _units(batch):
-            if part and len(part) + len(unit) > limit:
-                part = []
-                parts.append(part)
-            part += unit
-        for part in parts:
-            if part:
-                chunks.append(
-                    {
-                        "vpc_id": batch["vpc_id"],
-                        "route_table_id": batch["route_table_id"],
-                        "creates": [_lean(c) for kind, c in part if kind == "creates"],
-                        "deletes": [_lean(c) for kind, c in part if kind == "deletes"],
-                    }
-                )
+        for part in _split(_units(batch), limit):
+            chunks.append(
+                {
+                    "vpc_id": batch["vpc_id"],
+                    "route_table_id": batch["route_table_id"],
+                    "creates": [_lean(c) for kind, c in part if kind == "creates"],
+                    "deletes": [_lean(c) for kind, c in part if kind == "deletes"],
+                }
+            )
     chunks.sort(key=lambda c: -(len(c["creates"]) + len(c["deletes"])))  # stable
     keys = store.stash_plan_batches(execution, chunks)
     return [
@@ -583,7 +596,7 @@ def _route_change(data: Mapping[str, Any]) -> RouteChange:
 def _applier(svc: Services, owner: str, pacer: TokenBucket | None = None) -> Applier:
     """An Applier paced at EC2's mutating rate and burst unless given a pacer of its own."""
     if pacer is None:
-        pacer = TokenBucket(svc.settings.mutating_rate, svc.settings.mutating_burst)
+        pacer = TokenBucket(svc.settings.mutating_rate, usable_burst(svc.settings.mutating_burst))
     return Applier(svc.ec2, svc.store, owner, pacer=pacer)
 
 
@@ -599,13 +612,14 @@ def batch_pacer(
     lanes``) starts with its share full, spending EC2's burst once; every later batch, and any
     retry (``retry`` > 0: Step Functions' State.RetryCount, a retry follows a throttle or a
     crash), starts empty, because the batch it follows has just spent its lane's tokens. The
-    lanes' tokens then never add up to more than EC2's bucket holds, with no call wasted on
-    RequestLimitExceeded, and the burst and the rate are both used: convergence comes close to
-    the floor max(0, N - burst) / rate. ``burst`` False (a later pass of the execution, which
-    follows its own calls by seconds): every batch starts empty.
+    lanes' tokens then never add up to more than EC2's bucket holds (less its RESERVE_TOKENS,
+    for calls that reach EC2 with uneven delays), with no call wasted on RequestLimitExceeded,
+    and the burst and the rate are both used: convergence comes close to the floor max(0, N -
+    burst) / rate. ``burst`` False (a later pass of the execution, which follows its own calls
+    by seconds): every batch starts empty.
     """
     lanes = max(1, min(settings.apply_concurrency, of))
-    capacity = max(1.0, settings.mutating_burst / lanes)
+    capacity = max(1.0, usable_burst(settings.mutating_burst) / lanes)
     first = burst and retry == 0 and index < lanes
     return TokenBucket(settings.mutating_rate / lanes, capacity, initial=capacity if first else 0.0)
 
