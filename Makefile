@@ -50,8 +50,9 @@ lint: install
 # The stack: SAM schema + cfn-lint, the state machine file (cfn-lint does not look inside a
 # DefinitionUri; statelint from PyPI and asl-validator from npm do), sam build for python3.13
 # (the layer by its own Makefile, layers/outpost_mesh/Makefile, which drops what no function
-# imports) and the built layer: no boto3/botocore, under 10 MB, every handler imports and parses
-# its events/ samples with only the layer and the runtime's packages.
+# imports, then compiles it) and the built layer: no boto3/botocore, under 10 MB, checked-hash
+# bytecode for every module, every handler imports and parses its events/ samples with only the
+# layer and the runtime's packages.
 check-stack: install
 	$(BIN)/sam validate --lint
 	$(BIN)/cfn-lint template.yaml

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Check the layer `sam build` produced: what Lambda will load from /opt/python.
 
-Fails when the built layer ships boto3/botocore (or their runtime-provided dependencies), lacks
-the outpost_mesh package, Powertools or pydantic, is larger than a limit, holds an import of one
-of its own packages that the build's trim left without its module (layers/outpost_mesh/Makefile),
-or when a handler does not import, or parse its sample event, with only the built layer and the
-runtime's packages on its path. Warns when a pinned version differs from the one installed in the
-venv the tests run with. Run after `sam build`, with the venv's python3.13.
+Fails when the built layer ships boto3/botocore (or their runtime-provided dependencies), lacks the
+outpost_mesh package, Powertools or pydantic, is larger than a limit, holds an import of one of its
+own packages that the build's trim left without its module (layers/outpost_mesh/Makefile), lacks
+python3.13's checked-hash bytecode for a module, or when a handler does not import, or parse its
+sample event, with only the built layer and the runtime's packages on its path. Warns when a pinned
+version differs from the one installed in the venv the tests run with. Run after `sam build`, with
+the venv's python3.13.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ FORBIDDEN = ("boto3", "botocore", "s3transfer", "awscrt", "jmespath")
 REQUIRED = ("outpost_mesh", "aws_lambda_powertools", "pydantic", "pydantic_core")
 # What /var/runtime holds (boto3 and its dependencies); linked from this venv for the probe.
 RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
-DEFAULT_MAX_MB = 10.0  # unzipped; ~7.3 MB after the trim, 4.9 MB of it pydantic-core
+DEFAULT_MAX_MB = 10.0  # unzipped; ~9.7 MB with its bytecode, 4.9 MB of it pydantic-core
 # Imports in the layer whose module the trim removed, and why nothing runs them.
 KNOWN_DANGLING = {
     "aws_lambda_powertools.event_handler.openapi.compat": (
@@ -158,6 +159,34 @@ def _runtime_dir(into: Path) -> Path:
     return into
 
 
+def bytecode_problems(layer: Path) -> list[str]:
+    """Modules of the layer that Lambda would compile at every cold start (/opt is read-only):
+    no .pyc of this interpreter (run with python3.13, the runtime's), or one that is not
+    hash-checked (layers/outpost_mesh/Makefile compiles with checked-hash) or does not match its
+    source."""
+    tag = sys.implementation.cache_tag
+    problems: dict[str, list[str]] = {}
+    for source in sorted(layer.rglob("*.py")):
+        name = str(source.relative_to(layer))
+        cached = source.parent / "__pycache__" / f"{source.stem}.{tag}.pyc"
+        if not cached.is_file():
+            problems.setdefault(f"no {tag} .pyc", []).append(name)
+            continue
+        header = cached.read_bytes()[:16]
+        flags = int.from_bytes(header[4:8], "little")
+        if header[:4] != importlib.util.MAGIC_NUMBER or flags != 0b11:
+            problems.setdefault(
+                "a .pyc that is not checked-hash bytecode of this Python", []
+            ).append(name)
+        elif header[8:16] != importlib.util.source_hash(source.read_bytes()):
+            problems.setdefault("a .pyc that does not match its source", []).append(name)
+    return [
+        f"{len(names)} module(s) with {what}: {', '.join(names[:3])}"
+        + (" ..." if len(names) > 3 else "")
+        for what, names in problems.items()
+    ]
+
+
 def samples_of(function: str) -> list[Path]:
     return sorted([*EVENTS_DIR.glob(f"{function}.json"), *EVENTS_DIR.glob(f"{function}_*.json")])
 
@@ -212,6 +241,7 @@ def check(layer: Path, max_mb: float, handlers: bool = True) -> tuple[list[str],
     size = tree_size(layer)
     if size > max_mb * 1e6:
         errors.append(f"layer is {size / 1e6:.1f} MB unzipped, over the {max_mb} MB limit")
+    errors += bytecode_problems(layer)
     shipped_packages = tuple(
         sorted(p.name for p in layer.iterdir() if (p / "__init__.py").is_file())
     )
@@ -252,9 +282,10 @@ def main(argv: list[str] | None = None) -> int:
         "--no-handlers", action="store_true", help="skip importing the handlers against the layer"
     )
     args = parser.parse_args(argv)
-    if not args.no_handlers and sys.version_info[:2] != (3, 13):
+    if sys.version_info[:2] != (3, 13):
         print(
-            "ERROR run with python3.13 (the layer's pydantic-core is built for it)", file=sys.stderr
+            "ERROR run with python3.13 (the layer's pydantic-core and bytecode are built for it)",
+            file=sys.stderr,
         )
         return 1
     errors, warnings = check(args.layer, args.max_mb, handlers=not args.no_handlers)

@@ -12,6 +12,7 @@ import copy
 import importlib.util
 import json
 import os
+import py_compile
 import re
 import subprocess
 import sys
@@ -325,7 +326,8 @@ def test_layer_builds_for_python313_without_aws_sdk(template: dict[str, Any]) ->
     assert re.search(r"^build-OutpostMeshLayer:", makefile, re.MULTILINE)
     for flag in ("-r requirements.txt", "--python-version 3.13", "manylinux2014_x86_64"):
         assert flag in makefile, flag
-    assert "--no-compile" in makefile  # as sam's python3.13 build: no .pyc
+    assert "--no-compile" in makefile  # pip compiles nothing: the trimmed layer is compiled once
+    assert "--invalidation-mode checked-hash" in makefile
     requirements = (ROOT / "layers" / "outpost_mesh" / "requirements.txt").read_text()
     names = {
         re.split(r"[<>=!~\[; ]", line.strip(), maxsplit=1)[0].lower()
@@ -362,6 +364,27 @@ def test_layer_check_fails_on_an_import_the_trim_left_dangling(tmp_path: Path) -
     missing = check_layer.dangling_imports(layer, ("pkg",))
     # Function-level imports count; TYPE_CHECKING ones and other packages' do not.
     assert missing == {"pkg.trimmed": {"pkg.kept"}, "pkg.sub.gone": {"pkg.kept"}}
+
+
+def test_layer_check_wants_checked_hash_bytecode_matching_every_module(tmp_path: Path) -> None:
+    layer = _fake_layer(tmp_path, {"pkg/__init__.py": "x = 1\n", "pkg/mod.py": "y = 2\n"})
+    assert len(check_layer.bytecode_problems(layer)) == 1  # none compiled yet
+
+    def compile_all(mode: py_compile.PycInvalidationMode) -> None:
+        for source in layer.rglob("*.py"):
+            py_compile.compile(str(source), doraise=True, invalidation_mode=mode)
+
+    compile_all(py_compile.PycInvalidationMode.CHECKED_HASH)
+    assert check_layer.bytecode_problems(layer) == []
+    (layer / "pkg" / "mod.py").write_text("y = 3\n", encoding="utf-8")  # edited after the build
+    assert check_layer.bytecode_problems(layer) == [
+        "1 module(s) with a .pyc that does not match its source: pkg/mod.py"
+    ]
+    compile_all(py_compile.PycInvalidationMode.TIMESTAMP)  # what a zip's dates can make stale
+    assert check_layer.bytecode_problems(layer) == [
+        "2 module(s) with a .pyc that is not checked-hash bytecode of this Python: "
+        "pkg/__init__.py, pkg/mod.py"
+    ]
 
 
 # -- triggers -----------------------------------------------------------------------------------
