@@ -73,7 +73,7 @@ class ReconcileRow:
     steady_plan_empty: bool
     ledger_in_dynamodb: bool  # False: the steady reconcile read an empty ledger (see above)
     verify_ms: float  # reachability of the steady state (pure)
-    plan_kib: float  # JSON size of the plan's route changes from scratch (the workflow's payload)
+    plan_kib: float  # JSON size of the plan's route changes from scratch (stashed by the workflow)
 
 
 def best_ms(

@@ -158,7 +158,7 @@ def table(results: Results) -> list[Row]:
             )
         )
         ps = r.product_steady
-        payload = f"; plan payload {r.plan_kib:,.0f} KiB" if r.plan_kib else ""
+        payload = f"; route changes {r.plan_kib:,.0f} KiB" if r.plan_kib else ""
         if not r.ledger_in_dynamodb:
             payload += " (ledger not read back: see notes)"
         rows.append(
@@ -519,7 +519,11 @@ mutating bucket alone (50, refilled at 5/s) makes that many calls of one action 
   ledger) from nothing meshed (initial), then again with nothing to do (steady). Calls are counted
   by the sandbox per access key. Plan and verify times are pure (`plan_vpc`, `reachability` on the
   observed topology and ledger; best of a few runs; verify is timed inside the steady reconcile
-  when it takes over half a second). Seconds are the sandbox's wall clock with throttling off:
+  when it takes over half a second). "Route changes": the JSON size of a plan from nothing's
+  route changes, which the workflow's Plan task stashes in the ledger table (its state carries
+  only a key per batch: Step Functions caps a state at 256 KiB; tests/unit/test_plan_state_size.py
+  keeps the 36,000-route mesh's keys under it). Seconds are the sandbox's wall clock with
+  throttling off:
   moto's own costs weigh in them (its DynamoDB writes and serialises each item in milliseconds),
   so they compare outpost-mesh with the baseline under the same sandbox, not with AWS.
   Meshes above 1,300 routes are not built call by call: their steady state is written straight
