@@ -15,7 +15,6 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -24,12 +23,26 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYER_DIR = ROOT / ".aws-sam" / "build" / "OutpostMeshLayer" / "python"
 FUNCTIONS_DIR = ROOT / "functions"
-RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
 XRAY_PACKAGES = ("aws_xray_sdk", "wrapt")
+
+
+def _layer_check() -> Any:
+    """scripts/check_layer.py, whose Lambda-like environment (the runtime's packages, the
+    functions' environment) the imports here are measured in."""
+    path = ROOT / "scripts" / "check_layer.py"
+    spec = importlib.util.spec_from_file_location("check_layer", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+LAYER_CHECK = _layer_check()
 XRAY_PROBE = "apply_routes"  # the handler imported with and without the X-Ray SDK
 
 _IMPORT = r"""
@@ -96,17 +109,6 @@ def zipped_size(path: Path) -> int:
     return len(buffer.getvalue())
 
 
-def _link_packages(names: tuple[str, ...], into: Path) -> None:
-    into.mkdir(parents=True, exist_ok=True)
-    for name in names:
-        spec = importlib.util.find_spec(name)
-        if spec is None or spec.origin is None:
-            raise RuntimeError(f"{name} is not installed in this venv")
-        origin = Path(spec.origin)
-        source = origin.parent if origin.name == "__init__.py" else origin
-        (into / source.name).symlink_to(source)
-
-
 def _import_ms(python: str, task: Path, paths: list[Path], env: dict[str, str]) -> float:
     out = subprocess.run(
         [python, "-B", "-S", "-c", _IMPORT, str(task), *map(str, paths)],
@@ -135,20 +137,8 @@ def measure(runs: int = 3) -> ColdStart:
         base = Path(tmp)
         layer = base / "opt" / "python"
         shutil.copytree(LAYER_DIR, layer, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        runtime = base / "var" / "runtime"
-        _link_packages(RUNTIME_PACKAGES, runtime)
-        xray = base / "xray"
-        _link_packages(XRAY_PACKAGES, xray)
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "LANG": "C.UTF-8",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "AWS_REGION": "us-east-1",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "POWERTOOLS_SERVICE_NAME": "outpost-mesh",
-            "POWERTOOLS_METRICS_NAMESPACE": "OutpostMesh",
-            "LEDGER_TABLE": "outpost-mesh-ledger",
-        }
+        runtime = LAYER_CHECK.link_packages(base / "var" / "runtime")
+        xray = LAYER_CHECK.link_packages(base / "xray", XRAY_PACKAGES)
         imports = []
         tasks: dict[str, Path] = {}
         for function in sorted(p for p in FUNCTIONS_DIR.iterdir() if (p / "app.py").is_file()):
@@ -156,11 +146,11 @@ def measure(runs: int = 3) -> ColdStart:
             task.mkdir(parents=True)
             shutil.copy2(function / "app.py", task / "app.py")
             tasks[function.name] = task
-            env["AWS_LAMBDA_FUNCTION_NAME"] = function.name
+            env = LAYER_CHECK.lambda_env(function.name)
             times = [_import_ms(python, task, [layer, runtime], env) for _ in range(runs)]
             imports.append(ImportTime(function.name, statistics.median(times), runs))
         probe = tasks[XRAY_PROBE]
-        env["AWS_LAMBDA_FUNCTION_NAME"] = XRAY_PROBE
+        env = LAYER_CHECK.lambda_env(XRAY_PROBE)
         without = [_import_ms(python, probe, [layer, runtime], env) for _ in range(runs)]
         with_xray = [_import_ms(python, probe, [layer, runtime, xray], env) for _ in range(runs)]
         # The layer as built, with the bytecode layers/outpost_mesh/Makefile compiles into it
@@ -169,7 +159,7 @@ def measure(runs: int = 3) -> ColdStart:
         shutil.copytree(LAYER_DIR, layer)
         compiled = []
         for item in imports:
-            env["AWS_LAMBDA_FUNCTION_NAME"] = item.function
+            env = LAYER_CHECK.lambda_env(item.function)
             times = [
                 _import_ms(python, tasks[item.function], [layer, runtime], env) for _ in range(runs)
             ]

@@ -146,10 +146,11 @@ def dangling_imports(layer: Path, packages: tuple[str, ...]) -> dict[str, set[st
     return missing
 
 
-def _runtime_dir(into: Path) -> Path:
-    """boto3 and its dependencies as the runtime has them (linked from this venv)."""
+def link_packages(into: Path, names: tuple[str, ...] = RUNTIME_PACKAGES) -> Path:
+    """A directory of these packages as installed in this venv (by default boto3 and its
+    dependencies, as the Lambda runtime has them in /var/runtime), linked, not copied."""
     into.mkdir(parents=True, exist_ok=True)
-    for name in RUNTIME_PACKAGES:
+    for name in names:
         spec = importlib.util.find_spec(name)
         if spec is None or spec.origin is None:
             raise RuntimeError(f"{name} is not installed in this venv")
@@ -157,6 +158,22 @@ def _runtime_dir(into: Path) -> Path:
         source = origin.parent if origin.name == "__init__.py" else origin
         (into / source.name).symlink_to(source)
     return into
+
+
+def lambda_env(function: str) -> dict[str, str]:
+    """The environment a function of the stack gets (the parts its imports read); nothing else
+    of this process's (no AWS credentials, no PYTHONPATH) and no bytecode written."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_LAMBDA_FUNCTION_NAME": function,
+        "POWERTOOLS_SERVICE_NAME": "outpost-mesh",
+        "POWERTOOLS_METRICS_NAMESPACE": "OutpostMesh",
+        "LEDGER_TABLE": "outpost-mesh-ledger",
+    }
 
 
 def bytecode_problems(layer: Path) -> list[str]:
@@ -193,19 +210,9 @@ def samples_of(function: str) -> list[Path]:
 
 def handler_failures(layer: Path) -> dict[str, str]:
     """Import each functions/<name>/app.py and parse its sample events, Lambda-like."""
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "LANG": "C.UTF-8",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "AWS_REGION": "us-east-1",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "POWERTOOLS_SERVICE_NAME": "outpost-mesh",
-        "POWERTOOLS_METRICS_NAMESPACE": "OutpostMesh",
-        "LEDGER_TABLE": "outpost-mesh-ledger",
-    }
     failures: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="outpost-mesh-layer-check-") as tmp:
-        runtime = _runtime_dir(Path(tmp) / "runtime")
+        runtime = link_packages(Path(tmp) / "runtime")
         for task in sorted(p for p in FUNCTIONS_DIR.iterdir() if (p / "app.py").is_file()):
             samples = json.dumps([str(p) for p in samples_of(task.name)])
             paths = [str(task), str(layer), str(runtime)]
@@ -213,7 +220,7 @@ def handler_failures(layer: Path) -> dict[str, str]:
                 [sys.executable, "-B", "-S", "-c", _PROBE, *paths, samples],
                 capture_output=True,
                 text=True,
-                env={**env, "AWS_LAMBDA_FUNCTION_NAME": task.name},
+                env=lambda_env(task.name),
                 cwd=task,
                 timeout=120,
                 check=False,
