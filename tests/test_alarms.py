@@ -30,7 +30,7 @@ from outpost_mesh.ledger import create_table
 from outpost_mesh.workflow import Services, Settings
 from outpost_mesh_sandbox.lambda_seam import FakeLambdaContext, SandboxSession, load_handler_module
 from outpost_mesh_sandbox.scenario import load_scenario
-from outpost_mesh_sandbox.seed import IdMap, run_step_calls, seed
+from outpost_mesh_sandbox.seed import IdMap, seed, seed_and_run_steps
 from outpost_mesh_sandbox.server import Sandbox
 from outpost_mesh_sandbox.template import StackTemplate, load_template
 
@@ -159,11 +159,7 @@ class _CurrentStdout(io.TextIOBase):
 
 def _seeded(sb: Sandbox, name: str) -> IdMap:
     scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
-    person = sb.client("ec2", caller="scenario")
-    ids = seed(scenario, person, sb.control)
-    for step in scenario.steps:
-        run_step_calls(step, person, ids, scenario)
-    return ids
+    return seed_and_run_steps(scenario, sb.client("ec2", caller="scenario"), sb.control)
 
 
 def _sample(name: str, replace: dict[str, str]) -> Any:

@@ -30,14 +30,8 @@ def _say(line: str) -> None:
 
 
 def sandbox_up(scenario_path: str | None, host: str, port: int, stop: threading.Event) -> int:
-    from outpost_mesh_sandbox.scenario import (
-        EventStep,
-        FailStep,
-        ScenarioError,
-        SweepStep,
-        load_scenario,
-    )
-    from outpost_mesh_sandbox.seed import run_step_calls, seed
+    from outpost_mesh_sandbox.scenario import ScenarioError, load_scenario
+    from outpost_mesh_sandbox.seed import seed_and_run_steps
     from outpost_mesh_sandbox.server import Sandbox
 
     try:  # a bad file is reported before anything starts
@@ -48,12 +42,10 @@ def sandbox_up(scenario_path: str | None, host: str, port: int, stop: threading.
     try:
         create_table(sandbox.client("dynamodb"), SANDBOX_TABLE)
         if scenario is not None:
-            ec2 = sandbox.client("ec2", caller="scenario")
-            ids = seed(scenario, ec2, sandbox.control)
-            for step in scenario.steps:
-                if isinstance(step, SweepStep | FailStep | EventStep):
-                    continue
-                run_step_calls(step, ec2, ids, scenario)
+            # sweep, fail and event steps make no calls: they need the pipeline (`demo`)
+            ids = seed_and_run_steps(
+                scenario, sandbox.client("ec2", caller="scenario"), sandbox.control
+            )
             for line in id_lines(ids):
                 _say(line)
         _say(f"table {SANDBOX_TABLE}")

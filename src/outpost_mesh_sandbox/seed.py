@@ -466,6 +466,15 @@ def run_step_calls(step: Step, ec2: EC2Client, ids: IdMap, scenario: Scenario) -
         raise TypeError(f"unknown step {step!r}")
 
 
+def seed_and_run_steps(scenario: Scenario, ec2: EC2Client, control: SeedControl) -> IdMap:
+    """The account as the scenario leaves it: :func:`seed`, then every step's calls made with
+    ``ec2`` (a person's client), as ``outpost-mesh sandbox up`` serves it."""
+    ids = seed(scenario, ec2, control)
+    for step in scenario.steps:
+        run_step_calls(step, ec2, ids, scenario)
+    return ids
+
+
 def apply_fail(step: FailStep, control: FaultControl) -> None:
     """Make the sandbox answer the next ``times`` calls of ``api`` with ``error``, whoever calls."""
     control.inject_fault(step.api, step.error, times=step.times)

@@ -12,7 +12,7 @@ from outpost_mesh.errors import RouteAlreadyExistsError, ThrottledError
 from outpost_mesh.ledger import LedgerStore, create_table
 from outpost_mesh.model import AssociationChange, RouteChange
 from outpost_mesh_sandbox.scenario import load_scenario
-from outpost_mesh_sandbox.seed import IdMap, run_step_calls, seed
+from outpost_mesh_sandbox.seed import IdMap, seed_and_run_steps
 from outpost_mesh_sandbox.server import Sandbox
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
@@ -27,11 +27,7 @@ def store(sb: Sandbox) -> LedgerStore:
 @pytest.fixture
 def blog(sb: Sandbox) -> IdMap:
     scenario = load_scenario(SCENARIOS / "blog.yaml")
-    person = sb.client("ec2", caller="scenario")
-    ids = seed(scenario, person, sb.control)
-    for step in scenario.steps:
-        run_step_calls(step, person, ids, scenario)
-    return ids
+    return seed_and_run_steps(scenario, sb.client("ec2", caller="scenario"), sb.control)
 
 
 def applier(ec2: Any, store: LedgerStore, owner: str) -> Applier:

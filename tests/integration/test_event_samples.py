@@ -16,7 +16,7 @@ import pytest
 
 from outpost_mesh_sandbox.pipeline import SandboxPipeline
 from outpost_mesh_sandbox.scenario import load_scenario
-from outpost_mesh_sandbox.seed import IdMap, run_step_calls, seed
+from outpost_mesh_sandbox.seed import IdMap, seed_and_run_steps
 from outpost_mesh_sandbox.server import Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,10 +35,7 @@ SAMPLE_CIDR_A = "10.0.1.0/24"
 @pytest.fixture
 def blog(sb: Sandbox) -> Iterator[tuple[SandboxPipeline, IdMap]]:
     scenario = load_scenario(ROOT / "scenarios" / "blog.yaml")
-    person = sb.client("ec2", caller="scenario")
-    ids = seed(scenario, person, sb.control)
-    for step in scenario.steps:
-        run_step_calls(step, person, ids, scenario)
+    ids = seed_and_run_steps(scenario, sb.client("ec2", caller="scenario"), sb.control)
     pipeline = SandboxPipeline(sb).deploy()
     try:
         yield pipeline, ids

@@ -5,53 +5,18 @@ Outcomes are asserted in AWS state read back through boto3, never in calls made.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from outpost_mesh.apply import Applier
 from outpost_mesh.errors import LeaseBusyError, ReconcileFailedError
-from outpost_mesh.ledger import LedgerStore, create_table
+from outpost_mesh.ledger import LedgerStore
 from outpost_mesh.observe import observe_vpc
 from outpost_mesh.planner import plan_vpc
-from outpost_mesh.reconcile import reconcile_vpc
 from outpost_mesh.verify import reachability
-from outpost_mesh_sandbox.scenario import load_scenario
-from outpost_mesh_sandbox.seed import IdMap, run_step_calls, seed
 from outpost_mesh_sandbox.server import Sandbox
 
-SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
-TABLE = "outpost-mesh-ledger"
-
-
-def reconcile(ec2: Any, store: LedgerStore, vpc: str, **kwargs: Any) -> Any:
-    """reconcile_vpc without real pauses: the sandbox moves associations on by describes."""
-    return reconcile_vpc(
-        ec2,
-        store,
-        vpc,
-        owner="test",
-        applier_factory=lambda: Applier(ec2, store, "test", sleep=lambda _s: None),
-        **kwargs,
-    )
-
-
-@pytest.fixture
-def store(sb: Sandbox) -> LedgerStore:
-    dynamodb = sb.client("dynamodb")
-    create_table(dynamodb, TABLE)
-    return LedgerStore(dynamodb, TABLE)
-
-
-def seeded(sb: Sandbox, name: str, *, run_steps: bool = True) -> IdMap:
-    scenario = load_scenario(SCENARIOS / f"{name}.yaml")
-    person = sb.client("ec2", caller="scenario")
-    ids = seed(scenario, person, sb.control)
-    if run_steps:
-        for step in scenario.steps:
-            run_step_calls(step, person, ids, scenario)
-    return ids
+from .support import reconcile, seeded
 
 
 def lgw_routes(ec2: Any, table_id: str) -> dict[str, str]:

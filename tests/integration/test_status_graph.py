@@ -10,21 +10,15 @@ from __future__ import annotations
 import json
 import os
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from outpost_mesh.apply import Applier
-from outpost_mesh.ledger import LedgerStore, create_table
-from outpost_mesh.reconcile import reconcile_vpc
-from outpost_mesh_cli.aws import SANDBOX_TABLE
+from outpost_mesh.ledger import LedgerStore
 from outpost_mesh_cli.main import main
-from outpost_mesh_sandbox.scenario import load_scenario
-from outpost_mesh_sandbox.seed import IdMap, run_step_calls, seed
 from outpost_mesh_sandbox.server import Sandbox
 
-SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+from .support import reconcile, seeded
 
 
 @pytest.fixture
@@ -46,35 +40,6 @@ def cli(sb: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Any:
     return run
 
 
-@pytest.fixture
-def store(sb: Sandbox) -> LedgerStore:
-    dynamodb = sb.client("dynamodb")
-    create_table(dynamodb, SANDBOX_TABLE)
-    return LedgerStore(dynamodb, SANDBOX_TABLE)
-
-
-def seeded(sb: Sandbox, name: str, *, run_steps: bool = True) -> IdMap:
-    scenario = load_scenario(SCENARIOS / f"{name}.yaml")
-    person = sb.client("ec2", caller="scenario")
-    ids = seed(scenario, person, sb.control)
-    if run_steps:
-        for step in scenario.steps:
-            run_step_calls(step, person, ids, scenario)
-    return ids
-
-
-def apply(sb: Sandbox, store: LedgerStore, vpc_id: str) -> None:
-    """``outpost-mesh apply`` without its real pauses (the sandbox moves associations on)."""
-    ec2 = sb.client("ec2")
-    reconcile_vpc(
-        ec2,
-        store,
-        vpc_id,
-        owner="test",
-        applier_factory=lambda: Applier(ec2, store, "test", sleep=lambda _s: None),
-    )
-
-
 def node(subnet_id: str) -> str:
     return "s_" + subnet_id.replace("-", "_")
 
@@ -86,7 +51,7 @@ def test_blog_after_apply_is_reachable_both_ways_in_status_and_graph(
     vpc = ids.vpc_id("app")
     a, b = ids.subnet_id("subnet-a"), ids.subnet_id("subnet-b")
     rack_a, rack_b = ids.outpost("rack-a"), ids.outpost("rack-b")
-    apply(sb, store, vpc)
+    reconcile(sb.client("ec2"), store, vpc)
 
     code, out = cli(capsys, "status", "--vpc", vpc, "--output", "json")
     assert code == 0
@@ -155,7 +120,7 @@ def test_a_broken_pair_is_marked(
     ids = seeded(sb, "blog")
     vpc = ids.vpc_id("app")
     a, b = ids.subnet_id("subnet-a"), ids.subnet_id("subnet-b")
-    apply(sb, store, vpc)
+    reconcile(sb.client("ec2"), store, vpc)
     # A person gives rt-b a default route to rack-b's LGW (subnet-b stays advertised), then
     # deletes the route rt-b had to subnet-a: b -> a breaks, a -> b still works.
     person = sb.client("ec2", caller="scenario")
@@ -190,7 +155,7 @@ def test_a_blocked_subnet_is_marked_with_its_finding(
     vpc = ids.vpc_id("shop")
     shared, b = ids.subnet_id("subnet-a"), ids.subnet_id("subnet-b")
     web = ids.subnet_id("subnet-web")
-    apply(sb, store, vpc)
+    reconcile(sb.client("ec2"), store, vpc)
 
     code, out = cli(capsys, "status", "--vpc", vpc, "--output", "json")
     assert code == 0

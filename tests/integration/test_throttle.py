@@ -17,7 +17,6 @@ import pytest
 from botocore.exceptions import ClientError
 
 from outpost_mesh import pacing
-from outpost_mesh.ledger import create_table
 from outpost_mesh_cli.main import main
 from outpost_mesh_sandbox.control import SandboxControlError
 from outpost_mesh_sandbox.demo import run_demo
@@ -328,6 +327,7 @@ def test_the_scenario_option_throttles_the_pipeline_and_batches_stay_under_the_r
     assert pipeline[-1].aws_time - pipeline[0].aws_time >= 9.2
 
 
+@pytest.mark.usefixtures("store")  # the CLI's ledger table
 def test_the_cli_apply_paces_itself_at_ec2s_bucket(
     sb: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -337,7 +337,6 @@ def test_the_cli_apply_paces_itself_at_ec2s_bucket(
     scenario = load_scenario(mesh_3x4(tmp_path))
     ids = seed(scenario, sb.client("ec2", caller="scenario"), sb.control)  # throttle on at the end
     sb.control.configure(association_describes=1)
-    create_table(sb.client("dynamodb"), "outpost-mesh-ledger")
     for key in [k for k in os.environ if k.startswith("AWS_")]:
         monkeypatch.delenv(key)
     monkeypatch.setenv("AWS_ENDPOINT_URL", sb.endpoint_url)

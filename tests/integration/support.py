@@ -1,0 +1,37 @@
+"""What several integration tests need: a shipped scenario seeded into the sandbox, and the
+CLI's reconcile without its real pauses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from outpost_mesh.apply import Applier
+from outpost_mesh.ledger import LedgerStore
+from outpost_mesh.reconcile import ReconcileResult, reconcile_vpc
+from outpost_mesh_sandbox.scenario import load_scenario
+from outpost_mesh_sandbox.seed import IdMap, seed, seed_and_run_steps
+from outpost_mesh_sandbox.server import Sandbox
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+
+
+def seeded(sb: Sandbox, name: str, *, run_steps: bool = True) -> IdMap:
+    """scenarios/<name>.yaml seeded, and its steps' calls made unless ``run_steps`` is False."""
+    scenario = load_scenario(SCENARIOS / f"{name}.yaml")
+    person = sb.client("ec2", caller="scenario")
+    if run_steps:
+        return seed_and_run_steps(scenario, person, sb.control)
+    return seed(scenario, person, sb.control)
+
+
+def reconcile(ec2: Any, store: LedgerStore, vpc: str, **kwargs: Any) -> ReconcileResult:
+    """reconcile_vpc without real pauses: the sandbox moves associations on by describes."""
+    return reconcile_vpc(
+        ec2,
+        store,
+        vpc,
+        owner="test",
+        applier_factory=lambda: Applier(ec2, store, "test", sleep=lambda _s: None),
+        **kwargs,
+    )
