@@ -162,6 +162,19 @@ def _seeded(sb: Sandbox, name: str) -> IdMap:
     return seed_and_run_steps(scenario, sb.client("ec2", caller="scenario"), sb.control)
 
 
+def _topic_with_inbox(sb: Sandbox, topic_name: str, queue_name: str) -> tuple[str, str]:
+    """An SNS topic and an SQS queue subscribed to it (to read what was published): their
+    topic ARN and queue URL."""
+    sns, sqs = sb.client("sns"), sb.client("sqs")
+    topic = sns.create_topic(Name=topic_name)["TopicArn"]
+    queue_url = sqs.create_queue(QueueName=queue_name)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    return topic, queue_url
+
+
 def _sample(name: str, replace: dict[str, str]) -> Any:
     text = (EVENTS / name).read_text(encoding="utf-8")
     for old, new in replace.items():
@@ -179,13 +192,8 @@ def run(sandbox: Sandbox) -> Iterator[Run]:
     account, region = sb.account_id, sb.region
     table = "alarms-ledger"
     create_table(sb.client("dynamodb"), table)
-    sns, sqs = sb.client("sns"), sb.client("sqs")
-    topic = sns.create_topic(Name="alarms-notifications")["TopicArn"]
-    queue_url = sqs.create_queue(QueueName="alarms-inbox")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    sqs = sb.client("sqs")
+    topic, queue_url = _topic_with_inbox(sb, "alarms-notifications", "alarms-inbox")
     # The functions' environment exactly as the template gives it (Globals + their own).
     tpl = StackTemplate(TEMPLATE, load_template(TEMPLATE).doc, account=account, region=region)
     tpl.refs.update(LedgerTable=table, NotificationTopic=topic)
@@ -584,13 +592,8 @@ def test_a_finding_is_notified_when_new_not_while_it_stands_and_again_when_back(
     ids = seed(scenario, person, sb.control)
     vpc, subnet_a = ids.vpc_id("shop"), ids.subnet_id("subnet-a")
     create_table(sb.client("dynamodb"), "lifecycle-ledger")
-    sns, sqs = sb.client("sns"), sb.client("sqs")
-    topic = sns.create_topic(Name="lifecycle")["TopicArn"]
-    queue_url = sqs.create_queue(QueueName="lifecycle-inbox")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    sqs = sb.client("sqs")
+    topic, queue_url = _topic_with_inbox(sb, "lifecycle", "lifecycle-inbox")
     svc = Services(
         Settings(table="lifecycle-ledger", topic_arn=topic),
         SandboxSession(sb.endpoint_url, sb.region),

@@ -551,6 +551,17 @@ class Expect:
     executions: bool = True  # at least one execution must have run
 
 
+def rolled_back(finding: str, *metrics: str) -> Expect:
+    """The execution FAILED and undid all it had done: the tables as they were, ``finding``
+    recorded and notified, Rollbacks (and ``metrics``) emitted."""
+    return Expect(
+        must=frozenset({"FAILED"}),
+        final="unchanged",
+        findings=frozenset({finding}),
+        metrics=("Rollbacks", *metrics),
+    )
+
+
 @dataclass
 class Outcome:
     executions: list[ExecutionRecord]

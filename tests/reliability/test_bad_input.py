@@ -558,7 +558,8 @@ def vpc_task(draw: st.DrawFn, known: Known) -> dict[str, Any]:
 
 
 @st.composite
-def associate_input(draw: st.DrawFn, known: Known) -> dict[str, Any]:
+def associations_input(draw: st.DrawFn, known: Known) -> dict[str, Any]:
+    """associate and disassociate: a VPC and some of its LGW route table associations."""
     vpc = draw(ident("vpc", known.vpcs, 30))
     return {
         "vpc_id": vpc,
@@ -591,16 +592,6 @@ def apply_input(draw: st.DrawFn, known: Known) -> dict[str, Any]:
             "deletes": draw(st.lists(route_item(known, table), max_size=2)),
         },
         "execution_name": draw(execution_name(known)),
-    }
-
-
-@st.composite
-def disassociate_input(draw: st.DrawFn, known: Known) -> dict[str, Any]:
-    vpc = draw(ident("vpc", known.vpcs, 30))
-    return {
-        "vpc_id": vpc,
-        "execution_name": draw(execution_name(known)),
-        "associations": draw(st.lists(association_item(known, vpc), max_size=2)),
     }
 
 
@@ -714,10 +705,10 @@ ENTRY_POINTS: dict[str, Callable[[Known], st.SearchStrategy[Any]]] = {
     "TriggerFunction": cloudtrail_event,
     "ClaimFunction": claim_input,
     "PlanFunction": vpc_task,
-    "AssociateFunction": associate_input,
+    "AssociateFunction": associations_input,
     "CheckAssociationFunction": check_input,
     "ApplyRoutesFunction": apply_input,
-    "DisassociateFunction": disassociate_input,
+    "DisassociateFunction": associations_input,
     "VerifyFunction": vpc_task,
     "ReleaseFunction": release_input,
     "RollbackFunction": rollback_input,

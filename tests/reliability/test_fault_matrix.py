@@ -20,7 +20,16 @@ import pytest
 
 from outpost_mesh_sandbox.pipeline import PipelineOptions
 
-from .harness import TALLY, Expect, Outcome, Row, World, check_case, mutating
+from .harness import (
+    TALLY,
+    Expect,
+    Outcome,
+    Row,
+    World,
+    check_case,
+    mutating,
+    rolled_back,
+)
 
 STORM = 3  # RequestLimitExceeded answers in a row: a storm every task's Retry must ride out
 
@@ -292,12 +301,7 @@ CASES = [
         fault="association stays `associating` past AssociationMaxChecks (3)",
         options=PipelineOptions(association_max_checks=3),
         arm=_association_stuck,
-        expect=Expect(
-            must=frozenset({"FAILED"}),
-            final="unchanged",
-            findings=frozenset({"error"}),
-            metrics=("Rollbacks", "AssociationsCreated"),
-        ),
+        expect=rolled_back("error", "AssociationsCreated"),
     ),
     Case(
         id="association-failed",
@@ -316,24 +320,14 @@ CASES = [
         converge_first=True,
         codes=frozenset({"RouteLimitExceeded"}),
         options=PipelineOptions(parameters={"RoutesPerTableQuota": "2"}),
-        expect=Expect(
-            must=frozenset({"FAILED"}),
-            final="unchanged",
-            findings=frozenset({"route-quota"}),
-            metrics=("Rollbacks", "RouteQuotaHeadroom"),
-        ),
+        expect=rolled_back("route-quota", "RouteQuotaHeadroom"),
     ),
     Case(
         id="rack-without-intra-vpc-update",
         fault="rack-b lacks the intra-VPC update: InvalidParameterValue on its route",
         scenario=blog(rack_b_updated=False),
         codes=frozenset({"InvalidParameterValue"}),
-        expect=Expect(
-            must=frozenset({"FAILED"}),
-            final="unchanged",
-            findings=frozenset({"rack-not-updated"}),
-            metrics=("Rollbacks",),
-        ),
+        expect=rolled_back("rack-not-updated"),
         then=_quarantine_holds,
     ),
     Case(
@@ -342,12 +336,7 @@ CASES = [
         scenario=blog(rack_b_updated=False),
         codes=frozenset({"InvalidParameterValue"}),
         arm=inject_when("RollbackFunction", "DescribeLocalGateways", "RequestLimitExceeded", STORM),
-        expect=Expect(
-            must=frozenset({"FAILED"}),
-            final="unchanged",
-            findings=frozenset({"rack-not-updated"}),
-            metrics=("Rollbacks",),
-        ),
+        expect=rolled_back("rack-not-updated"),
         all_faults_hit=True,
         then=_quarantine_holds,
     ),
@@ -355,12 +344,7 @@ CASES = [
         id="unauthorized-create-route",
         fault="UnauthorizedOperation on every CreateRoute (IAM misconfigured)",
         arm=inject_when("ClaimFunction", "CreateRoute", "UnauthorizedOperation", 50),
-        expect=Expect(
-            must=frozenset({"FAILED"}),
-            final="unchanged",
-            findings=frozenset({"error"}),
-            metrics=("Rollbacks",),
-        ),
+        expect=rolled_back("error"),
     ),
     Case(
         id="unauthorized-describe",
@@ -368,12 +352,7 @@ CASES = [
         arm=inject_when(
             "ClaimFunction", "DescribeLocalGatewayRouteTables", "UnauthorizedOperation", 50
         ),
-        expect=Expect(
-            must=frozenset({"FAILED"}),
-            final="unchanged",
-            findings=frozenset({"error"}),
-            metrics=("Rollbacks",),
-        ),
+        expect=rolled_back("error"),
     ),
     Case(
         id="task-crash-mid-map",
@@ -391,12 +370,7 @@ CASES = [
         fault="one ApplyRoutes batch dies while the other is still applying (Map concurrency 4)",
         first_event_only=True,
         arm=_batch_fails_while_another_applies,
-        expect=Expect(
-            must=frozenset({"FAILED"}),
-            final="unchanged",
-            findings=frozenset({"error"}),
-            metrics=("Rollbacks", "RoutesCreated"),
-        ),
+        expect=rolled_back("error", "RoutesCreated"),
     ),
     Case(
         id="dynamodb-throttled-lease",
@@ -441,12 +415,7 @@ CASES = [
         fault="InternalServerError x1 on PutItem (route ownership) while applying",
         first_event_only=True,
         arm=inject_when("ApplyRoutesFunction", "PutItem", "InternalServerError", 1, "dynamodb"),
-        expect=Expect(
-            must=frozenset({"FAILED"}),
-            final="unchanged",
-            findings=frozenset({"error"}),
-            metrics=("Rollbacks",),
-        ),
+        expect=rolled_back("error"),
         all_faults_hit=True,
     ),
     Case(
@@ -463,12 +432,7 @@ CASES = [
         scenario=blog(rack_b_updated=False),
         codes=frozenset({"InvalidParameterValue"}),
         arm=inject_when("RollbackFunction", "DeleteItem", "InternalServerError", 2, "dynamodb"),
-        expect=Expect(
-            must=frozenset({"FAILED"}),
-            final="unchanged",
-            findings=frozenset({"rack-not-updated"}),
-            metrics=("Rollbacks",),
-        ),
+        expect=rolled_back("rack-not-updated"),
         all_faults_hit=True,
     ),
     Case(
