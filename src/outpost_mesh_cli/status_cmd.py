@@ -116,6 +116,13 @@ class MeshView:
     def lgw(self, outpost_arn: str) -> LocalGatewayRouteTable | None:
         return self.topology.lgw_route_table_for(outpost_arn)
 
+    def kind(self, subnet_id: str) -> str:
+        """How the pictures draw a subnet: ``meshed``, ``blocked`` (left out, with a finding)
+        or ``other`` (In-Region, opted out)."""
+        if subnet_id in self.eligible:
+            return "meshed"
+        return "blocked" if subnet_id in self.blocked else "other"
+
     def quarantine(self, outpost_arn: str) -> Quarantine | None:
         return next((q for q in self.quarantines if q.outpost_arn == outpost_arn), None)
 
@@ -598,14 +605,15 @@ def mermaid(view: MeshView) -> str:
     lines.append("  classDef blocked fill:#fde8e8,stroke:#c00000,stroke-dasharray:4 3")
     lines.append("  classDef other fill:#f2f2f2,stroke:#999999")
     for subnet in topology.subnets:
-        if subnet.subnet_id in view.eligible:
-            css = "meshed"
-        elif subnet.subnet_id in view.blocked:
-            css = "blocked"
-        else:
-            css = "other"
-        lines.append(f"  class {_node(subnet.subnet_id)} {css}")
+        lines.append(f"  class {_node(subnet.subnet_id)} {view.kind(subnet.subnet_id)}")
     return "\n".join(lines)
+
+
+_DOT_COLORS = {  # the same colours as mermaid's classDefs
+    "meshed": 'fillcolor="#e6f4e6", color="#2a7d2a"',
+    "blocked": 'fillcolor="#fde8e8", color="#c00000", style="rounded,filled,dashed"',
+    "other": 'fillcolor="#f2f2f2", color="#999999"',
+}
 
 
 def _dot_id(text: str) -> str:
@@ -624,12 +632,7 @@ def dot(view: MeshView) -> str:
     ]
 
     def node_line(subnet: Subnet) -> str:
-        if subnet.subnet_id in view.eligible:
-            colors = 'fillcolor="#e6f4e6", color="#2a7d2a"'
-        elif subnet.subnet_id in view.blocked:
-            colors = 'fillcolor="#fde8e8", color="#c00000", style="rounded,filled,dashed"'
-        else:
-            colors = 'fillcolor="#f2f2f2", color="#999999"'
+        colors = _DOT_COLORS[view.kind(subnet.subnet_id)]
         label = "\\n".join(_label_lines(view, subnet))
         return f'    {_dot_id(subnet.subnet_id)} [label="{label}", {colors}];'
 
