@@ -24,7 +24,7 @@ from outpost_mesh.apply import Applier
 from outpost_mesh.errors import OutpostMeshError, ReconcileFailedError, from_client_error
 from outpost_mesh.ledger import LedgerStore
 from outpost_mesh.observe import observe_vpc
-from outpost_mesh.pacing import MUTATING_BUCKET, TokenBucket, usable_burst
+from outpost_mesh.pacing import ec2_share
 from outpost_mesh.planner import desired_state
 from outpost_mesh.reconcile import ReconcileResult, reconcile_vpc
 from outpost_mesh.verify import reachability
@@ -94,7 +94,7 @@ def _reconcile(args: argparse.Namespace, remove: bool) -> int:
     owner = _owner()
     # Paced at EC2's mutating bucket (50, then 5/s), as the workflow is: calls past it would only
     # be refused (botocore's adaptive retry stays the backstop for other callers' use of it).
-    pacer = TokenBucket(burst=usable_burst(MUTATING_BUCKET))
+    pacer = ec2_share()
     try:
         result = reconcile_vpc(
             ec2,

@@ -81,7 +81,7 @@ def test_batches_are_numbered_largest_first_and_carry_the_burst_flag() -> None:
     assert {r["of"] for r in refs} == {5}
     assert {r["burst"] for r in refs} == {False}
     assert stash_batches(MemoryStash(), "e", batches)[0]["burst"] is True
-    # Four lanes: batches of about a lane's share of the burst (48 / 4 -> 13), even per table:
+    # Four lanes: batches of about a lane's share of EC2's burst (50 / 4 -> 13), even per table:
     # 30 -> 2 x 15, 150 -> 12 parts of 12-13.
     four = [r["changes"] for r in stash_batches(MemoryStash(), "e", batches, lanes=4)]
     assert four == [15] * 6 + [13] * 6 + [12] * 6

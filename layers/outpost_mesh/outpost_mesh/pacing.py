@@ -29,12 +29,6 @@ MUTATING_REFILL_PER_SECOND = 5.0
 # 0.4 s of such jitter at 5/s, and cost 0.4 s once.
 RESERVE_TOKENS = 2
 
-
-def usable_burst(burst: float) -> float:
-    """What a pacer may spend at once of a bucket of ``burst`` (keeping RESERVE_TOKENS)."""
-    return max(1.0, burst - RESERVE_TOKENS)
-
-
 TIME_SCALE_ENV = "OUTPOST_MESH_TIME_SCALE"
 _EPSILON = 1e-9
 
@@ -130,3 +124,17 @@ class TokenBucket:
                 self._tokens = max(self._tokens, 1.0)
             self._tokens = max(0.0, self._tokens - 1)
         return waited
+
+
+def ec2_share(
+    rate: float = MUTATING_REFILL_PER_SECOND,
+    burst: float = MUTATING_BUCKET,
+    lanes: int = 1,
+    *,
+    full: bool = True,
+) -> TokenBucket:
+    """A pacer for one of ``lanes`` callers sharing EC2's bucket of ``burst`` refilled at
+    ``rate``: an equal share of the rate and of the bucket less RESERVE_TOKENS, starting with its
+    share of the bucket (``full``) or empty."""
+    capacity = max(1.0, (burst - RESERVE_TOKENS) / lanes)
+    return TokenBucket(rate / lanes, capacity, initial=capacity if full else 0.0)

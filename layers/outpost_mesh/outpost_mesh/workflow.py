@@ -47,7 +47,7 @@ from outpost_mesh.pacing import (
     MUTATING_BUCKET,
     MUTATING_REFILL_PER_SECOND,
     TokenBucket,
-    usable_burst,
+    ec2_share,
 )
 from outpost_mesh.planner import (
     DELETE_MIN_OWNED,
@@ -596,7 +596,7 @@ def _route_change(data: Mapping[str, Any]) -> RouteChange:
 def _applier(svc: Services, owner: str, pacer: TokenBucket | None = None) -> Applier:
     """An Applier paced at EC2's mutating rate and burst unless given a pacer of its own."""
     if pacer is None:
-        pacer = TokenBucket(svc.settings.mutating_rate, usable_burst(svc.settings.mutating_burst))
+        pacer = ec2_share(svc.settings.mutating_rate, svc.settings.mutating_burst)
     return Applier(svc.ec2, svc.store, owner, pacer=pacer)
 
 
@@ -619,9 +619,8 @@ def batch_pacer(
     by seconds): every batch starts empty.
     """
     lanes = max(1, min(settings.apply_concurrency, of))
-    capacity = max(1.0, usable_burst(settings.mutating_burst) / lanes)
     first = burst and retry == 0 and index < lanes
-    return TokenBucket(settings.mutating_rate / lanes, capacity, initial=capacity if first else 0.0)
+    return ec2_share(settings.mutating_rate, settings.mutating_burst, lanes, full=first)
 
 
 def require_lease(svc: Services, vpc_id: str, execution: str) -> None:
