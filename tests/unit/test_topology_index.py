@@ -1,7 +1,8 @@
 """The lookups the planner and verify make by the thousand: ``TopologyIndex`` and longest prefix.
 
-Both are held to the plain definitions: the index to ``Topology``'s linear lookups, the prefix
-match to a scan over every route with ``ipaddress`` (kept below as the reference).
+Both are held to the plain definitions, kept below as the reference: the index (and the
+``Topology`` methods that answer from it) to scans of the topology, the prefix match to a scan
+over every route with ``ipaddress``.
 """
 
 from __future__ import annotations
@@ -45,6 +46,24 @@ def reference_longest_prefix_route(table: RouteTable, address_cidr: str) -> Rout
         if best is None or net.prefixlen > best[0]:
             best = (net.prefixlen, route)
     return best[1] if best else None
+
+
+def scan_effective_route_table(topo: Topology, subnet_id: str) -> RouteTable | None:
+    """AWS's rule, by a scan: the first table that lists the subnet, else the main table."""
+    for table in topo.route_tables:
+        if subnet_id in table.subnet_ids:
+            return table
+    return topo.main_route_table
+
+
+def scan_served_subnets(topo: Topology, table: RouteTable) -> tuple[Subnet, ...]:
+    """The subnets a table lists, and for a main table every subnet no table lists."""
+    explicit = {sid for t in topo.route_tables for sid in t.subnet_ids}
+    return tuple(
+        s
+        for s in topo.subnets
+        if s.subnet_id in table.subnet_ids or (table.main and s.subnet_id not in explicit)
+    )
 
 
 def routes_table(*routes: tuple[str, str]) -> RouteTable:
@@ -203,10 +222,14 @@ def test_the_index_answers_what_the_topology_answers(case: Scenario) -> None:
     index = TopologyIndex(topo)
 
     for subnet_id in [s.subnet_id for s in topo.subnets] + ["subnet-unknown"]:
-        assert index.effective_route_table(subnet_id) is topo.effective_route_table(subnet_id)
+        wanted = scan_effective_route_table(topo, subnet_id)
+        assert index.effective_route_table(subnet_id) is wanted
+        assert topo.effective_route_table(subnet_id) is wanted
     for table in topo.route_tables:
         assert index.route_table(table.route_table_id) is table
-        assert index.served_subnets(table) == topo.served_subnets(table)
+        assert topo.route_table(table.route_table_id) is table
+        assert index.served_subnets(table) == scan_served_subnets(topo, table)
+        assert topo.served_subnets(table) == scan_served_subnets(topo, table)
         routes = index.routes_by_destination(table)
         for destination in [r.destination for r in table.routes] + ["10.9.9.0/24"]:
             assert routes.get(destination) is table.route_to(destination)
@@ -217,6 +240,13 @@ def test_the_index_answers_what_the_topology_answers(case: Scenario) -> None:
                 )
     assert index.route_table("rtb-unknown") is None
     for g in topo.lgw_route_tables:
-        assert index.lgw_route_table_for(g.outpost_arn) is topo.lgw_route_table_for(g.outpost_arn)
-        assert index.association_for(g.route_table_id) is topo.association_for(g.route_table_id)
+        lgw = next(x for x in topo.lgw_route_tables if x.outpost_arn == g.outpost_arn)
+        assert index.lgw_route_table_for(g.outpost_arn) is lgw
+        assert topo.lgw_route_table_for(g.outpost_arn) is lgw
+        assoc = next(
+            (a for a in topo.associations if a.lgw_route_table_id == g.route_table_id and a.live),
+            None,
+        )
+        assert index.association_for(g.route_table_id) is assoc
+        assert topo.association_for(g.route_table_id) is assoc
     assert index.lgw_route_table_for("arn:unknown") is None

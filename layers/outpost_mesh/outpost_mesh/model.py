@@ -127,11 +127,14 @@ class Topology:
                 return subnet
         return None
 
+    @functools.cached_property
+    def index(self) -> TopologyIndex:
+        """The lookups below as dicts, built on first use (the planner and verify build their
+        own per call, for the bench to time it)."""
+        return TopologyIndex(self)
+
     def route_table(self, route_table_id: str) -> RouteTable | None:
-        for table in self.route_tables:
-            if table.route_table_id == route_table_id:
-                return table
-        return None
+        return self.index.route_table(route_table_id)
 
     @property
     def main_route_table(self) -> RouteTable | None:
@@ -142,25 +145,14 @@ class Topology:
 
     def effective_route_table(self, subnet_id: str) -> RouteTable | None:
         """The subnet's explicit table, else the VPC's main table (AWS's rule)."""
-        for table in self.route_tables:
-            if subnet_id in table.subnet_ids:
-                return table
-        return self.main_route_table
+        return self.index.effective_route_table(subnet_id)
 
     def served_subnets(self, table: RouteTable) -> tuple[Subnet, ...]:
         """Subnets whose effective table is ``table`` (a main table serves the unassociated)."""
-        explicit = {sid for t in self.route_tables for sid in t.subnet_ids}
-        return tuple(
-            s
-            for s in self.subnets
-            if s.subnet_id in table.subnet_ids or (table.main and s.subnet_id not in explicit)
-        )
+        return self.index.served_subnets(table)
 
     def lgw_route_table_for(self, outpost_arn: str) -> LocalGatewayRouteTable | None:
-        for lgw in self.lgw_route_tables:
-            if lgw.outpost_arn == outpost_arn:
-                return lgw
-        return None
+        return self.index.lgw_route_table_for(outpost_arn)
 
     def lgw_by_gateway(self, local_gateway_id: str) -> LocalGatewayRouteTable | None:
         for lgw in self.lgw_route_tables:
@@ -170,10 +162,7 @@ class Topology:
 
     def association_for(self, lgw_route_table_id: str) -> VpcAssociation | None:
         """The live association of this VPC with an LGW route table, if any."""
-        for assoc in self.associations:
-            if assoc.lgw_route_table_id == lgw_route_table_id and assoc.live:
-                return assoc
-        return None
+        return self.index.association_for(lgw_route_table_id)
 
 
 @dataclass(frozen=True, order=True)
@@ -433,10 +422,10 @@ def _first_by(items: Iterable[T], key: Callable[[T], K]) -> dict[K, T]:
 
 
 class TopologyIndex:
-    """A ``Topology``'s lookups as dicts, for callers that make thousands of them (the planner,
-    ``verify``). Built per call, not cached on the frozen Topology: each reconcile observes a new
-    one. Answers what the Topology methods of the same names answer (tests hold them equal),
-    assuming what AWS guarantees: route table ids are unique.
+    """A ``Topology``'s lookups as dicts (AWS's rules for them written once: the Topology
+    methods of the same names answer from it), for callers that make thousands of them.
+    Answers what a scan of the topology would (the tests hold it to one), assuming what AWS
+    guarantees: route table ids are unique.
     """
 
     def __init__(self, topology: Topology) -> None:
