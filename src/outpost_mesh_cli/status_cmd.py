@@ -157,7 +157,7 @@ def mesh_view(ec2: Any, store: LedgerStore, vpc_id: str) -> MeshView:
         table = topology.effective_route_table(subnet.subnet_id)
         reason = next(
             (
-                f.kind
+                str(f.kind)
                 for f in desired.findings
                 if f.subject in (subnet.subnet_id, subnet.outpost_arn)
             ),

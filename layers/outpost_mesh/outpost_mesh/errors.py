@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from outpost_mesh.model import FindingKind
+
 # Racks without the intra-VPC update reject a more-specific LGW route with this code and text
 # (aws-facts.md, "The feature being automated").
 RACK_NOT_UPDATED_TEXT = "can target only an interface or an instance"
@@ -28,7 +30,7 @@ ACCESS_CODES = frozenset({"UnauthorizedOperation", "AccessDenied", "AccessDenied
 class OutpostMeshError(Exception):
     """Base of every error the project raises on purpose."""
 
-    kind = "error"  # the finding kind this error is reported as
+    kind: FindingKind = FindingKind.ERROR  # the finding kind this error is reported as
 
     def __init__(self, message: str, *, code: str = "", subject: str = "") -> None:
         super().__init__(message)
@@ -48,11 +50,11 @@ class ThrottledError(OutpostMeshError):
 class RackNotUpdatedError(OutpostMeshError):
     """The Outpost rejected a more-specific LGW route: it lacks the intra-VPC update."""
 
-    kind = "rack-not-updated"
+    kind = FindingKind.RACK_NOT_UPDATED
 
 
 class RouteQuotaExceededError(OutpostMeshError):
-    kind = "route-quota"
+    kind = FindingKind.ROUTE_QUOTA
 
 
 class RouteAlreadyExistsError(OutpostMeshError):

@@ -56,9 +56,6 @@ metrics = Metrics()
 tracer = _Tracing()
 
 
-BLOCKING_KINDS = ("shared-route-table", "coip-mode", "rack-not-updated")
-
-
 def count(name: str, value: float, unit: MetricUnit = MetricUnit.Count) -> None:
     """One EMF metric in the OutpostMesh namespace; the only dimension is the service name, so
     the cost stays the same however many VPCs are managed."""

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from outpost_mesh.errors import LeaseBusyError, from_client_error
-from outpost_mesh.model import Finding, Ledger, OwnedAssociation, OwnedRoute
+from outpost_mesh.model import Finding, FindingKind, Ledger, OwnedAssociation, OwnedRoute
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -261,14 +261,14 @@ class LedgerStore:
     def findings(self, vpc_id: str) -> list[Finding]:
         """Every finding ever reported for the VPC, open or resolved (the demo report's list)."""
         return sorted(
-            Finding(i["kind"]["S"], i["subject"]["S"], i["message"]["S"])
+            Finding(FindingKind(i["kind"]["S"]), i["subject"]["S"], i["message"]["S"])
             for i in self._query(f"FINDINGS#{vpc_id}")
         )
 
     def open_findings(self, vpc_id: str) -> list[Finding]:
         """Findings still standing: recorded and not resolved by a later plan since."""
         return sorted(
-            Finding(i["kind"]["S"], i["subject"]["S"], i["message"]["S"])
+            Finding(FindingKind(i["kind"]["S"]), i["subject"]["S"], i["message"]["S"])
             for i in self._query(f"FINDINGS#{vpc_id}")
             if "resolved_at" not in i
         )
@@ -293,7 +293,9 @@ class LedgerStore:
                 )
             except ClientError as error:
                 raise from_client_error(error, subject=vpc_id) from error
-            resolved.append(Finding(item["kind"]["S"], item["subject"]["S"], item["message"]["S"]))
+            resolved.append(
+                Finding(FindingKind(item["kind"]["S"]), item["subject"]["S"], item["message"]["S"])
+            )
         return sorted(resolved)
 
     def forget_route(self, vpc_id: str, route_table_id: str, destination: str) -> None:

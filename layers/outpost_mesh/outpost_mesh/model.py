@@ -10,28 +10,44 @@ import functools
 import ipaddress
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, NamedTuple, TypeVar
+from enum import StrEnum
+from typing import Any, NamedTuple, TypeVar
 
 DIRECT_VPC_ROUTING = "direct-vpc-routing"
 COIP = "coip"
 
-FindingKind = Literal[
-    "conflict",
-    "shared-route-table",
-    "coip-mode",
-    "rack-not-updated",
-    "route-quota",
-    "unsupported",
-    "error",
-]
-FINDING_KINDS: tuple[str, ...] = (
-    "conflict",
-    "shared-route-table",
-    "coip-mode",
-    "rack-not-updated",
-    "route-quota",
-    "unsupported",
-    "error",
+
+class FindingKind(StrEnum):
+    """What a finding is about; the same words in plans, the ledger, notices and metrics."""
+
+    CONFLICT = "conflict"
+    SHARED_ROUTE_TABLE = "shared-route-table"
+    COIP_MODE = "coip-mode"
+    RACK_NOT_UPDATED = "rack-not-updated"
+    ROUTE_QUOTA = "route-quota"
+    UNSUPPORTED = "unsupported"
+    ERROR = "error"
+
+
+# Kinds that leave a subnet out of the mesh (counted as BlockedSubnets).
+BLOCKING_KINDS = frozenset(
+    {FindingKind.SHARED_ROUTE_TABLE, FindingKind.COIP_MODE, FindingKind.RACK_NOT_UPDATED}
+)
+
+# The keys of an EC2 route that name its target (DescribeRouteTables' Route shape, botocore's
+# ec2 service model); the first one present is the route's target.
+ROUTE_TARGET_KEYS = (
+    "LocalGatewayId",
+    "GatewayId",
+    "NetworkInterfaceId",
+    "InstanceId",
+    "NatGatewayId",
+    "TransitGatewayId",
+    "VpcPeeringConnectionId",
+    "CarrierGatewayId",
+    "EgressOnlyInternetGatewayId",
+    "CoreNetworkArn",
+    "VpcEndpointId",
 )
 
 # Association states that count as "the VPC is (or is becoming) associated".
@@ -205,12 +221,12 @@ class Ledger:
 
 @dataclass(frozen=True, order=True)
 class Finding:
-    kind: str
+    kind: FindingKind
     subject: str
     message: str
 
     def to_dict(self) -> dict[str, str]:
-        return {"kind": self.kind, "subject": self.subject, "message": self.message}
+        return {"kind": str(self.kind), "subject": self.subject, "message": self.message}
 
 
 @dataclass(frozen=True, order=True)

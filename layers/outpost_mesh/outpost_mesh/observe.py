@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 from outpost_mesh.errors import VpcNotFoundError, from_client_error
 from outpost_mesh.model import (
     DIRECT_VPC_ROUTING,
+    ROUTE_TARGET_KEYS,
     LocalGatewayRouteTable,
     Route,
     RouteTable,
@@ -33,20 +34,6 @@ OPT_OUT_TAG = "outpost-mesh:opt-out"
 # Tag put on every association the system creates (routes cannot carry tags).
 MANAGED_BY_TAG = "outpost-mesh:managed-by"
 
-_TARGET_KEYS = (
-    "LocalGatewayId",
-    "GatewayId",
-    "NetworkInterfaceId",
-    "InstanceId",
-    "NatGatewayId",
-    "TransitGatewayId",
-    "VpcPeeringConnectionId",
-    "CarrierGatewayId",
-    "EgressOnlyInternetGatewayId",
-    "CoreNetworkArn",
-    "VpcEndpointId",
-)
-
 
 def _tags(resource: Any) -> dict[str, str]:
     return {t["Key"]: t.get("Value", "") for t in resource.get("Tags", []) or []}
@@ -57,7 +44,7 @@ def _opted_out(tags: dict[str, str]) -> bool:
 
 
 def route_target(route: Any) -> str:
-    for key in _TARGET_KEYS:
+    for key in ROUTE_TARGET_KEYS:
         if route.get(key):
             return str(route[key])
     return "unknown"

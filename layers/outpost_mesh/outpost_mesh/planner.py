@@ -20,6 +20,7 @@ from outpost_mesh.model import (
     DIRECT_VPC_ROUTING,
     AssociationChange,
     Finding,
+    FindingKind,
     Ledger,
     LocalGatewayRouteTable,
     OwnedAssociation,
@@ -130,7 +131,7 @@ def _desired_state(index: TopologyIndex, quarantined: frozenset[str]) -> Desired
         if subnet.ipv6_cidrs:
             findings.add(
                 Finding(
-                    "unsupported",
+                    FindingKind.UNSUPPORTED,
                     subnet.subnet_id,
                     f"IPv6 CIDR(s) {', '.join(subnet.ipv6_cidrs)} of {_label(subnet)} left out: "
                     "LGW routes for IPv6 between Outposts are not handled",
@@ -140,7 +141,7 @@ def _desired_state(index: TopologyIndex, quarantined: frozenset[str]) -> Desired
         if lgw is None:
             findings.add(
                 Finding(
-                    "unsupported",
+                    FindingKind.UNSUPPORTED,
                     subnet.outpost_arn,
                     f"no local gateway route table visible for Outpost {subnet.outpost_arn} "
                     "(is it shared with this account?); its subnets are left out",
@@ -150,7 +151,7 @@ def _desired_state(index: TopologyIndex, quarantined: frozenset[str]) -> Desired
         if lgw.mode != DIRECT_VPC_ROUTING:
             findings.add(
                 Finding(
-                    "coip-mode",
+                    FindingKind.COIP_MODE,
                     subnet.outpost_arn,
                     f"LGW route table {lgw.route_table_id} of Outpost {subnet.outpost_arn} is in "
                     f"{lgw.mode} mode; intra-VPC routing needs direct-vpc-routing, so its subnets "
@@ -161,7 +162,7 @@ def _desired_state(index: TopologyIndex, quarantined: frozenset[str]) -> Desired
         if subnet.outpost_arn in quarantined:
             findings.add(
                 Finding(
-                    "rack-not-updated",
+                    FindingKind.RACK_NOT_UPDATED,
                     subnet.outpost_arn,
                     f"Outpost {subnet.outpost_arn} is quarantined after it rejected its LGW "
                     "routes; it needs the intra-VPC update (contact AWS Support), then release it",
@@ -171,7 +172,7 @@ def _desired_state(index: TopologyIndex, quarantined: frozenset[str]) -> Desired
         if subnet.cidr is None:
             findings.add(
                 Finding(
-                    "unsupported",
+                    FindingKind.UNSUPPORTED,
                     subnet.subnet_id,
                     f"{_label(subnet)} has no IPv4 CIDR; only IPv4 is meshed",
                 )
@@ -180,7 +181,11 @@ def _desired_state(index: TopologyIndex, quarantined: frozenset[str]) -> Desired
         table = index.effective_route_table(subnet.subnet_id)
         if table is None:
             findings.add(
-                Finding("error", subnet.subnet_id, f"no route table found for {_label(subnet)}")
+                Finding(
+                    FindingKind.ERROR,
+                    subnet.subnet_id,
+                    f"no route table found for {_label(subnet)}",
+                )
             )
             continue
         if table.opted_out:
@@ -192,7 +197,7 @@ def _desired_state(index: TopologyIndex, quarantined: frozenset[str]) -> Desired
             which = "main route table" if table.main else "route table"
             findings.add(
                 Finding(
-                    "shared-route-table",
+                    FindingKind.SHARED_ROUTE_TABLE,
                     subnet.subnet_id,
                     f"{_label(subnet)} uses {which} {table.route_table_id}, which also serves "
                     f"{', '.join(sorted(others))} (In-Region or another Outpost); an LGW route "
@@ -203,7 +208,7 @@ def _desired_state(index: TopologyIndex, quarantined: frozenset[str]) -> Desired
         if _equals_vpc_cidr(subnet.cidr, topology.vpc_cidrs):
             findings.add(
                 Finding(
-                    "unsupported",
+                    FindingKind.UNSUPPORTED,
                     subnet.subnet_id,
                     f"{_label(subnet)} spans the whole VPC CIDR block {subnet.cidr}; AWS keeps "
                     "that destination for the local route, so it cannot be routed to",
@@ -296,7 +301,7 @@ def plan_vpc(
             else:
                 findings.add(
                     Finding(
-                        "conflict",
+                        FindingKind.CONFLICT,
                         f"{table_id}:{destination}",
                         f"route table {table_id} already sends {destination} to "
                         f"{existing.target}, not to {gateway}; left alone (not created by "
@@ -441,7 +446,7 @@ def unsafe_deletion(
     if owned < min_owned or deleting <= share_limit * owned:
         return None
     return Finding(
-        "error",
+        FindingKind.ERROR,
         plan.vpc_id,
         f"refused: this plan deletes {deleting} of the {owned} routes outpost-mesh owns in "
         f"{plan.vpc_id} (more than {share_limit:.0%}); nothing of it was applied. Check the VPC, "

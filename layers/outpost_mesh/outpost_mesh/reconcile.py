@@ -19,7 +19,7 @@ from outpost_mesh.errors import (
     UnsafePlanError,
 )
 from outpost_mesh.ledger import DEFAULT_QUARANTINE_SECONDS, LedgerStore
-from outpost_mesh.model import Finding, PairReachability, Plan, Topology
+from outpost_mesh.model import Finding, FindingKind, PairReachability, Plan, Topology
 from outpost_mesh.observe import observe_vpc
 from outpost_mesh.planner import plan_vpc, removal_plan, unsafe_deletion
 from outpost_mesh.verify import reachability
@@ -55,7 +55,7 @@ def failure_finding(error: OutpostMeshError, topology: Topology, undone: int) ->
         lgw = topology.lgw_by_gateway(error.subject)
         outpost = lgw.outpost_arn if lgw else error.subject
         return Finding(
-            "rack-not-updated",
+            FindingKind.RACK_NOT_UPDATED,
             outpost,
             f"Outpost {outpost} rejected a route to another Outpost's subnet: this rack needs "
             "the intra-VPC communication update; contact AWS Support, then release its "
@@ -63,12 +63,12 @@ def failure_finding(error: OutpostMeshError, topology: Topology, undone: int) ->
         )
     if isinstance(error, RouteQuotaExceededError):
         return Finding(
-            "route-quota",
+            FindingKind.ROUTE_QUOTA,
             error.subject,
             f"route table {error.subject} reached its routes-per-table quota; raise quota "
             f"L-93826ACB (Amazon VPC) or use fewer subnets per table{rolled}",
         )
-    return Finding("error", error.subject or topology.vpc_id, f"{error.message}{rolled}")
+    return Finding(FindingKind.ERROR, error.subject or topology.vpc_id, f"{error.message}{rolled}")
 
 
 def apply_pass(

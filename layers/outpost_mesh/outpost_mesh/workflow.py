@@ -40,7 +40,14 @@ from outpost_mesh.ledger import (
     LeaseClaim,
     LedgerStore,
 )
-from outpost_mesh.model import AssociationChange, Finding, Plan, RouteChange, Topology
+from outpost_mesh.model import (
+    AssociationChange,
+    Finding,
+    FindingKind,
+    Plan,
+    RouteChange,
+    Topology,
+)
 from outpost_mesh.notices import Notice, failure_notice, findings_notice
 from outpost_mesh.observe import OPT_OUT_TAG, observe_vpc
 from outpost_mesh.pacing import (
@@ -480,8 +487,9 @@ def _lean(change: dict[str, Any]) -> dict[str, Any]:
 def blocked_subnets(topology: Topology, findings: tuple[Finding, ...]) -> int:
     """Outpost subnets left out by a shared route table, a CoIP-mode LGW route table or a
     quarantined rack (findings name an Outpost for the last two: count its subnets)."""
-    outposts = {f.subject for f in findings if f.kind in ("coip-mode", "rack-not-updated")}
-    blocked = {f.subject for f in findings if f.kind == "shared-route-table"}
+    by_outpost = (FindingKind.COIP_MODE, FindingKind.RACK_NOT_UPDATED)
+    outposts = {f.subject for f in findings if f.kind in by_outpost}
+    blocked = {f.subject for f in findings if f.kind == FindingKind.SHARED_ROUTE_TABLE}
     for subnet in topology.subnets:
         table = topology.effective_route_table(subnet.subnet_id)
         if subnet.opted_out or (table is not None and table.opted_out):
@@ -848,9 +856,9 @@ def rollback(
 
     if lookup_error is not None:
         raise lookup_error
-    kind, cause = "error", f"{name}: {message}"
+    kind, cause = FindingKind.ERROR, f"{name}: {message}"
     if name == "RackNotUpdatedError":
-        kind, subject = "rack-not-updated", outpost
+        kind, subject = FindingKind.RACK_NOT_UPDATED, outpost
         cause = (
             f"Outpost {outpost} rejected its LGW route to another Outpost's subnet: the rack "
             "needs the intra-VPC communication update. Contact AWS Support; the rack is "
@@ -860,7 +868,7 @@ def rollback(
         if _OUTPOST_ARN.match(outpost):  # not an LGW id the lookup could not resolve
             svc.store.quarantine(outpost, cause, svc.settings.quarantine_seconds)
     elif name == "RouteQuotaExceededError":
-        kind = "route-quota"
+        kind = FindingKind.ROUTE_QUOTA
         cause = (
             f"route table {subject} reached its routes-per-table quota; raise the Amazon VPC "
             "quota L-93826ACB or use fewer subnets per table"
