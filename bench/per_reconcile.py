@@ -38,6 +38,8 @@ from outpost_mesh.model import Ledger, Plan
 from outpost_mesh.observe import observe_vpc
 from outpost_mesh.planner import plan_vpc
 from outpost_mesh.reconcile import reconcile_vpc
+from outpost_mesh.service import ReconcileService
+from outpost_mesh.settings import Settings
 from outpost_mesh.verify import reachability
 from outpost_mesh_sandbox.calls import is_mutating
 from outpost_mesh_sandbox.seed import IdMap, seed
@@ -132,8 +134,7 @@ def _product_reconcile(sb: Sandbox, vpc_id: str, verify_times: list[float] | Non
     start = time.perf_counter()
     try:
         reconcile_vpc(
-            ec2,
-            store,
+            ReconcileService(Settings(table=store.table_name), ec2=ec2, store=store),
             vpc_id,
             owner="bench",
             applier_factory=lambda: Applier(ec2, store, "bench", sleep=lambda _s: None),

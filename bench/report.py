@@ -11,7 +11,7 @@ from bench.coldstart import ColdStart
 from bench.per_reconcile import Calls, ReconcileRow
 from bench.topology import Topology
 from bench.workflow import HISTORY_CAP, PAYLOAD_CAP, WorkflowRun
-from outpost_mesh.workflow import batch_size
+from outpost_mesh.workflow.batching import batch_size
 
 COMMAND = "make bench"  # runs: .venv/bin/python -m bench (after make install and make build)
 PLAN_TARGET_MS = 50.0

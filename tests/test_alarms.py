@@ -25,9 +25,12 @@ from typing import Any
 
 import pytest
 
-from outpost_mesh import lambda_kit, workflow
+from outpost_mesh import lambda_kit
 from outpost_mesh.ledger import create_table
-from outpost_mesh.workflow import Services, Settings
+from outpost_mesh.service import ReconcileService
+from outpost_mesh.settings import Settings
+from outpost_mesh.task_models import PlanInput
+from outpost_mesh.workflow import tasks
 from outpost_mesh_sandbox.lambda_seam import FakeLambdaContext, SandboxSession, load_handler_module
 from outpost_mesh_sandbox.scenario import load_scenario
 from outpost_mesh_sandbox.seed import IdMap, seed, seed_and_run_steps
@@ -218,7 +221,7 @@ def run(sandbox: Sandbox) -> Iterator[Run]:
         def invoke(logical_id: str, event: Any) -> Any:
             fn = functions[logical_id]
             module = load_handler_module((ROOT / fn.code_uri).resolve(), fn.handler)
-            services = Services(
+            services = ReconcileService(
                 Settings.from_env(fn.environment), SandboxSession(sb.endpoint_url, region)
             )
             mp.setitem(vars(module), "services", lambda: services)
@@ -594,13 +597,13 @@ def test_a_finding_is_notified_when_new_not_while_it_stands_and_again_when_back(
     create_table(sb.client("dynamodb"), "lifecycle-ledger")
     sqs = sb.client("sqs")
     topic, queue_url = _topic_with_inbox(sb, "lifecycle", "lifecycle-inbox")
-    svc = Services(
+    svc = ReconcileService(
         Settings(table="lifecycle-ledger", topic_arn=topic),
         SandboxSession(sb.endpoint_url, sb.region),
     )
 
     def plan_and_notices(execution: str) -> list[dict[str, Any]]:
-        workflow.plan(svc, vpc, execution)
+        tasks.plan(svc, PlanInput(vpc_id=vpc, execution_name=execution))
         got = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
         for message in got:
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])

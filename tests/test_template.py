@@ -24,6 +24,11 @@ from typing import Any
 
 import pytest
 
+from outpost_mesh.errors import ConfigurationError
+from outpost_mesh.settings import ENV as SETTINGS_ENV
+from outpost_mesh.settings import PARAMETERS as SETTINGS_PARAMETERS
+from outpost_mesh.settings import Settings
+
 REPO = Path(__file__).resolve().parent.parent
 ROOT = Path(os.environ.get("OUTPOST_MESH_ROOT", REPO)).resolve()
 TEMPLATE = ROOT / "template.yaml"
@@ -85,7 +90,7 @@ ALLOWED_MANAGED_POLICIES = {
     "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
 }
 READ_ONLY = re.compile(r"^[a-z0-9-]+:(Describe|Get|List|BatchGet|Query)[A-Za-z0-9]*$")
-# Environment variables the handlers read (layers/outpost_mesh/outpost_mesh/workflow.py).
+# Environment variables every handler reads (layers/outpost_mesh/outpost_mesh/settings.py).
 GLOBAL_ENV = {
     "LEDGER_TABLE",
     "TOPIC_ARN",
@@ -680,6 +685,35 @@ def test_functions_get_the_environment_the_code_reads(
     assert env["TOPIC_ARN"] == {"Ref": "NotificationTopic"}
     assert not any(re.search(r"SECRET|PASSWORD|TOKEN", k) for k in env), (
         "no secret in environment variables"
+    )
+
+
+def test_every_setting_the_code_reads_is_set_from_a_stack_parameter(
+    template: dict[str, Any],
+) -> None:
+    """Settings.from_env reads these variables: every function gets each (STATE_MACHINE_ARN
+    only the functions that start or inspect executions), and the CLI's mapping from a deployed
+    stack's parameters names parameters that exist."""
+    per_function = {"STATE_MACHINE_ARN"}
+    for logical_id in FUNCTIONS:
+        assert set(env_vars(template, logical_id)) >= set(SETTINGS_ENV.values()) - per_function
+    assert set(SETTINGS_PARAMETERS.values()) <= set(template["Parameters"])
+    for field, parameter in SETTINGS_PARAMETERS.items():
+        if field != "quarantine_seconds":  # minutes -> seconds through the QuarantineSeconds map
+            assert env_vars(template, "PlanFunction")[SETTINGS_ENV[field]] == {"Ref": parameter}
+
+
+def test_a_bad_setting_fails_with_one_line_naming_its_variable() -> None:
+    with pytest.raises(ConfigurationError) as bad:
+        Settings.from_env({"APPLY_MAX_CONCURRENCY": "four"})
+    assert bad.value.message.startswith("APPLY_MAX_CONCURRENCY='four': ")
+    assert "\n" not in bad.value.message
+    for env in ({"MANAGED_VPCS": "some"}, {"REPORT_ONLY": "yes"}, {"MUTATING_RATE": "0"}):
+        with pytest.raises(ConfigurationError, match=f"^{next(iter(env))}="):
+            Settings.from_env(env)
+    assert Settings.from_env({}) == Settings()
+    assert Settings.from_stack({"QuarantineMinutes": "15", "OptOutTagKey": "keep-out"}) == (
+        Settings(quarantine_seconds=900, opt_out_tag="keep-out")
     )
 
 

@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from outpost_mesh import workflow
-from outpost_mesh.lambda_kit import count, logger, metrics, parse_input, services, tracer
-from outpost_mesh.task_models import RollbackInput
+from outpost_mesh.lambda_kit import count, logger, task
+from outpost_mesh.service import ReconcileService
+from outpost_mesh.task_models import RollbackInput, RollbackOutput
+from outpost_mesh.workflow.rollback import rollback
 
 
-@logger.inject_lambda_context(correlation_id_path="execution_name")
-@metrics.log_metrics
-@tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    task = parse_input(event, RollbackInput)
-    logger.append_keys(vpc_id=task.vpc_id)
-    result = workflow.rollback(
-        services(),
-        vpc_id=task.vpc_id,
-        execution=task.execution_name,
-        execution_arn=task.execution_arn,
-        lease=task.lease.model_dump() if task.lease is not None else None,
-        error=task.error.model_dump() if task.error is not None else None,
-    )
+@task(RollbackInput)
+def handler(event: RollbackInput, svc: ReconcileService) -> RollbackOutput:
+    logger.append_keys(vpc_id=event.vpc_id)
+    result = rollback(svc, event)
     count("Rollbacks", 1)
-    logger.error("reconcile failed and was rolled back", extra=result)
+    logger.error("reconcile failed and was rolled back", extra=result.model_dump())
     return result

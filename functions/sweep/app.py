@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from outpost_mesh import workflow
 from outpost_mesh.events import ScheduledEvent
-from outpost_mesh.lambda_kit import logger, metrics, parse_input, services, tracer
+from outpost_mesh.lambda_kit import logger, task
+from outpost_mesh.service import ReconcileService
+from outpost_mesh.task_models import SweepOutput
+from outpost_mesh.workflow import triggers
 
 
-@logger.inject_lambda_context(correlation_id_path="id")
-@metrics.log_metrics
-@tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    scheduled = parse_input(event, ScheduledEvent)
+@task(ScheduledEvent, correlation_id_path="id")
+def handler(event: ScheduledEvent, svc: ReconcileService) -> SweepOutput:
     logger.append_keys(vpc_id="*")  # a sweep covers every managed VPC
-    result = workflow.sweep(services(), scheduled.id)
-    logger.info("sweep started executions", extra=result)
+    result = triggers.sweep(svc, event.id)
+    logger.info("sweep started executions", extra=result.model_dump())
     return result

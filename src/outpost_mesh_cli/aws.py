@@ -16,9 +16,10 @@ from urllib.parse import urlparse
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError, ProfileNotFound
+from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
 from outpost_mesh.errors import OutpostMeshError
+from outpost_mesh.settings import Settings
 
 DEFAULT_STACK = "outpost-mesh"
 SANDBOX_TABLE = "outpost-mesh-ledger"
@@ -132,3 +133,26 @@ class AwsContext:
                 f"({error.response['Error'].get('Message', error)}); pass --table or --stack"
             ) from error
         return str(found["StackResourceDetail"]["PhysicalResourceId"])
+
+    def settings(self) -> Settings:
+        """The deployment's settings: the stack's parameter values and its topic, so the CLI
+        applies the rules the stack's functions apply (opt-out tag, thresholds, quarantine);
+        template.yaml's defaults against the sandbox or where the stack cannot be read."""
+        table = self.table_name()
+        if _is_local(self.endpoint_url):
+            return Settings(table=table)
+        try:
+            stacks = self.client("cloudformation").describe_stacks(StackName=self.stack)["Stacks"]
+        except (ClientError, BotoCoreError):
+            return Settings(table=table)  # --table without a readable stack: the defaults
+        stack = stacks[0] if stacks else {}
+        parameters = {
+            p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters") or []
+        }
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs") or []}
+        return Settings.from_stack(
+            parameters,
+            table=table,
+            topic_arn=outputs.get("NotificationTopicArn", ""),
+            state_machine_arn=outputs.get("StateMachineArn", ""),
+        )

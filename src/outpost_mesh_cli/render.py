@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 
 from outpost_mesh.model import Finding, PairReachability, Plan
 
@@ -43,7 +44,7 @@ def findings_lines(findings: Iterable[Finding]) -> list[str]:
 
 
 def reachability_text(
-    pairs: Iterable[PairReachability], expected: set[tuple[str, str]] | None = None
+    pairs: Iterable[PairReachability], expected: AbstractSet[tuple[str, str]] | None = None
 ) -> str:
     rows = list(pairs)
     if not rows:

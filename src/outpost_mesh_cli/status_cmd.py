@@ -35,10 +35,11 @@ from outpost_mesh.model import (
     Topology,
     longest_prefix_route,
 )
-from outpost_mesh.observe import OPT_OUT_TAG, observe_vpc
 from outpost_mesh.planner import desired_state, plan_vpc
+from outpost_mesh.service import ReconcileService
 from outpost_mesh.verify import reachability
 from outpost_mesh_cli.aws import AwsContext
+from outpost_mesh_cli.command import emit, service
 
 # Failures a plan cannot see (recorded by a rolled-back execution): shown until a plan clears them.
 RECORDED_ONLY_KINDS = ("error", "route-quota")
@@ -140,16 +141,14 @@ def _order(subnet: Subnet) -> tuple[int, int, str]:
     return (0, int(ipaddress.ip_network(subnet.cidr).network_address), subnet.subnet_id)
 
 
-def mesh_view(ec2: Any, store: LedgerStore, vpc_id: str) -> MeshView:
-    topology = observe_vpc(ec2, vpc_id)
-    quarantines = tuple(store.quarantines())
+def mesh_view(svc: ReconcileService, vpc_id: str) -> MeshView:
+    topology = svc.observe(vpc_id)
+    quarantines = tuple(svc.store.quarantines())
     quarantined = frozenset(q.outpost_arn for q in quarantines)
     desired = desired_state(topology, quarantined)
-    plan = plan_vpc(topology, store.load(vpc_id), quarantined)
+    plan = plan_vpc(topology, svc.store.load(vpc_id), quarantined)
     eligible = {e.subnet.subnet_id: e.lgw.outpost_arn for e in desired.eligible}
-    expected = frozenset(
-        (a, b) for a, pa in eligible.items() for b, pb in eligible.items() if pa != pb
-    )
+    opt_out = svc.settings.opt_out_tag
     blocked: dict[str, str] = {}
     for subnet in topology.subnets:
         if not subnet.on_outpost or subnet.subnet_id in eligible:
@@ -164,9 +163,9 @@ def mesh_view(ec2: Any, store: LedgerStore, vpc_id: str) -> MeshView:
             None,
         )
         if subnet.opted_out:
-            reason = f"opted out ({OPT_OUT_TAG} on the subnet)"
+            reason = f"opted out ({opt_out} on the subnet)"
         elif table is not None and table.opted_out:
-            reason = f"opted out ({OPT_OUT_TAG} on {table.route_table_id})"
+            reason = f"opted out ({opt_out} on {table.route_table_id})"
         if reason:
             blocked[subnet.subnet_id] = reason
     return MeshView(
@@ -174,10 +173,10 @@ def mesh_view(ec2: Any, store: LedgerStore, vpc_id: str) -> MeshView:
         plan=plan,
         eligible=eligible,
         pairs=reachability(topology),
-        expected=expected,
+        expected=desired.expected_pairs,
         blocked=blocked,
         quarantines=quarantines,
-        table_names=_route_table_names(ec2, vpc_id),
+        table_names=_route_table_names(svc.ec2, vpc_id),
     )
 
 
@@ -202,17 +201,6 @@ def short_outpost(outpost_arn: str) -> str:
 
 
 # -- status ----------------------------------------------------------------------------------
-def _vpcs(ec2: Any, store: LedgerStore) -> list[str]:
-    """VPCs with Outpost subnets, and every VPC outpost-mesh ever changed."""
-    vpcs = set(store.managed_vpcs())
-    try:
-        for page in ec2.get_paginator("describe_subnets").paginate():
-            vpcs.update(s["VpcId"] for s in page["Subnets"] if s.get("OutpostArn"))
-    except ClientError as error:
-        raise from_client_error(error, subject="describe_subnets") from error
-    return sorted(vpcs)
-
-
 def _state_machine(ctx: AwsContext, args: argparse.Namespace) -> tuple[str | None, str]:
     """The reconcile state machine's ARN and how it was found (or why there is none)."""
     if args.state_machine_arn:
@@ -468,11 +456,9 @@ def status_text(data: dict[str, Any]) -> str:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from outpost_mesh_cli.main import _context, _emit
-
-    ctx, ec2, store = _context(args)
-    vpc_ids = [args.vpc] if args.vpc else _vpcs(ec2, store)
-    data = [vpc_status(mesh_view(ec2, store, vpc_id), store) for vpc_id in vpc_ids]
+    ctx, svc = service(args)
+    vpc_ids = [args.vpc] if args.vpc else svc.candidate_vpcs()
+    data = [vpc_status(mesh_view(svc, vpc_id), svc.store) for vpc_id in vpc_ids]
     arn, note = _state_machine(ctx, args)
     executions: dict[str, list[Any]] = {}
     if arn:
@@ -486,7 +472,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         item["executions"] = executions.get(item["vpc_id"], []) if arn else None
         item["executions_note"] = note
     text = "\n\n".join(status_text(d) for d in data) if data else "No VPC with Outpost subnets."
-    _emit(args, {"vpcs": data}, text)
+    emit(args, {"vpcs": data}, text)
     return 0
 
 
@@ -662,10 +648,8 @@ def dot(view: MeshView) -> str:
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
-    from outpost_mesh_cli.main import _context, _emit
-
-    _, ec2, store = _context(args)
-    view = mesh_view(ec2, store, args.vpc)
+    _, svc = service(args)
+    view = mesh_view(svc, args.vpc)
     text = mermaid(view) if args.format == "mermaid" else dot(view)
-    _emit(args, {"vpc_id": args.vpc, "format": args.format, "graph": text}, text)
+    emit(args, {"vpc_id": args.vpc, "format": args.format, "graph": text}, text)
     return 0

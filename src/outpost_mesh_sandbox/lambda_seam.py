@@ -422,10 +422,12 @@ class LambdaSeam:
     def _services(self, binding: FunctionBinding) -> Any:
         with self._lock:
             if binding.services is None:
-                from outpost_mesh.workflow import Services, Settings
+                from outpost_mesh.service import ReconcileService
+                from outpost_mesh.settings import Settings
 
                 session = SandboxSession(self.endpoint_url, self.region)
-                binding.services = Services(Settings.from_env(binding.environment), session)
+                settings = Settings.from_env(binding.environment)
+                binding.services = ReconcileService(settings, session)
                 services = binding.services
                 # The handler modules call lambda_kit.services(): give this function its own.
                 vars(binding.module)["services"] = lambda: services

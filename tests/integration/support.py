@@ -9,6 +9,8 @@ from typing import Any
 from outpost_mesh.apply import Applier
 from outpost_mesh.ledger import LedgerStore
 from outpost_mesh.reconcile import ReconcileResult, reconcile_vpc
+from outpost_mesh.service import ReconcileService
+from outpost_mesh.settings import Settings
 from outpost_mesh_sandbox.scenario import load_scenario
 from outpost_mesh_sandbox.seed import IdMap, seed, seed_and_run_steps
 from outpost_mesh_sandbox.server import Sandbox
@@ -27,9 +29,9 @@ def seeded(sb: Sandbox, name: str, *, run_steps: bool = True) -> IdMap:
 
 def reconcile(ec2: Any, store: LedgerStore, vpc: str, **kwargs: Any) -> ReconcileResult:
     """reconcile_vpc without real pauses: the sandbox moves associations on by describes."""
+    svc = ReconcileService(Settings(table=store.table_name), ec2=ec2, store=store)
     return reconcile_vpc(
-        ec2,
-        store,
+        svc,
         vpc,
         owner="test",
         applier_factory=lambda: Applier(ec2, store, "test", sleep=lambda _s: None),

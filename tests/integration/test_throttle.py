@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -261,14 +260,7 @@ def test_pacing_reads_the_time_source_it_is_given() -> None:
     assert pacing.TokenBucket().clock is pacing.REAL_TIME.clock
 
 
-def test_pacing_time_scale_from_the_environment() -> None:
-    assert pacing.time_source_from_env({}) is pacing.REAL_TIME
-    assert pacing.time_source_from_env({"OUTPOST_MESH_TIME_SCALE": "1"}) is pacing.REAL_TIME
-    fast = pacing.time_source_from_env({"OUTPOST_MESH_TIME_SCALE": "60"})
-    assert fast.clock() == pytest.approx(time.monotonic() * 60, rel=1e-3)
-    for bad in ("0", "-1", "fast", "inf"):
-        with pytest.raises(ValueError, match="OUTPOST_MESH_TIME_SCALE"):
-            pacing.time_source_from_env({"OUTPOST_MESH_TIME_SCALE": bad})
+def test_a_pacer_cannot_start_fuller_than_its_bucket() -> None:
     with pytest.raises(ValueError):
         pacing.TokenBucket(5.0, 50, initial=51)
 

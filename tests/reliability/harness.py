@@ -31,6 +31,8 @@ from outpost_mesh.model import Finding
 from outpost_mesh.observe import observe_vpc, route_target
 from outpost_mesh.planner import desired_state, plan_vpc
 from outpost_mesh.reconcile import reconcile_vpc
+from outpost_mesh.service import ReconcileService
+from outpost_mesh.settings import Settings
 from outpost_mesh_sandbox.calls import is_mutating
 from outpost_mesh_sandbox.cloudtrail import events_for_calls
 from outpost_mesh_sandbox.control import ApiCall
@@ -387,7 +389,8 @@ class World:
         ec2 = self.sb.client("ec2", caller="pipeline")
         store = LedgerStore(self.sb.client("dynamodb", caller="pipeline"), self.store.table_name)
         for vpc_id in self.vpc_ids:
-            reconcile_vpc(ec2, store, vpc_id, owner="earlier-run")
+            svc = ReconcileService(Settings(table=store.table_name), ec2=ec2, store=store)
+            reconcile_vpc(svc, vpc_id, owner="earlier-run")
         assert self.pending_changes() == {}
 
     def sweep(self) -> list[Delivery]:

@@ -18,7 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from outpost_mesh.pacing import MUTATING_BUCKET, MUTATING_REFILL_PER_SECOND, RESERVE_TOKENS
-from outpost_mesh.workflow import BATCH_CHANGES, Settings, batch_pacer, stash_batches
+from outpost_mesh.settings import Settings
+from outpost_mesh.workflow.batching import BATCH_CHANGES, batch_pacer, stash_batches
 
 WORK = 0.02  # seconds one call (and its ledger writes) takes after its token
 GAP = 0.1  # seconds between a batch's end and the next batch's first instruction

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from outpost_mesh.workflow import BATCH_CHANGES, stash_batches
+from outpost_mesh.workflow.batching import BATCH_CHANGES, stash_batches
 
 STATE_LIMIT = 256 * 1024
 

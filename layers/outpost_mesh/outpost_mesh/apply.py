@@ -329,18 +329,9 @@ class Applier:
 
     # -- whole plans ------------------------------------------------------------------------
     def apply(self, plan: Plan) -> None:
-        """Associations first (routes need them), deletions before creations (quota room)."""
-        for owned in plan.stale_routes:
-            log.info(
-                "route %s %s -> %s was removed by someone else: forgotten",
-                owned.route_table_id,
-                owned.destination,
-                owned.local_gateway_id,
-                extra=_fields("route-forgotten", plan.vpc_id, owned.route_table_id),
-            )
-            self.store.forget_route(plan.vpc_id, owned.route_table_id, owned.destination)
-        for owned_assoc in plan.stale_associations:
-            self.store.forget_association(plan.vpc_id, owned_assoc.association_id)
+        """Associations first (routes need them), deletions before creations (quota room).
+        What the plan found stale in the ledger was forgotten when the plan was recorded
+        (``ReconcileService.record``)."""
         created = [self.create_association(c) for c in plan.associations_to_create]
         for association_id in created:
             self.wait_associated(association_id)

@@ -6,6 +6,10 @@ are the same in AWS, in moto and in tests (aws-facts.md, Step Functions).
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from outpost_mesh.model import FindingKind
@@ -39,7 +43,8 @@ class OutpostMeshError(Exception):
         self.subject = subject
 
     def __str__(self) -> str:
-        # Lambda reports str(error) as errorMessage: the subject rides along for the rollback.
+        # Lambda reports str(error) as errorMessage: the subject rides along for the rollback
+        # (read back by ``CaughtError.decode``).
         return f"{self.message} [subject={self.subject}]" if self.subject else self.message
 
 
@@ -92,6 +97,10 @@ class LeaseBusyError(OutpostMeshError):
 class LeaseLostError(OutpostMeshError):
     """A task that changes a VPC ran for an execution that does not hold the VPC's lease (taken
     over after its expiry, a redriven or stray invocation): it changed nothing."""
+
+
+class ConfigurationError(OutpostMeshError):
+    """A setting (a stack parameter's environment variable) whose value does not fit."""
 
 
 class MalformedInputError(OutpostMeshError):
@@ -152,3 +161,67 @@ def from_client_error(error: Any, *, subject: str = "") -> OutpostMeshError:
     else:
         cls = _BY_CODE.get(code, AwsApiError)
     return cls(f"{code}: {message}" if code else message, code=code, subject=subject)
+
+
+def error_class(name: str) -> type[OutpostMeshError] | None:
+    """The project's error class a Lambda ``errorType`` (a Catch's ``Error``) names, if any."""
+    pending: list[type[OutpostMeshError]] = [OutpostMeshError]
+    while pending:
+        cls = pending.pop()
+        if cls.__name__ == name:
+            return cls
+        pending.extend(cls.__subclasses__())
+    return None
+
+
+_SUBJECT = re.compile(r" \[subject=([^\]]*)\]$")
+
+
+@dataclass(frozen=True)
+class CaughtError:
+    """A task's error as a Step Functions Catch hands it over (``$.error``: Error and Cause,
+    the Cause being the Lambda error payload), decoded back into the project's terms."""
+
+    name: str
+    message: str
+    subject: str
+
+    @property
+    def kind(self) -> FindingKind:
+        """The finding kind of the error (``error`` for anything not the project's own)."""
+        cls = error_class(self.name)
+        return cls.kind if cls is not None else FindingKind.ERROR
+
+    @classmethod
+    def decode(cls, error: Mapping[str, Any] | None) -> CaughtError:
+        if not error:
+            return cls("UnknownError", "unknown error", "")
+        name = str(error.get("Error", "UnknownError"))
+        cause = error.get("Cause", "")
+        if name == "BatchFailed":
+            # ApplyRoutes' iterations end on their own errors (statemachine, BatchFailed); the
+            # Cause is the Map's results: the first failed batch's error is the one to report.
+            results = _json(cause)
+            for result in results if isinstance(results, list) else []:
+                if isinstance(result, dict) and result.get("failed") and result.get("error"):
+                    inner = result["error"]
+                    return cls.decode(inner if isinstance(inner, Mapping) else None)
+        message, subject = str(cause), ""
+        parsed = _json(cause)
+        if isinstance(parsed, dict):
+            message = str(parsed.get("errorMessage", message))
+            name = str(parsed.get("errorType", name))
+        found = _SUBJECT.search(message)
+        if found:
+            subject = found.group(1)
+            message = message[: found.start()].rstrip()
+        return cls(name, message, subject)
+
+
+def _json(cause: Any) -> Any:
+    if not isinstance(cause, str):
+        return dict(cause) if isinstance(cause, Mapping) else cause
+    try:
+        return json.loads(cause)
+    except ValueError:
+        return None

@@ -1,24 +1,27 @@
-"""What every Lambda handler shares: Powertools observability objects and the services.
+"""What every Lambda handler shares: Powertools observability objects, the reconcile service,
+and ``task``, the one decorator that makes a handler of a function over its input model.
 
 Created once per container (module scope) and imported by the thin handlers in functions/.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import logging
 from collections.abc import Callable
-from functools import cache
 from typing import Any, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ValidationError
 
 from outpost_mesh.errors import MalformedInputError
-from outpost_mesh.workflow import Services, Settings
+from outpost_mesh.service import ReconcileService
+from outpost_mesh.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -81,7 +84,39 @@ def parse_input(event: object, model: type[M]) -> M:
     raise MalformedInputError(f"rejected {model.__name__}: {reason}"[:1000])
 
 
-@cache
-def services() -> Services:
-    """One set of clients per container; tests and the sandbox runner may clear this cache."""
-    return Services(Settings.from_env())
+@functools.cache
+def services() -> ReconcileService:
+    """The container's service: settings validated once per cold start, clients made on first
+    use. A bad setting fails here with one line naming its variable."""
+    return ReconcileService(Settings.from_env())
+
+
+Handler = Callable[[Any, LambdaContext], dict[str, Any]]
+
+
+def task(
+    model: type[M], *, correlation_id_path: str | None = "execution_name"
+) -> Callable[[Callable[[M, ReconcileService], BaseModel]], Handler]:
+    """Make a Lambda handler of ``fn(parsed_input, service) -> output model``: Powertools'
+    logging (correlation id from the input), metrics and tracing around it, the input parsed
+    into ``model`` (a misfit is rejected with one clear reason), the output dumped to JSON.
+
+    The service comes from the handler module's ``services`` (this module's by default): the
+    sandbox gives each of its functions its own by setting that name on the module.
+    """
+
+    def decorate(fn: Callable[[M, ReconcileService], BaseModel]) -> Handler:
+        module = fn.__globals__
+
+        @logger.inject_lambda_context(correlation_id_path=correlation_id_path)
+        @metrics.log_metrics
+        @tracer.capture_lambda_handler
+        @functools.wraps(fn)
+        def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
+            parsed = parse_input(event, model)
+            result = fn(parsed, module.get("services", services)())
+            return result.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+        return handler
+
+    return decorate

@@ -50,6 +50,10 @@ ROUTE_TARGET_KEYS = (
     "VpcEndpointId",
 )
 
+# A subnet or route table carrying this tag (any value but "false") is left alone: a person's way
+# to accept a standing finding (docs/runbook.md). The stack's OptOutTagKey may name another key.
+OPT_OUT_TAG = "outpost-mesh:opt-out"
+
 # Association states that count as "the VPC is (or is becoming) associated".
 LIVE_ASSOCIATION_STATES = frozenset({"associating", "associated"})
 
@@ -360,6 +364,10 @@ class PairReachability:
     destination_subnet_id: str
     reachable: bool
     reason: str = field(default="", compare=False)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.source_subnet_id, self.destination_subnet_id)
 
 
 def is_ipv4(cidr: str) -> bool:

@@ -1,81 +1,93 @@
-"""Notifications a person can act on from the message alone (pure: no I/O here).
+"""Notifications a person can act on from the message alone, and their sending.
 
 Every notice says what happened, where (VPC, subnet, route table, Outpost), why, and what to do
-next, and names its runbook section (docs/runbook.md, one section per alarm). ``workflow.notify``
-publishes it to the stack's SNS topic with the message attributes ``kind`` (a finding kind) and
-``vpc_id``, so that subscriptions can filter, e.g. ``{"kind": ["rack-not-updated"]}``.
+next, and names its runbook section (docs/runbook.md, one section per alarm). Building a notice
+is pure; ``Notifier`` publishes it to the stack's SNS topic with the message attributes ``kind``
+(a finding kind) and ``vpc_id``, so that subscriptions can filter, e.g.
+``{"kind": ["rack-not-updated"]}``.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from outpost_mesh.errors import from_client_error
+from outpost_mesh.model import OPT_OUT_TAG, FindingKind
 
 RUNBOOK = "docs/runbook.md"
-OPT_OUT = "outpost-mesh:opt-out"
-SNS_SUBJECT_MAX = 100  # SNS: at most 100 printable ASCII characters, no line break
+# SNS subjects: at most 100 printable ASCII characters, no line break (docs/aws-facts.md, "Size
+# limits").
+SNS_SUBJECT_MAX = 100
+_NOT_SUBJECT_TEXT = re.compile(r"[^\x20-\x7e]")
 
 # The alarm (docs/runbook.md section, named by the alarm's logical id) that a finding kind feeds.
-RUNBOOK_SECTION: dict[str, str] = {
-    "conflict": "conflictsalarm",
-    "shared-route-table": "blockedsubnetsalarm",
-    "coip-mode": "blockedsubnetsalarm",
-    "rack-not-updated": "blockedsubnetsalarm",
-    "route-quota": "routequotaheadroomalarm",
-    "unsupported": "accepting-a-standing-finding",
-    "error": "reconcileexecutionsfailedalarm",
+RUNBOOK_SECTION: dict[FindingKind, str] = {
+    FindingKind.CONFLICT: "conflictsalarm",
+    FindingKind.SHARED_ROUTE_TABLE: "blockedsubnetsalarm",
+    FindingKind.COIP_MODE: "blockedsubnetsalarm",
+    FindingKind.RACK_NOT_UPDATED: "blockedsubnetsalarm",
+    FindingKind.ROUTE_QUOTA: "routequotaheadroomalarm",
+    FindingKind.UNSUPPORTED: "accepting-a-standing-finding",
+    FindingKind.ERROR: "reconcileexecutionsfailedalarm",
 }
 
 # What each finding means for the mesh, in one phrase.
-EFFECT: dict[str, str] = {
-    "conflict": "the LGW route is not created (the existing route is left alone)",
-    "shared-route-table": "the subnet is left out of the mesh",
-    "coip-mode": "the Outpost's subnets are left out of the mesh",
-    "rack-not-updated": "the Outpost is quarantined: its subnets are left out of the mesh",
-    "route-quota": "the VPC's mesh could not be completed",
-    "unsupported": "the subnet (or CIDR) is left out of the mesh",
-    "error": "nothing was changed by this reconcile",
+EFFECT: dict[FindingKind, str] = {
+    FindingKind.CONFLICT: "the LGW route is not created (the existing route is left alone)",
+    FindingKind.SHARED_ROUTE_TABLE: "the subnet is left out of the mesh",
+    FindingKind.COIP_MODE: "the Outpost's subnets are left out of the mesh",
+    FindingKind.RACK_NOT_UPDATED: (
+        "the Outpost is quarantined: its subnets are left out of the mesh"
+    ),
+    FindingKind.ROUTE_QUOTA: "the VPC's mesh could not be completed",
+    FindingKind.UNSUPPORTED: "the subnet (or CIDR) is left out of the mesh",
+    FindingKind.ERROR: "nothing was changed by this reconcile",
 }
 
-NEXT_STEPS: dict[str, tuple[str, ...]] = {
-    "conflict": (
+NEXT_STEPS: dict[FindingKind, tuple[str, ...]] = {
+    FindingKind.CONFLICT: (
         "Look at the route named below (who made it, what it is for). outpost-mesh never "
         "changes a route it did not create.",
         "If the LGW route should win: delete or change that route yourself; the next reconcile "
         "adds the LGW route.",
-        f"If the existing route is right: accept it by tagging the route table `{OPT_OUT}` "
+        "If the existing route is right: accept it by tagging the route table `{opt_out}` "
         "(its subnets then stay out of the mesh).",
     ),
-    "shared-route-table": (
+    FindingKind.SHARED_ROUTE_TABLE: (
         "Give the Outpost subnet a route table of its own (aws ec2 create-route-table, then "
         "aws ec2 associate-route-table --subnet-id ... --route-table-id ...): an LGW route in a "
         "table that also serves an In-Region subnet or another Outpost would reach those too.",
-        f"Or accept it: tag the subnet `{OPT_OUT}`.",
+        "Or accept it: tag the subnet `{opt_out}`.",
     ),
-    "coip-mode": (
+    FindingKind.COIP_MODE: (
         "The Outpost's LGW route table is in CoIP mode; intra-VPC routing needs "
         "direct-vpc-routing. Changing the mode is a decision for the Outpost's owner (it affects "
         "every VPC on the rack); outpost-mesh never changes it.",
-        f"Or accept it: tag the Outpost's subnets `{OPT_OUT}`.",
+        "Or accept it: tag the Outpost's subnets `{opt_out}`.",
     ),
-    "rack-not-updated": (
+    FindingKind.RACK_NOT_UPDATED: (
         "The rack rejected its LGW route: it needs the intra-VPC communication update. Contact "
         "AWS Support with the Outpost ARN named above.",
         "After AWS updated the rack: outpost-mesh release --outpost {outpost}, then outpost-mesh "
         "apply --vpc {vpc} (or wait for the sweep). The quarantine also ends by itself after the "
         "stack's QuarantineMinutes.",
     ),
-    "route-quota": (
+    FindingKind.ROUTE_QUOTA: (
         "Raise the Amazon VPC quota 'Routes per route table' (Service Quotas code L-93826ACB, "
         "up to 1,000), then set the stack parameter RoutesPerTableQuota to the new value.",
         "Or use fewer Outpost subnets per route table (each sibling subnet needs one route).",
     ),
-    "unsupported": (
+    FindingKind.UNSUPPORTED: (
         "Nothing to fix in outpost-mesh: the subnet or CIDR cannot be meshed (IPv6, no IPv4 "
         "CIDR, or an Outpost whose LGW route table this account cannot see).",
-        f"Accept it: tag the subnet `{OPT_OUT}`.",
+        "Accept it: tag the subnet `{opt_out}`.",
     ),
-    "error": (
+    FindingKind.ERROR: (
         "Read the cause below and the failed execution's history (Step Functions console) and "
         "logs (CloudWatch Logs Insights query in the runbook).",
         "Fix the cause (permissions, throttling, a resource changed meanwhile), then re-run.",
@@ -87,8 +99,13 @@ NEXT_STEPS: dict[str, tuple[str, ...]] = {
 class Notice:
     subject: str
     body: str
-    kind: str
+    kind: FindingKind
     vpc_id: str
+
+
+def actor_words(actor: str) -> str:
+    """Who ran a reconcile, in words: a workflow execution's name, or the CLI's owner id."""
+    return actor if actor.startswith("cli:") else f"execution {actor}"
 
 
 def where_lines(vpc_id: str, subjects: Iterable[str]) -> list[str]:
@@ -116,12 +133,12 @@ def where_lines(vpc_id: str, subjects: Iterable[str]) -> list[str]:
     return lines
 
 
-def _steps(kind: str, vpc_id: str, subjects: Iterable[str]) -> list[str]:
-    """The kind's next steps, with this VPC's and Outpost's ids filled in."""
+def _steps(kind: FindingKind, vpc_id: str, subjects: Iterable[str], opt_out: str) -> list[str]:
+    """The kind's next steps, with this VPC's and Outpost's ids and the opt-out tag filled in."""
     outpost = next((s for s in subjects if ":outposts:" in s), "ARN")
     return [
-        step.format(vpc=vpc_id, outpost=outpost)
-        for step in NEXT_STEPS.get(kind, NEXT_STEPS["error"])
+        step.format(vpc=vpc_id, outpost=outpost, opt_out=opt_out)
+        for step in NEXT_STEPS.get(kind, NEXT_STEPS[FindingKind.ERROR])
     ]
 
 
@@ -141,10 +158,12 @@ def _subject(text: str) -> str:
 
 def findings_notice(
     vpc_id: str,
-    kind: str,
+    kind: FindingKind,
     findings: Iterable[tuple[str, str]],
     execution: str,
     report_only: bool = False,
+    *,
+    opt_out_tag: str = OPT_OUT_TAG,
 ) -> Notice:
     """New findings of one kind from a plan: ``findings`` is ``(subject, message)`` pairs."""
     items = sorted(set(findings))
@@ -156,7 +175,7 @@ def findings_notice(
     )
     body = [
         "WHAT HAPPENED",
-        f"  The reconcile of VPC {vpc_id} (execution {execution}) found {count} new {kind} "
+        f"  The reconcile of VPC {vpc_id} ({actor_words(execution)}) found {count} new {kind} "
         f"finding(s): {EFFECT.get(kind, 'see below')}. {rest}",
         "",
         "WHERE",
@@ -166,7 +185,10 @@ def findings_notice(
         *(f"  - {subject}: {message}" for subject, message in items),
         "",
         "WHAT TO DO NEXT",
-        *(f"  - {step}" for step in _steps(kind, vpc_id, (subject for subject, _ in items))),
+        *(
+            f"  - {step}"
+            for step in _steps(kind, vpc_id, (subject for subject, _ in items), opt_out_tag)
+        ),
         *(f"  - {line}" for line in _rerun(vpc_id)),
         "",
         f"Runbook: {RUNBOOK}#{RUNBOOK_SECTION.get(kind, 'accepting-a-standing-finding')}",
@@ -183,17 +205,18 @@ def findings_notice(
 
 def failure_notice(
     vpc_id: str,
-    kind: str,
+    kind: FindingKind,
     *,
     subject: str,
     cause: str,
     undone: int,
     execution: str,
+    opt_out_tag: str = OPT_OUT_TAG,
 ) -> Notice:
     """A reconcile that failed and rolled back its own changes."""
     body = [
         "WHAT HAPPENED",
-        f"  The reconcile of VPC {vpc_id} (execution {execution}) failed. It rolled back the "
+        f"  The reconcile of VPC {vpc_id} ({actor_words(execution)}) failed. It rolled back the "
         f"{undone} change(s) it had made, so the VPC is as it was before this run "
         "(outpost-mesh never touches what it did not create).",
         "",
@@ -204,7 +227,7 @@ def failure_notice(
         f"  {cause}",
         "",
         "WHAT TO DO NEXT",
-        *(f"  - {step}" for step in _steps(kind, vpc_id, [subject])),
+        *(f"  - {step}" for step in _steps(kind, vpc_id, [subject], opt_out_tag)),
         *(f"  - {line}" for line in _rerun(vpc_id)),
         "",
         f"Runbook: {RUNBOOK}#reconcileexecutionsfailedalarm"
@@ -221,3 +244,28 @@ def failure_notice(
         kind=kind,
         vpc_id=vpc_id,
     )
+
+
+class Notifier:
+    """Publishes notices to the stack's SNS topic (none configured: nothing is sent)."""
+
+    def __init__(self, sns: Any, topic_arn: str) -> None:
+        self.sns = sns
+        self.topic_arn = topic_arn
+
+    def publish(self, notice: Notice) -> None:
+        if not self.topic_arn:
+            return
+        try:
+            self.sns.publish(
+                TopicArn=self.topic_arn,
+                Subject=_NOT_SUBJECT_TEXT.sub(" ", notice.subject).strip()[: SNS_SUBJECT_MAX - 1]
+                or str(notice.kind),
+                Message=notice.body,
+                MessageAttributes={
+                    "kind": {"DataType": "String", "StringValue": str(notice.kind)},
+                    "vpc_id": {"DataType": "String", "StringValue": notice.vpc_id},
+                },
+            )
+        except ClientError as error:
+            raise from_client_error(error, subject=notice.vpc_id) from error

@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 from outpost_mesh.errors import VpcNotFoundError, from_client_error
 from outpost_mesh.model import (
     DIRECT_VPC_ROUTING,
+    OPT_OUT_TAG,
     ROUTE_TARGET_KEYS,
     LocalGatewayRouteTable,
     Route,
@@ -28,9 +29,6 @@ from outpost_mesh.model import (
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
 
-# A subnet or route table carrying this tag (any value but "false") is left alone: a person's way
-# to accept a standing finding (docs/runbook.md).
-OPT_OUT_TAG = "outpost-mesh:opt-out"
 # Tag put on every association the system creates (routes cannot carry tags).
 MANAGED_BY_TAG = "outpost-mesh:managed-by"
 
@@ -39,8 +37,8 @@ def _tags(resource: Any) -> dict[str, str]:
     return {t["Key"]: t.get("Value", "") for t in resource.get("Tags", []) or []}
 
 
-def _opted_out(tags: dict[str, str]) -> bool:
-    return OPT_OUT_TAG in tags and tags[OPT_OUT_TAG].lower() != "false"
+def _opted_out(tags: dict[str, str], key: str) -> bool:
+    return key in tags and tags[key].lower() != "false"
 
 
 def route_target(route: Any) -> str:
@@ -59,7 +57,9 @@ def _pages(ec2: EC2Client, operation: str, key: str, subject: str, **kwargs: Any
         raise from_client_error(error, subject=subject) from error
 
 
-def observe_vpc(ec2: EC2Client, vpc_id: str) -> Topology:
+def observe_vpc(ec2: EC2Client, vpc_id: str, opt_out_tag: str = OPT_OUT_TAG) -> Topology:
+    """The VPC's topology from Describe calls, filtered by VPC and followed page by page;
+    ``opt_out_tag``: the tag key (the stack's OptOutTagKey) that leaves a subnet or table out."""
     try:
         vpcs = ec2.describe_vpcs(VpcIds=[vpc_id])["Vpcs"]
     except ClientError as error:
@@ -93,7 +93,7 @@ def observe_vpc(ec2: EC2Client, vpc_id: str) -> Topology:
                 outpost_arn=raw.get("OutpostArn") or None,
                 ipv6_cidrs=ipv6,
                 name=tags.get("Name"),
-                opted_out=_opted_out(tags),
+                opted_out=_opted_out(tags, opt_out_tag),
             )
         )
 
@@ -119,7 +119,7 @@ def observe_vpc(ec2: EC2Client, vpc_id: str) -> Topology:
                 main=any(a.get("Main") for a in assocs),
                 subnet_ids=tuple(sorted(a["SubnetId"] for a in assocs if a.get("SubnetId"))),
                 routes=routes,
-                opted_out=_opted_out(_tags(raw)),
+                opted_out=_opted_out(_tags(raw), opt_out_tag),
             )
         )
 

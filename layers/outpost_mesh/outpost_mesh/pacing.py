@@ -7,18 +7,15 @@ wasted on RequestLimitExceeded. Step Functions' MaxConcurrency bounds calls in f
 per second, hence pacing inside the task.
 
 Pacing reads real time (``time.monotonic`` / ``time.sleep``) unless told otherwise: a benchmark
-or sandbox that emulates AWS time faster than real time gives pacing the same clock, either with
-:func:`use_time_source` (in-process) or with the environment variable ``OUTPOST_MESH_TIME_SCALE``
-(AWS seconds per real second, read at import; unset in production).
+or the sandbox, which emulate AWS time faster than real time, give pacing their clock through
+one explicit seam, :func:`use_time_source`. Production code never changes it.
 """
 
 from __future__ import annotations
 
-import math
-import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
 MUTATING_BUCKET = 50
@@ -29,7 +26,6 @@ MUTATING_REFILL_PER_SECOND = 5.0
 # 0.4 s of such jitter at 5/s, and cost 0.4 s once.
 RESERVE_TOKENS = 2
 
-TIME_SCALE_ENV = "OUTPOST_MESH_TIME_SCALE"
 _EPSILON = 1e-9
 
 
@@ -44,38 +40,15 @@ class TimeSource:
 REAL_TIME = TimeSource()
 
 
-def scaled_time(time_scale: float) -> TimeSource:
-    """AWS time running ``time_scale`` times faster than real time (the sandbox's time_scale)."""
-    if not math.isfinite(time_scale) or time_scale <= 0:
-        raise ValueError(f"{TIME_SCALE_ENV} must be a number > 0, got {time_scale!r}")
-    if time_scale == 1:
-        return REAL_TIME
-    return TimeSource(
-        clock=lambda: time.monotonic() * time_scale,
-        sleep=lambda seconds: time.sleep(seconds / time_scale),
-    )
-
-
-def time_source_from_env(env: Mapping[str, str]) -> TimeSource:
-    value = env.get(TIME_SCALE_ENV, "").strip()
-    if not value:
-        return REAL_TIME
-    try:
-        scale = float(value)
-    except ValueError:
-        raise ValueError(f"{TIME_SCALE_ENV} must be a number > 0, got {value!r}") from None
-    return scaled_time(scale)
-
-
 class _Current:
-    source = time_source_from_env(os.environ)
+    source = REAL_TIME
 
 
 def use_time_source(source: TimeSource | None) -> TimeSource:
     """Make ``source`` the time of every TokenBucket created from now on without a clock of its
-    own (None: the environment's again); returns the one it replaces."""
+    own (None: real time again); returns the one it replaces."""
     previous = _Current.source
-    _Current.source = time_source_from_env(os.environ) if source is None else source
+    _Current.source = REAL_TIME if source is None else source
     return previous
 
 

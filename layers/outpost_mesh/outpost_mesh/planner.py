@@ -105,6 +105,15 @@ class DesiredState:
             (c.route_table_id, c.destination): c for t in self.tables for c in t.changes(t.targets)
         }
 
+    @cached_property
+    def expected_pairs(self) -> frozenset[tuple[str, str]]:
+        """The ordered (from, to) pairs of eligible subnets on different Outposts: what the mesh
+        connects, and what verify, status and graph hold the routes to."""
+        outposts = {e.subnet.subnet_id: e.lgw.outpost_arn for e in self.eligible}
+        return frozenset(
+            (a, b) for a, pa in outposts.items() for b, pb in outposts.items() if pa != pb
+        )
+
 
 def _label(subnet: Subnet) -> str:
     return subnet.subnet_id

@@ -1,4 +1,5 @@
-"""Input models of the workflow's Lambda tasks (what statemachine/reconcile.asl.json sends)."""
+"""The workflow's Lambda tasks' inputs (what statemachine/reconcile.asl.json sends) and outputs
+(what the state machine reads back), as pydantic models: the tasks take and return these."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from datetime import datetime
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from outpost_mesh.model import AssociationChange, Finding, PairReachability, RouteChange
 
 VPC_ID = r"^vpc-[0-9a-f]{8,17}$"
 SUBNET_ID = r"^subnet-[0-9a-f]{8,17}$"
@@ -55,6 +58,20 @@ class AssociationItem(_Task):
     association_id: str = Field(default="", pattern=f"(^$)|({ASSOCIATION_ID})")
     reason: str = Field(default="", max_length=2048)
 
+    @classmethod
+    def of(cls, change: AssociationChange) -> AssociationItem:
+        return cls.model_construct(**change.to_dict())
+
+    def change(self) -> AssociationChange:
+        return AssociationChange(
+            lgw_route_table_id=self.local_gateway_route_table_id,
+            vpc_id=self.vpc_id,
+            outpost_arn=self.outpost_arn,
+            local_gateway_id=self.local_gateway_id,
+            association_id=self.association_id,
+            reason=self.reason,
+        )
+
 
 class DisassociationItem(AssociationItem):
     association_id: str = Field(pattern=ASSOCIATION_ID)
@@ -81,6 +98,16 @@ class RouteItem(_Task):
             raise ValueError("not a canonical IPv4 CIDR block")
         return value
 
+    def change(self) -> RouteChange:
+        return RouteChange(
+            route_table_id=self.route_table_id,
+            destination=self.destination,
+            local_gateway_id=self.local_gateway_id,
+            destination_subnet_id=self.destination_subnet_id,
+            source_subnet_ids=tuple(self.source_subnet_ids),
+            reason=self.reason,
+        )
+
 
 class PlanInput(_Task):
     vpc_id: str = Field(pattern=VPC_ID)
@@ -104,6 +131,7 @@ class AssociateInput(_Task):
 
 
 class CheckAssociationInput(_Task):
+    vpc_id: str | None = Field(default=None, max_length=64)  # passed along, for the logs
     association_ids: list[str] = Field(default_factory=list, max_length=1000)
     checks: int = Field(default=0, ge=0)
     max_checks: int = Field(default=60, ge=1)
@@ -196,3 +224,114 @@ class RollbackInput(_Task):
     def _one_execution(self) -> Self:
         _same_execution(self.execution_arn, self.execution_name)
         return self
+
+
+# -- outputs ---------------------------------------------------------------------------------
+class _Output(BaseModel):
+    model_config = ConfigDict(defer_build=True, populate_by_name=True)
+
+
+class ClaimOutput(_Output):
+    claimed: bool
+    holder: str
+    seen: int
+
+
+class FindingItem(_Output):
+    kind: str
+    subject: str
+    message: str
+
+    @classmethod
+    def of(cls, finding: Finding) -> FindingItem:
+        return cls(**finding.to_dict())
+
+
+class BatchRef(_Output):
+    """A route batch as the Map iterates it: its changes are stashed under ``key``."""
+
+    vpc_id: str
+    route_table_id: str
+    key: str
+    changes: int
+    index: int
+    of: int
+    burst: bool
+
+
+class PlanOutput(_Output):
+    vpc_id: str
+    report_only: bool
+    has_changes: bool
+    associations_to_create: list[AssociationItem]
+    associations_to_delete: list[AssociationItem]
+    route_batches: list[BatchRef]
+    counts: dict[str, int]
+    route_quota_headroom: int
+    blocked_subnets: int
+    findings: list[FindingItem]
+
+
+class AssociateOutput(_Output):
+    association_ids: list[str]
+    pending: bool
+    created: int
+
+
+class CheckAssociationOutput(_Output):
+    association_ids: list[str]
+    pending: bool
+    checks: int
+
+
+class ApplyRoutesOutput(_Output):
+    route_table_id: str
+    created: int
+    deleted: int
+
+
+class DisassociateOutput(_Output):
+    deleted: int
+
+
+class BrokenPair(_Output):
+    source: str = Field(alias="from")
+    to: str
+    reason: str
+
+    @classmethod
+    def of(cls, pair: PairReachability) -> BrokenPair:
+        return cls.model_validate(
+            {"from": pair.source_subnet_id, "to": pair.destination_subnet_id, "reason": pair.reason}
+        )
+
+
+class VerifyOutput(_Output):
+    reachable: int
+    unreachable: int
+    broken: list[BrokenPair]
+
+
+class ReleaseOutput(_Output):
+    again: bool
+    holder: str
+    seen: int
+
+
+class RollbackOutput(_Output):
+    error: str
+    cause: str
+    undone: int
+    restarted: str
+
+
+class TriggerOutput(_Output):
+    vpcs: list[str]
+    swept: bool
+    started: list[str]
+    ignored: list[str]
+    failed_call: bool | None = None  # set only when the event was a failed call
+
+
+class SweepOutput(_Output):
+    started: list[str]

@@ -11,8 +11,12 @@ between the racks is assumed to route.
 from __future__ import annotations
 
 from outpost_mesh.model import (
+    BLOCKING_KINDS,
     DIRECT_VPC_ROUTING,
+    Finding,
+    FindingKind,
     PairReachability,
+    Plan,
     Subnet,
     Topology,
     TopologyIndex,
@@ -87,3 +91,37 @@ def reachability(topology: Topology) -> tuple[PairReachability, ...]:
         for b in outpost_subnets
         if a.outpost_arn != b.outpost_arn
     )
+
+
+def blocked_subnets(topology: Topology, findings: tuple[Finding, ...]) -> int:
+    """Outpost subnets left out by a shared route table, a CoIP-mode LGW route table or a
+    quarantined rack (findings name an Outpost for the last two: count its subnets)."""
+    blocking = [f for f in findings if f.kind in BLOCKING_KINDS]
+    blocked = {f.subject for f in blocking if f.kind is FindingKind.SHARED_ROUTE_TABLE}
+    outposts = {f.subject for f in blocking if f.kind is not FindingKind.SHARED_ROUTE_TABLE}
+    for subnet in topology.subnets:
+        table = topology.effective_route_table(subnet.subnet_id)
+        if subnet.opted_out or (table is not None and table.opted_out):
+            continue  # accepted by a person (opt-out tag)
+        if subnet.outpost_arn in outposts:
+            blocked.add(subnet.subnet_id)
+    return len(blocked)
+
+
+def route_quota_headroom(topology: Topology, plan: Plan, quota: int) -> int:
+    """Fewest free route slots among the tables that hold (or will hold) LGW routes.
+
+    The real quota (Service Quotas L-93826ACB, default 50, up to 1,000) is not readable without
+    an extra API and permission: the stack passes it as a parameter (RoutesPerTableQuota).
+    """
+    lgw_ids = {g.local_gateway_id for g in topology.lgw_route_tables}
+    used: dict[str, int] = {}
+    for table in topology.route_tables:
+        routes = [r for r in table.routes if not r.is_local]
+        if any(r.target in lgw_ids for r in routes):
+            used[table.route_table_id] = len(routes)
+    for change in plan.routes_to_create:
+        used[change.route_table_id] = used.get(change.route_table_id, 0) + 1
+    for change in plan.routes_to_delete:
+        used[change.route_table_id] = used.get(change.route_table_id, 0) - 1
+    return quota - max(used.values(), default=0)

@@ -1,0 +1,419 @@
+"""The reconcile service: every rule the CLI and the workflow share, written once.
+
+Two drivers sequence the same steps: the CLI's ``apply``/``remove`` (``outpost_mesh.reconcile``,
+one process) and the Step Functions workflow (``outpost_mesh.workflow``, one Lambda task a step).
+Whatever both decide lives here:
+
+- which VPCs are managed, and which are worth a reconcile (candidate VPCs);
+- the VPC's lease: who may take it over (``holder_alive``: only a definite "stopped" frees a
+  live holder's lease, an unknown answer keeps it), and that only its holder changes the VPC;
+- observing with the stack's opt-out tag, planning with its deletion-safety thresholds;
+- recording a plan: new findings notified once, findings recorded and resolved, what someone else
+  removed forgotten, where subnets and tables live remembered;
+- a failure: the finding it becomes (the same words whoever failed), the quarantine of a rack
+  that rejected its routes, the notice;
+- the pairs that should reach each other, and which of them do not.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from outpost_mesh.errors import (
+    CaughtError,
+    LeaseLostError,
+    OutpostMeshError,
+    ThrottledError,
+    from_client_error,
+)
+from outpost_mesh.ledger import LeaseClaim, LedgerStore
+from outpost_mesh.model import (
+    Finding,
+    FindingKind,
+    Ledger,
+    PairReachability,
+    Plan,
+    Topology,
+)
+from outpost_mesh.notices import Notifier, actor_words, failure_notice, findings_notice
+from outpost_mesh.observe import observe_vpc
+from outpost_mesh.planner import desired_state, plan_vpc, removal_plan, unsafe_deletion
+from outpost_mesh.settings import Settings
+from outpost_mesh.verify import reachability
+
+if TYPE_CHECKING:
+    from mypy_boto3_ec2 import EC2Client
+
+log = logging.getLogger(__name__)
+
+_OUTPOST_ARN = re.compile(r"^arn:aws[a-z-]*:outposts:[a-z0-9-]+:[0-9]{12}:outpost/op-[0-9a-f]+$")
+# Step Functions execution statuses of a holder that no longer works on the VPC.
+_STOPPED = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
+
+
+@dataclass(frozen=True)
+class PlannedPass:
+    """One pass's reading of a VPC and what it plans there.
+
+    ``refusal``: the deletion-safety finding when the plan deletes more of the owned routes than
+    the stack's threshold allows (then nothing of the plan may be applied without ``force``).
+    """
+
+    topology: Topology
+    ledger: Ledger
+    plan: Plan
+    refusal: Finding | None = None
+
+    def held(self) -> Plan:
+        """The plan as the workflow runs it: all of it, or, when refused, only its findings
+        (with the refusal among them): nothing applied, everything reported."""
+        if self.refusal is None:
+            return self.plan
+        return Plan(self.plan.vpc_id, findings=(*self.plan.findings, self.refusal))
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The VPC's pairs after a pass: every ordered pair of Outpost subnets on different Outposts,
+    and which of them the mesh should connect (both subnets eligible)."""
+
+    pairs: tuple[PairReachability, ...]
+    expected: frozenset[tuple[str, str]]
+
+    @property
+    def broken(self) -> tuple[PairReachability, ...]:
+        return tuple(p for p in self.pairs if p.key in self.expected and not p.reachable)
+
+    @property
+    def reachable(self) -> int:
+        return sum(1 for p in self.pairs if p.key in self.expected and p.reachable)
+
+
+class ReconcileService:
+    """The shared rules over one deployment's settings and clients (made on first use)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        session: Any = None,
+        *,
+        ec2: EC2Client | None = None,
+        store: LedgerStore | None = None,
+    ) -> None:
+        """``session``: what makes clients by service name (a boto3 Session, the CLI's
+        context, the sandbox's); None: a default boto3 Session, made on first use. ``ec2`` and
+        ``store``: clients the caller already has (they stand in for the session's)."""
+        self.settings = settings
+        self._session = session
+        if ec2 is not None:
+            self.__dict__["ec2"] = ec2  # what the cached_property would have made
+        if store is not None:
+            self.__dict__["store"] = store
+
+    # -- clients ----------------------------------------------------------------------------
+    @cached_property
+    def session(self) -> Any:
+        if self._session is not None:
+            return self._session
+        import boto3
+
+        return boto3.Session()
+
+    @cached_property
+    def ec2(self) -> EC2Client:
+        return self.session.client("ec2")  # type: ignore[no-any-return]
+
+    @cached_property
+    def sfn(self) -> Any:
+        return self.session.client("stepfunctions")
+
+    @cached_property
+    def store(self) -> LedgerStore:
+        return LedgerStore(self.session.client("dynamodb"), self.settings.table)
+
+    @cached_property
+    def notifier(self) -> Notifier:
+        topic = self.settings.topic_arn
+        return Notifier(self.session.client("sns") if topic else None, topic)
+
+    # -- which VPCs -------------------------------------------------------------------------
+    def is_managed(self, vpc_id: str) -> bool:
+        """Managed VPCs: all but those tagged opt-out, or only those tagged opt-in."""
+        try:
+            vpcs = self.ec2.describe_vpcs(VpcIds=[vpc_id])["Vpcs"]
+        except ClientError as error:
+            mapped = from_client_error(error, subject=vpc_id)
+            if mapped.code == "InvalidVpcID.NotFound":
+                return False
+            raise mapped from error
+        if not vpcs:
+            return False
+        tags = {t["Key"]: t.get("Value", "") for t in vpcs[0].get("Tags", [])}
+        if self.settings.managed == "opt-in":
+            return tags.get(self.settings.opt_in_tag, "").lower() not in ("", "false")
+        opt_out = self.settings.opt_out_tag
+        return opt_out not in tags or tags[opt_out] == "false"
+
+    def has_outpost_subnets(self, vpc_id: str) -> bool:
+        paginator = self.ec2.get_paginator("describe_subnets")
+        try:
+            for page in paginator.paginate(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]):
+                if any(s.get("OutpostArn") for s in page["Subnets"]):
+                    return True
+        except ClientError as error:
+            raise from_client_error(error, subject=vpc_id) from error
+        return False
+
+    def worth_reconciling(self, vpc_id: str) -> bool:
+        """Outpost subnets or anything owned there; and the VPC is managed."""
+        if not self.is_managed(vpc_id):
+            return False
+        ledger = self.store.load(vpc_id)
+        return bool(ledger.routes or ledger.associations) or self.has_outpost_subnets(vpc_id)
+
+    def candidate_vpcs(self) -> list[str]:
+        """Every VPC with Outpost subnets, plus every VPC the ledger has changed."""
+        vpcs = set(self.store.managed_vpcs())
+        try:
+            for page in self.ec2.get_paginator("describe_subnets").paginate():
+                vpcs.update(s["VpcId"] for s in page["Subnets"] if s.get("OutpostArn"))
+        except ClientError as error:
+            raise from_client_error(error, subject="sweep") from error
+        return sorted(vpcs)
+
+    # -- the lease --------------------------------------------------------------------------
+    def holder_alive(self, holder: str) -> bool:
+        """Whether the lease's holder may still be changing the VPC (rule 5).
+
+        Only a definite answer frees a lease before its expiry: the holder is a Step Functions
+        execution that Step Functions says has stopped or does not exist. Anything else keeps
+        it: a CLI run (only its expiry frees it), or no answer (AccessDenied for a role without
+        states:DescribeExecution, an error). Throttling is raised: the caller retries later,
+        the lease stays with its holder meanwhile.
+        """
+        if not holder.startswith("arn:") or ":execution:" not in holder:
+            return True
+        try:
+            status = self.sfn.describe_execution(executionArn=holder)["status"]
+        except ClientError as error:
+            mapped = from_client_error(error, subject=holder)
+            if error.response.get("Error", {}).get("Code") == "ExecutionDoesNotExist":
+                return False
+            if isinstance(mapped, ThrottledError):
+                raise mapped from error
+            log.warning(
+                "cannot tell whether %s still runs (%s): its lease is kept",
+                holder,
+                mapped.message,
+            )
+            return True
+        except BotoCoreError as error:
+            log.warning("cannot tell whether %s still runs (%s): its lease is kept", holder, error)
+            return True
+        return str(status) not in _STOPPED
+
+    def claim(self, vpc_id: str, holder: str) -> LeaseClaim:
+        """Take the VPC's lease, or raise LeaseBusyError after handing a trigger to its holder."""
+        return self.store.claim(
+            vpc_id, holder, self.settings.lease_seconds, holder_alive=self.holder_alive
+        )
+
+    def require_lease(self, vpc_id: str, execution: str) -> None:
+        """Only the execution holding the VPC's lease changes it, checked where it changes it:
+        a task of an execution whose lease was taken over after its expiry, of a redriven
+        execution or of a stray invocation raises LeaseLostError before any change."""
+        holder = str((self.store.lease(vpc_id) or {}).get("holder") or "")
+        if ":execution:" in holder and holder.rsplit(":", 1)[-1] == execution:
+            return
+        log.warning(
+            "refused: execution %s does not hold the lease of %s (holder: %s); nothing changed",
+            execution,
+            vpc_id,
+            holder or "none",
+            extra={"vpc_id": vpc_id},
+        )
+        raise LeaseLostError(
+            f"execution {execution} does not hold the lease of {vpc_id} "
+            f"(holder: {holder or 'none'}); nothing changed",
+            subject=vpc_id,
+        )
+
+    # -- observe and plan -------------------------------------------------------------------
+    def observe(self, vpc_id: str) -> Topology:
+        return observe_vpc(self.ec2, vpc_id, self.settings.opt_out_tag)
+
+    def plan(self, vpc_id: str, *, remove: bool = False, force: bool = False) -> PlannedPass:
+        """Read the VPC and plan it (or, with ``remove``, plan taking out all that is owned);
+        deletion safety at the stack's thresholds unless ``force``. Changes nothing."""
+        topology = self.observe(vpc_id)
+        ledger = self.store.load(vpc_id)
+        if remove:
+            plan = removal_plan(topology, ledger)
+        else:
+            plan = plan_vpc(topology, ledger, self.store.quarantined())
+        refusal = None
+        if not force:
+            refusal = unsafe_deletion(
+                plan, ledger, self.settings.delete_share_limit, self.settings.delete_min_owned
+            )
+        return PlannedPass(topology, ledger, plan, refusal)
+
+    def record(self, planned: PlannedPass, plan: Plan, actor: str) -> None:
+        """What a pass that will run ``plan`` leaves in the ledger and tells people.
+
+        A finding is notified once, when it appears (not on every sweep while it stands); one
+        whose notice could not be sent is not recorded, so the next pass tries again. Owned
+        routes and associations someone else removed are forgotten, and where the VPC's subnets
+        and tables live is remembered for events that name no VPC.
+        """
+        vpc_id = plan.vpc_id
+        known = {(f.kind, f.subject) for f in self.store.open_findings(vpc_id)}
+        new = tuple(f for f in plan.findings if (f.kind, f.subject) not in known)
+        unsent = self._notify_findings(vpc_id, new, actor)
+        self.store.record_findings(
+            vpc_id, tuple(f for f in plan.findings if f not in unsent), actor
+        )
+        self.store.resolve_findings(vpc_id, plan.findings)
+        for owned in plan.stale_routes:
+            log.info(
+                "route %s %s -> %s was removed by someone else: forgotten",
+                owned.route_table_id,
+                owned.destination,
+                owned.local_gateway_id,
+                extra={"change": "route-forgotten", "vpc_id": vpc_id},
+            )
+            self.store.forget_route(vpc_id, owned.route_table_id, owned.destination)
+        for owned_assoc in plan.stale_associations:
+            self.store.forget_association(vpc_id, owned_assoc.association_id)
+        self.store.remember_locations(
+            vpc_id,
+            tuple(s.subnet_id for s in planned.topology.subnets),
+            tuple(t.route_table_id for t in planned.topology.route_tables),
+        )
+
+    def _notify_findings(
+        self, vpc_id: str, findings: tuple[Finding, ...], actor: str
+    ) -> tuple[Finding, ...]:
+        """One notice per kind of new finding; returns those whose notice could not be sent."""
+        by_kind: dict[FindingKind, list[Finding]] = {}
+        for finding in findings:
+            by_kind.setdefault(finding.kind, []).append(finding)
+        unsent: list[Finding] = []
+        for kind, group in sorted(by_kind.items()):
+            notice = findings_notice(
+                vpc_id,
+                kind,
+                [(f.subject, f.message) for f in group],
+                actor,
+                self.settings.report_only,
+                opt_out_tag=self.settings.opt_out_tag,
+            )
+            try:
+                self.notifier.publish(notice)
+            except (OutpostMeshError, BotoCoreError) as error:
+                log.error(
+                    "could not notify %d new %s finding(s) of %s (tried again on the next "
+                    "plan): %s",
+                    len(group),
+                    kind,
+                    vpc_id,
+                    error,
+                    extra={"vpc_id": vpc_id, "kind": str(kind)},
+                )
+                unsent.extend(group)
+                continue
+            for finding in group:
+                log.warning(
+                    "new finding %s %s: %s",
+                    finding.kind,
+                    finding.subject,
+                    finding.message,
+                    extra={"vpc_id": vpc_id, "kind": str(kind), "subject": finding.subject},
+                )
+        return tuple(unsent)
+
+    # -- failure -> finding -> quarantine ---------------------------------------------------
+    def report_failure(
+        self,
+        vpc_id: str,
+        failure: CaughtError,
+        *,
+        undone: int,
+        actor: str,
+        topology: Topology | None = None,
+    ) -> Finding:
+        """A pass failed and ``actor`` undid its ``undone`` change(s): the finding, recorded and
+        notified; a rack that rejected its routes is quarantined (rule 6).
+
+        The subject of a rack's rejection is its local gateway: the quarantine is recorded
+        under the Outpost's ARN (what the planner compares), read from ``topology`` or from
+        DescribeLocalGateways. A throttled lookup is raised, after nothing was recorded: the
+        caller asks again (the workflow's Rollback Retry); an LGW id that cannot be resolved is
+        reported but quarantines nothing (it would never match the planner's Outpost ARNs).
+        """
+        kind, subject = failure.kind, failure.subject or vpc_id
+        cause = f"{failure.name}: {failure.message}"
+        if kind is FindingKind.RACK_NOT_UPDATED:
+            subject = self._outpost_of(failure.subject, topology) if failure.subject else vpc_id
+            cause = (
+                f"Outpost {subject} rejected its LGW route to another Outpost's subnet: the rack "
+                "needs the intra-VPC communication update. Contact AWS Support; the rack is "
+                f"quarantined (left out of the mesh) until released: "
+                f"outpost-mesh release --outpost {subject}"
+            )
+            if _OUTPOST_ARN.match(subject):
+                self.store.quarantine(subject, cause, self.settings.quarantine_seconds)
+        elif kind is FindingKind.ROUTE_QUOTA:
+            cause = (
+                f"route table {subject} reached its routes-per-table quota; raise the Amazon VPC "
+                "quota L-93826ACB or use fewer subnets per table"
+            )
+        notice = failure_notice(
+            vpc_id,
+            kind,
+            subject=subject,
+            cause=cause,
+            undone=undone,
+            execution=actor,
+            opt_out_tag=self.settings.opt_out_tag,
+        )
+        finding = Finding(
+            kind, subject, f"{cause}. Rolled back {undone} change(s) made by {actor_words(actor)}."
+        )
+        self.store.record_findings(vpc_id, (finding,), actor)
+        self.notifier.publish(notice)
+        return finding
+
+    def _outpost_of(self, subject: str, topology: Topology | None) -> str:
+        if not subject.startswith("lgw-") or subject.startswith("lgw-rtb-"):
+            return subject
+        lgw = topology.lgw_by_gateway(subject) if topology is not None else None
+        if lgw is not None:
+            return lgw.outpost_arn
+        try:
+            found = self.ec2.describe_local_gateways(LocalGatewayIds=[subject])
+        except ClientError as error:
+            mapped = from_client_error(error, subject=subject)
+            if isinstance(mapped, ThrottledError):
+                raise mapped from error
+            return subject  # gone or unknown: the LGW's id is all there is to name
+        gateways = found.get("LocalGateways", [])
+        return str(gateways[0].get("OutpostArn", subject)) if gateways else subject
+
+    # -- verify -----------------------------------------------------------------------------
+    def verify(self, vpc_id: str, topology: Topology | None = None) -> Verification:
+        """Every pair's reachability, and which pairs the mesh should connect."""
+        topology = topology if topology is not None else self.observe(vpc_id)
+        desired = desired_state(topology, self.store.quarantined())
+        return Verification(reachability(topology), desired.expected_pairs)
+
+
+def failure_of(error: OutpostMeshError) -> CaughtError:
+    """An error raised in this process, as the workflow's Catch would hand it over."""
+    return CaughtError(type(error).__name__, error.message, error.subject)

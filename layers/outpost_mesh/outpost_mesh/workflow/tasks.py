@@ -1,0 +1,195 @@
+"""The reconcile workflow's tasks: claim -> { plan -> associate -> check* -> apply batches ->
+disassociate -> verify -> release } (statemachine/reconcile.asl.json), each a thin driver of
+the reconcile service.
+
+Ownership: every route or association is recorded in the ledger with the execution's name as
+owner before (routes) or as (associations) it is created, so the rollback undoes exactly this
+execution's own changes, even those of a Map iteration whose result was lost with a failure.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from outpost_mesh.apply import Applier
+from outpost_mesh.errors import AssociationFailedError, LeaseBusyError, MalformedInputError
+from outpost_mesh.ledger import LeaseClaim
+from outpost_mesh.model import Plan
+from outpost_mesh.pacing import TokenBucket, ec2_share
+from outpost_mesh.service import ReconcileService
+from outpost_mesh.task_models import (
+    ApplyRoutesInput,
+    ApplyRoutesOutput,
+    AssociateInput,
+    AssociateOutput,
+    AssociationItem,
+    BatchRef,
+    BrokenPair,
+    CheckAssociationInput,
+    CheckAssociationOutput,
+    ClaimInput,
+    ClaimOutput,
+    DisassociateInput,
+    DisassociateOutput,
+    FindingItem,
+    PlanInput,
+    PlanOutput,
+    ReleaseInput,
+    ReleaseOutput,
+    RouteBatch,
+    VerifyInput,
+    VerifyOutput,
+)
+from outpost_mesh.verify import blocked_subnets, route_quota_headroom
+from outpost_mesh.workflow.batching import batch_pacer, route_batches, stash_batches
+
+
+def _applier(svc: ReconcileService, owner: str, pacer: TokenBucket | None = None) -> Applier:
+    """An Applier paced at EC2's mutating rate and burst unless given a pacer of its own."""
+    if pacer is None:
+        pacer = ec2_share(svc.settings.mutating_rate, svc.settings.mutating_burst)
+    return Applier(svc.ec2, svc.store, owner, pacer=pacer)
+
+
+def claim(svc: ReconcileService, task: ClaimInput) -> ClaimOutput:
+    try:
+        got = svc.claim(task.vpc_id, task.execution_arn)
+    except LeaseBusyError:
+        return ClaimOutput(claimed=False, holder=task.execution_arn, seen=0)
+    return ClaimOutput(claimed=True, holder=got.holder, seen=got.seen)
+
+
+def plan(svc: ReconcileService, task: PlanInput) -> PlanOutput:
+    """Plan the VPC, record and notify its findings, stash its route changes in batches."""
+    settings = svc.settings
+    if not svc.is_managed(task.vpc_id):
+        return _plan_output(Plan(task.vpc_id), True, settings.routes_per_table, 0, [])
+    planned = svc.plan(task.vpc_id)
+    result = planned.held()  # deletion safety: a refused plan is reported, nothing applied
+    svc.record(planned, result, task.execution_name)
+    batches = []
+    if not settings.report_only and (result.routes_to_create or result.routes_to_delete):
+        # EC2's bucket is taken as full only on the execution's first pass: a later one comes
+        # seconds after its own calls (a plan retried after stashing is treated the same way).
+        first_pass = not svc.store.has_stashed_plan(task.execution_name)
+        batches = stash_batches(
+            svc.store,
+            task.execution_name,
+            route_batches(result),
+            lanes=settings.apply_concurrency,
+            burst=first_pass,
+            burst_size=settings.mutating_burst,
+        )
+    return _plan_output(
+        result,
+        settings.report_only,
+        route_quota_headroom(planned.topology, result, settings.routes_per_table),
+        blocked_subnets(planned.topology, result.findings),
+        batches,
+    )
+
+
+def _plan_output(
+    result: Plan, report_only: bool, headroom: int, blocked: int, batches: list[dict[str, Any]]
+) -> PlanOutput:
+    changes = not report_only and result.has_changes
+    return PlanOutput(
+        vpc_id=result.vpc_id,
+        report_only=report_only,
+        has_changes=changes,
+        associations_to_create=(
+            [AssociationItem.of(c) for c in result.associations_to_create] if changes else []
+        ),
+        associations_to_delete=(
+            [AssociationItem.of(c) for c in result.associations_to_delete] if changes else []
+        ),
+        route_batches=[BatchRef.model_validate(b) for b in batches],
+        counts=result.counts(),
+        route_quota_headroom=headroom,
+        blocked_subnets=blocked,
+        findings=[FindingItem.of(f) for f in result.findings],
+    )
+
+
+def associate(svc: ReconcileService, task: AssociateInput) -> AssociateOutput:
+    if task.associations:
+        svc.require_lease(task.vpc_id, task.execution_name)
+    applier = _applier(svc, task.execution_name)  # a few calls of their own API (bucket) at most
+    ids = [applier.create_association(a.change()) for a in task.associations]
+    pending = any(applier.association_state(i) != "associated" for i in ids)
+    return AssociateOutput(association_ids=ids, pending=pending, created=len(applier.journal))
+
+
+def check_association(svc: ReconcileService, task: CheckAssociationInput) -> CheckAssociationOutput:
+    applier = _applier(svc, "check")
+    pending = False
+    for association_id in task.association_ids:
+        state = applier.association_state(association_id)
+        if state == "associated":
+            continue
+        if state not in ("associating", "pending"):
+            raise AssociationFailedError(
+                f"LGW route table association {association_id} is {state}, not associated",
+                subject=association_id,
+            )
+        pending = True
+    checks = task.checks + 1
+    if pending and checks >= task.max_checks:
+        raise AssociationFailedError(
+            f"LGW route table association(s) {', '.join(task.association_ids)} still "
+            f"associating after {checks} checks",
+            subject=",".join(task.association_ids),
+        )
+    return CheckAssociationOutput(
+        association_ids=task.association_ids, pending=pending, checks=checks
+    )
+
+
+def apply_routes(svc: ReconcileService, task: ApplyRoutesInput) -> ApplyRoutesOutput:
+    """One batch of a route table's changes, paced at its share of EC2's mutating bucket."""
+    batch = task.batch
+    pacer = batch_pacer(svc.settings, batch.index, batch.of, burst=batch.burst, retry=task.retry)
+    if batch.key:
+        stored = svc.store.stashed_plan_batch(task.execution_name, batch.key)
+        if stored is None:
+            raise MalformedInputError(
+                f"no stashed route batch {batch.key} for execution {task.execution_name}"
+            )
+        batch = RouteBatch.model_validate(
+            {**stored, "vpc_id": batch.vpc_id, "route_table_id": batch.route_table_id}
+        )
+    if batch.creates or batch.deletes:
+        svc.require_lease(batch.vpc_id, task.execution_name)
+    applier = _applier(svc, task.execution_name, pacer)
+    for change in batch.deletes:
+        applier.delete_route(batch.vpc_id, change.change())
+    created = sum(1 for c in batch.creates if applier.create_route(batch.vpc_id, c.change()))
+    return ApplyRoutesOutput(
+        route_table_id=batch.route_table_id, created=created, deleted=len(batch.deletes)
+    )
+
+
+def disassociate(svc: ReconcileService, task: DisassociateInput) -> DisassociateOutput:
+    if task.associations:
+        svc.require_lease(task.vpc_id, task.execution_name)
+    applier = _applier(svc, "disassociate")
+    for item in task.associations:
+        applier.delete_association(item.change())
+    return DisassociateOutput(deleted=len(task.associations))
+
+
+def verify(svc: ReconcileService, task: VerifyInput) -> VerifyOutput:
+    result = svc.verify(task.vpc_id)
+    broken = result.broken
+    return VerifyOutput(
+        reachable=result.reachable,
+        unreachable=len(broken),
+        broken=[BrokenPair.of(p) for p in broken],
+    )
+
+
+def release(svc: ReconcileService, task: ReleaseInput) -> ReleaseOutput:
+    again = svc.store.release(LeaseClaim(task.vpc_id, task.holder, task.seen))
+    if again is None:
+        return ReleaseOutput(again=False, holder=task.holder, seen=task.seen)
+    return ReleaseOutput(again=True, holder=again.holder, seen=again.seen)

@@ -1,0 +1,134 @@
+"""``plan``, ``apply``, ``remove``, ``verify`` and ``release``: the CLI as a driver of the
+same reconcile service as the workflow (same lease, findings, thresholds and failure rules)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from outpost_mesh.apply import Applier
+from outpost_mesh.errors import ReconcileFailedError
+from outpost_mesh.pacing import ec2_share
+from outpost_mesh.reconcile import ReconcileResult, preview, reconcile_vpc
+from outpost_mesh_cli.command import emit, owner, service
+from outpost_mesh_cli.render import findings_lines, plan_text, reachability_text
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    _, svc = service(args)
+    plan = preview(svc, args.vpc).passes[0].plan
+    emit(args, plan.to_dict(), plan_text(plan))
+    return 0
+
+
+def _result_dict(result: ReconcileResult) -> dict[str, Any]:
+    return {
+        "vpc_id": result.vpc_id,
+        "passes": [p.plan.to_dict() for p in result.passes],
+        "reachability": [
+            {"from": r.source_subnet_id, "to": r.destination_subnet_id, "reachable": r.reachable}
+            for r in result.reachability
+        ],
+        "findings": [f.to_dict() for f in result.findings],
+    }
+
+
+def _reconcile(args: argparse.Namespace, remove: bool) -> int:
+    _, svc = service(args)
+    me = owner()
+    # Paced at EC2's mutating bucket (50, then 5/s), as the workflow is: calls past it would only
+    # be refused (botocore's adaptive retry stays the backstop for other callers' use of it).
+    pacer = ec2_share(svc.settings.mutating_rate, svc.settings.mutating_burst)
+    try:
+        result = reconcile_vpc(
+            svc,
+            args.vpc,
+            owner=me,
+            remove=remove,
+            applier_factory=lambda: Applier(svc.ec2, svc.store, me, pacer=pacer),
+            force=args.force,
+        )
+    except ReconcileFailedError as failed:
+        data = {
+            "vpc_id": args.vpc,
+            "failed": failed.message,
+            "rolled_back": failed.undone,
+            "findings": [f.to_dict() for f in failed.findings],
+        }
+        text = "\n".join(
+            [
+                f"FAILED, rolled back {failed.undone} change(s): {failed.message}",
+                *findings_lines(failed.findings),
+            ]
+        )
+        emit(args, data, text)
+        return 1
+    text = "\n\n".join(plan_text(p.plan) for p in result.passes)
+    if not remove:
+        text += "\n\n" + reachability_text(result.reachability)
+    emit(args, _result_dict(result), text)
+    return 0
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    return _reconcile(args, remove=False)
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    return _reconcile(args, remove=True)
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    _, svc = service(args)
+    result = svc.verify(args.vpc)
+    data = {
+        "vpc_id": args.vpc,
+        "reachability": [
+            {
+                "from": p.source_subnet_id,
+                "to": p.destination_subnet_id,
+                "reachable": p.reachable,
+                "expected": p.key in result.expected,
+                "reason": p.reason,
+            }
+            for p in result.pairs
+        ],
+        "broken": len(result.broken),
+    }
+    emit(args, data, reachability_text(result.pairs, result.expected))
+    return 1 if result.broken else 0
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    _, svc = service(args)
+    svc.store.release_quarantine(args.outpost)
+    emit(args, {"released": args.outpost}, f"Released quarantine of {args.outpost}")
+    return 0
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    def vpc_cmd(name: str, help_text: str, func: Any) -> argparse.ArgumentParser:
+        p: argparse.ArgumentParser = sub.add_parser(
+            name, parents=[common], help=help_text, description=help_text
+        )
+        p.add_argument("--vpc", required=True, metavar="ID", help="the VPC id (vpc-...)")
+        p.set_defaults(func=func)
+        return p
+
+    vpc_cmd("plan", "show what a reconcile would change and why; changes nothing", cmd_plan)
+    force_help = (
+        "apply even when the plan deletes more of the owned routes than the stack's "
+        "DeleteThresholdPercent (default 30%%)"
+    )
+    vpc_cmd(
+        "apply", "reconcile the VPC now (same core and lease as the workflow)", cmd_apply
+    ).add_argument("--force", action="store_true", help=force_help)
+    vpc_cmd(
+        "remove", "take out every route and association outpost-mesh owns in the VPC", cmd_remove
+    ).add_argument("--force", action="store_true", help=force_help)
+    vpc_cmd("verify", "reachability matrix; exit 1 when a meshed pair is unreachable", cmd_verify)
+    rel = sub.add_parser(
+        "release", parents=[common], help="release a quarantined Outpost (rack-not-updated)"
+    )
+    rel.add_argument("--outpost", required=True, metavar="ARN")
+    rel.set_defaults(func=cmd_release)
