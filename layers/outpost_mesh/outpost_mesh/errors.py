@@ -1,7 +1,7 @@
 """The project's typed errors, and the one place AWS error codes map to them.
 
 Step Functions Retry/Catch match these class names (a Lambda error's ``errorType``), so the names
-are the same in AWS, in moto and in tests (aws-facts.md, Step Functions).
+are the same in AWS, in moto and in tests (docs/aws-facts.md, "Step Functions").
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 from outpost_mesh.model import FindingKind
 
 # Racks without the intra-VPC update reject a more-specific LGW route with this code and text
-# (aws-facts.md, "The feature being automated").
+# (docs/aws-facts.md, "The feature being automated").
 RACK_NOT_UPDATED_TEXT = "can target only an interface or an instance"
 
 THROTTLING_CODES = frozenset(

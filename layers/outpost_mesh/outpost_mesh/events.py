@@ -1,7 +1,7 @@
 """Input models: CloudTrail-via-EventBridge events, the schedule event, the workflow tasks' inputs.
 
 An event is only a hint naming a VPC, subnet or route table (level-triggered); Describe calls are
-the truth. CloudTrail logs EC2 calls in two shapes (aws-facts.md, Events):
+the truth. CloudTrail logs EC2 calls in two shapes (docs/aws-facts.md, "Events"):
 
 * legacy lowercase (CreateSubnet, DeleteSubnet, CreateRoute...): ``requestParameters.vpcId``,
   ``responseElements.subnet.subnetId``;

@@ -37,7 +37,7 @@ class _Tracing:
     """Powertools' Tracer when the X-Ray SDK is there, else a pass-through.
 
     The layer ships without aws-xray-sdk (it would bring a second botocore, and its import costs
-    ~365 ms of cold start, aws-facts.md); the functions still get X-Ray segments from
+    ~365 ms of cold start, docs/aws-facts.md); the functions still get X-Ray segments from
     ``Tracing: Active``. Add the SDK to the layer to get Powertools subsegments too.
     """
 

@@ -2,6 +2,10 @@
 
 Nothing here talks to AWS. Adapters (``observe``, ``ledger``) build these objects from Describe
 calls and DynamoDB items; the planner and ``verify`` are pure functions over them.
+
+Longer than most modules on purpose: the facts and their one index (``TopologyIndex``, the
+longest-prefix and effective-table rules AWS applies) belong together, so each rule is written
+once and every pure function reads the same answer.
 """
 
 from __future__ import annotations

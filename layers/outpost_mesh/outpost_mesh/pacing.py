@@ -1,7 +1,7 @@
 """Client-side pacing of mutating EC2 calls at EC2's own refill rate.
 
 EC2 throttles each API with a token bucket; mutating actions (CreateRoute, DeleteRoute,
-Create...VpcAssociation) have a bucket of 50 refilled at 5 per second (aws-facts.md, Quotas and
+Create...VpcAssociation) have a bucket of 50 refilled at 5 per second (docs/aws-facts.md, Quotas and
 throttling). Taking a token here before each call keeps us under that limit, so calls are not
 wasted on RequestLimitExceeded. Step Functions' MaxConcurrency bounds calls in flight, not calls
 per second, hence pacing inside the task.

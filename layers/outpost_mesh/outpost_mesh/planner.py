@@ -3,11 +3,14 @@
 No I/O here. ``plan_vpc(topology, ledger, quarantined)`` is the whole decision; everything it
 needs was read before, and everything it decides is in the returned ``Plan``.
 
-Safety rules (shared/architecture.md) enforced here:
+Safety rules (docs/architecture.md) enforced here:
 1. only ledger-owned routes/associations are ever deleted;
 2. a route that already has the wanted target is satisfied, never duplicated or owned;
 3. a wanted destination with another target is a ``conflict`` finding, left alone;
 4. known-ineligible subnets (CoIP, shared tables, IPv6, quarantined racks) are left out up front.
+
+One module on purpose (over 400 lines): desired state and diff are one decision, and splitting
+them would put the eligibility rules and the ownership rules they depend on in two places.
 """
 
 from __future__ import annotations

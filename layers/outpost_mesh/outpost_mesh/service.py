@@ -13,6 +13,9 @@ Whatever both decide lives here:
 - a failure: the finding it becomes (the same words whoever failed), the quarantine of a rack
   that rejected its routes, the notice;
 - the pairs that should reach each other, and which of them do not.
+
+About 400 lines on purpose: this is the one place for these rules; splitting it by topic would
+make the drivers assemble the service again from parts.
 """
 
 from __future__ import annotations

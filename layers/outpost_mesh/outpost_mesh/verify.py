@@ -1,11 +1,14 @@
 """Route-level reachability between a VPC's Outpost subnets (pure).
 
-The definition is the report contract's (shared/scenario-format.md): ``from`` reaches ``to`` when
+The definition is the report contract's (docs/scenario-format.md): ``from`` reaches ``to`` when
 ``from``'s effective route table sends ``to``'s CIDR (longest prefix) to the LGW of ``from``'s
 Outpost, that LGW's route table is in direct-vpc-routing mode and associated with the VPC, and
 ``to`` is advertised (its own effective table has a route to its own Outpost's LGW: BGP advertises
-an Outpost subnet on-premises only then, aws-facts.md). Not a packet test: the customer's WAN
+an Outpost subnet on-premises only then, docs/aws-facts.md). Not a packet test: the customer's WAN
 between the racks is assumed to route.
+
+Also the other measures of a VPC's mesh that the alarms watch: subnets left out by a finding
+(BlockedSubnets) and the fullest managed route table's free slots (RouteQuotaHeadroom).
 """
 
 from __future__ import annotations

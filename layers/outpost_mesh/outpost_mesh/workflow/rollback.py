@@ -20,23 +20,9 @@ def rollback(svc: ReconcileService, task: RollbackInput) -> RollbackOutput:
     failure = CaughtError.decode(task.error.model_dump() if task.error is not None else None)
     routes, associations = svc.store.owned_by(vpc_id, execution)
     for route in routes:
-        undo(
-            svc.ec2,
-            svc.store,
-            JournalEntry(
-                "route-created",
-                vpc_id,
-                route_table_id=route.route_table_id,
-                destination=route.destination,
-                local_gateway_id=route.local_gateway_id,
-            ),
-        )
+        undo(svc.ec2, svc.store, JournalEntry.route_created(vpc_id, route))
     for assoc in associations:
-        undo(
-            svc.ec2,
-            svc.store,
-            JournalEntry("association-created", vpc_id, association_id=assoc.association_id),
-        )
+        undo(svc.ec2, svc.store, JournalEntry.association_created(vpc_id, assoc.association_id))
     undone = len(routes) + len(associations)
     finding = svc.report_failure(vpc_id, failure, undone=undone, actor=execution)
 
