@@ -6,6 +6,7 @@ Outcomes are read back from AWS (routes) and the ledger (the lease), through bot
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -123,3 +124,26 @@ def test_a_task_of_an_execution_without_the_lease_changes_nothing(
     store.force_release(vpc, _execution_arn(sb, "exec-y"))
     store.claim(vpc, _execution_arn(sb, "exec-x"))
     svc.require_lease(vpc, "exec-x")
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_the_clis_plan_records_nothing_and_its_apply_records_what_the_workflow_would(
+    sb: Sandbox, store: LedgerStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One rule for findings whoever runs: ``plan`` reads only; ``apply`` records the plan's
+    findings (what ``status`` shows), as the workflow's Plan task does."""
+    ids = seeded(sb, "shared-main-table", run_steps=False)
+    vpc = ids.vpc_id("shop")
+    common = ["--vpc", vpc, "--endpoint-url", sb.endpoint_url, "--output", "json"]
+
+    assert main(["plan", *common]) == 0
+    planned = json.loads(capsys.readouterr().out)
+    assert [f["kind"] for f in planned["findings"]] == ["shared-route-table"]
+    assert store.findings(vpc) == []
+    assert store.lease(vpc) is None
+
+    assert main(["apply", *common]) == 0
+    capsys.readouterr()
+    assert [(f.kind, f.subject) for f in store.open_findings(vpc)] == [
+        ("shared-route-table", ids.subnet_id("subnet-a"))
+    ]
