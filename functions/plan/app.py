@@ -25,7 +25,7 @@ def handler(event: PlanInput, svc: ReconcileService) -> PlanOutput:
         extra={
             "report_only": result.report_only,
             "changes": _changes_in_words(result),
-            "findings": [f.model_dump() for f in result.findings],
+            "findings": [f.model_dump(mode="json") for f in result.findings],
             "route_quota_headroom": result.route_quota_headroom,
             "blocked_subnets": result.blocked_subnets,
         },

@@ -28,6 +28,7 @@ from outpost_mesh.errors import from_client_error
 from outpost_mesh.ledger import LedgerStore, Quarantine
 from outpost_mesh.model import (
     Finding,
+    FindingKind,
     LocalGatewayRouteTable,
     PairReachability,
     Plan,
@@ -42,7 +43,7 @@ from outpost_mesh_cli.aws import AwsContext
 from outpost_mesh_cli.command import emit, service
 
 # Failures a plan cannot see (recorded by a rolled-back execution): shown until a plan clears them.
-RECORDED_ONLY_KINDS = ("error", "route-quota")
+RECORDED_ONLY_KINDS = frozenset({FindingKind.ERROR, FindingKind.ROUTE_QUOTA})
 DEFAULT_EXECUTIONS = 5
 
 

@@ -10,7 +10,13 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from outpost_mesh.model import AssociationChange, Finding, PairReachability, RouteChange
+from outpost_mesh.model import (
+    AssociationChange,
+    Finding,
+    FindingKind,
+    PairReachability,
+    RouteChange,
+)
 
 VPC_ID = r"^vpc-[0-9a-f]{8,17}$"
 SUBNET_ID = r"^subnet-[0-9a-f]{8,17}$"
@@ -238,13 +244,13 @@ class ClaimOutput(_Output):
 
 
 class FindingItem(_Output):
-    kind: str
+    kind: FindingKind
     subject: str
     message: str
 
     @classmethod
     def of(cls, finding: Finding) -> FindingItem:
-        return cls(**finding.to_dict())
+        return cls(kind=finding.kind, subject=finding.subject, message=finding.message)
 
 
 class BatchRef(_Output):
