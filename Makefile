@@ -15,7 +15,7 @@ STAMP := $(VENV)/.installed
 # sam build needs python3.13 on PATH: the venv's bin provides it.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help install lint check-stack checkov test demo build bench clean
+.PHONY: help install lint check-stack checkov test demo build bench reliability docs clean
 
 help:
 	@echo "make demo    run the blog scenario through the whole pipeline on the local sandbox"
@@ -23,8 +23,13 @@ help:
 	@echo "make install create .venv and install the project with its dev tools"
 	@echo "make lint    ruff (lint + format check) and mypy"
 	@echo "make build   sam build (python3.13)"
-	@echo "make bench   benchmarks (not tests): prints one table, rewrites docs/performance.md"
+	@echo "make bench   benchmarks (not tests): prints one table; a complete run rewrites docs/performance.md"
+	@echo "make reliability  the reliability suite alone; only a complete run with every test passed"
+	@echo "             rewrites docs/reliability.md (test runs write their reports under reports/)"
+	@echo "make docs    make bench and make reliability: regenerates both generated docs"
 	@echo "make check-stack  sam validate --lint, cfn-lint, ASL check, sam build, layer check"
+	@echo "make checkov security scan of template.yaml (its own venv, offline)"
+	@echo "make clean   remove .aws-sam, the tool caches and reports/"
 
 $(STAMP): pyproject.toml
 	test -x "$(BIN)/python" || "$(PYTHON)" -m venv $(VENV)
@@ -73,9 +78,28 @@ demo: install
 build: install
 	$(BIN)/sam build --cached --parallel
 
-# Benchmarks, not tests: they report targets met or missed, they never fail on them.
+# Benchmarks, not tests: they report targets met or missed, they never fail on them. Every run
+# writes reports/performance.md (git-ignored); a complete one (no --quick, --sections) also
+# rewrites docs/performance.md.
 bench: build
 	$(BIN)/python -m bench
 
+# The generated docs come from complete runs only: a test run writes its reports under reports/
+# (git-ignored) and never a tracked file. This runs the whole reliability suite and copies its
+# report into docs/ only if every test ran and passed (nothing deselected or skipped); otherwise
+# it fails with one line and leaves docs/ as it was.
+reliability: install
+	@rm -f reports/reliability.md reports/reliability.status
+	@$(BIN)/pytest -q -p no:cacheprovider tests/reliability; code=$$?; \
+	status=$$(head -n 1 reports/reliability.status 2>/dev/null); \
+	if [ "$$status" != complete ]; then why="$${status:-no report written}"; \
+	elif [ $$code -ne 0 ]; then why="pytest exited $$code"; else why=""; fi; \
+	if [ -n "$$why" ]; then \
+	  echo "make reliability: docs/reliability.md left as it was: $$why" >&2; exit 1; fi; \
+	cp reports/reliability.md docs/reliability.md; \
+	echo "make reliability: docs/reliability.md rewritten from a complete run"
+
+docs: bench reliability
+
 clean:
-	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache reports

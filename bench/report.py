@@ -498,9 +498,10 @@ Every figure below comes from one run of
 ```
 
 on {env}. `python -m bench` took {seconds:,.0f} s.
-`make bench` installs what it needs, builds the layer (`sam build`) and runs `python -m bench`,
-which prints this table and rewrites this file. It is a benchmark, not a test: it never fails on
-a missed target, it reports it.
+`make bench` (or `make docs`) installs what it needs, builds the layer (`sam build`) and runs
+`python -m bench`, which prints this table, writes it to reports/performance.md (git-ignored) and,
+from a complete run only (not `--quick` or `--sections`), rewrites this file. It is a benchmark,
+not a test: it never fails on a missed target, it reports it.
 
 {table}
 
