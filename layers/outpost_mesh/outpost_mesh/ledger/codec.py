@@ -1,0 +1,73 @@
+"""Attribute values <-> plain Python, on boto3's TypeSerializer/TypeDeserializer (as Powertools'
+DynamoDB persistence layer does): what the record codecs in ``items`` are written with.
+
+Reading is per attribute, with the defaults older items need; TypeDeserializer's ``Decimal``
+comes back as ``int`` (the ledger stores whole numbers only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+Item = dict[str, Any]
+"""An item (or a key, or expression attribute values) in the low-level client's shape."""
+
+_SERIALIZER = TypeSerializer()
+_DESERIALIZER = TypeDeserializer()
+
+
+def encode(values: Mapping[str, str | int | tuple[str, ...]]) -> Item:
+    """Plain values (str, int, a tuple of str) as attribute values, names kept."""
+    return {name: _SERIALIZER.serialize(value) for name, value in values.items()}
+
+
+def key(pk: str, sk: str) -> Item:
+    return encode({"pk": pk, "sk": sk})
+
+
+def stored_key(item: Mapping[str, Any]) -> Item:
+    """The key of an item read from the table, exactly as stored."""
+    return {"pk": item["pk"], "sk": item["sk"]}
+
+
+def _value(item: Mapping[str, Any], name: str) -> Any:
+    return _DESERIALIZER.deserialize(item[name])
+
+
+def text(item: Mapping[str, Any], name: str, default: str | None = None) -> str:
+    """A string attribute; ``default`` when the item lacks it (KeyError when no default)."""
+    if default is not None and name not in item:
+        return default
+    value = _value(item, name)
+    if not isinstance(value, str):
+        raise TypeError(f"ledger attribute {name} is not a string: {item[name]!r}")
+    return value
+
+
+def optional_text(item: Mapping[str, Any], name: str) -> str | None:
+    return text(item, name) if name in item else None
+
+
+def number(item: Mapping[str, Any], name: str, default: int | None = None) -> int:
+    """An integer attribute (TypeDeserializer gives ``Decimal``); ``default`` when the item lacks
+    it (KeyError when no default)."""
+    if default is not None and name not in item:
+        return default
+    value = _value(item, name)
+    if not isinstance(value, Decimal):
+        raise TypeError(f"ledger attribute {name} is not a number: {item[name]!r}")
+    return int(value)
+
+
+def texts(item: Mapping[str, Any], name: str) -> tuple[str, ...]:
+    """A list of strings (``L`` of ``S``); empty when absent."""
+    if name not in item:
+        return ()
+    value = _value(item, name)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TypeError(f"ledger attribute {name} is not a list of strings: {item[name]!r}")
+    return tuple(value)

@@ -1,0 +1,310 @@
+"""The ledger table's items: one codec per record type, on boto3's TypeSerializer/TypeDeserializer.
+
+Key schema: ``pk`` (S, hash) and ``sk`` (S, range). Items, each with its codec:
+
+==================  ==========================  ===============  ==============================
+pk                  sk                          codec            what
+==================  ==========================  ===============  ==============================
+VPC#vpc-1           ROUTE#rtb-1#10.7.11.0/24    RouteItem        a route it created (no tags)
+VPC#vpc-1           ASSOC#lgw-vpc-assoc-1       AssociationItem  an LGW association it made
+VPC#vpc-1           LEASE                       LeaseItem        who works on the VPC, triggers
+MANAGED             VPC#vpc-1                   ManagedVpcItem   a VPC it ever changed (sweeps)
+SUBNET#subnet-1     VPC                         LocationItem     the VPC of a subnet it routes
+RTB#rtb-1           VPC                         LocationItem     the VPC of a table it has seen
+OUTPOST#arn         QUARANTINE                  QuarantineItems  a rack left out: until, why
+QUARANTINED         arn                         QuarantineItems  the racks left out, until when
+FINDINGS#vpc-1      <kind>#<subject>            FindingItem      a finding reported for the VPC
+PLAN#<execution>    <stamp>-<index>             PlanBatchItem    a pass's route batch (TTL)
+==================  ==========================  ===============  ==============================
+
+DeleteSubnet and route-table association events name no VPC (docs/aws-facts.md, Events): the
+SUBNET# and RTB# items let a trigger find it.
+
+A codec names its item's key, encodes a record into the low-level client's attribute values and
+decodes it back (with ``codec``'s TypeSerializer/TypeDeserializer helpers); nothing else in the
+package spells ``{"S": ...}``. Attributes that older items may lack decode to the defaults they
+always had. The layout is what existing tables hold: changing a name or type here is a data
+migration.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from outpost_mesh.ledger.codec import Item, encode, key, number, optional_text, text, texts
+from outpost_mesh.model import Finding, FindingKind, OwnedAssociation, OwnedRoute
+
+R = TypeVar("R", OwnedRoute, OwnedAssociation)
+
+
+# -- a VPC's partition: what it owns, and its lease ---------------------------------------------
+def vpc_pk(vpc_id: str) -> str:
+    return f"VPC#{vpc_id}"
+
+
+@dataclass(frozen=True)
+class Owned(Generic[R]):
+    """An owned route or association as recorded: who created it, and when (epoch seconds)."""
+
+    record: R
+    owner: str | None
+    created_at: int
+
+
+class RouteItem:
+    """``VPC#<vpc>`` / ``ROUTE#<rtb>#<destination>``: a route the system created."""
+
+    PREFIX = "ROUTE#"
+
+    @staticmethod
+    def sk(route_table_id: str, destination: str) -> str:
+        return f"{RouteItem.PREFIX}{route_table_id}#{destination}"
+
+    @staticmethod
+    def encode(vpc_id: str, route: OwnedRoute, owner: str, created_at: int) -> Item:
+        return encode(
+            {
+                "pk": vpc_pk(vpc_id),
+                "sk": RouteItem.sk(route.route_table_id, route.destination),
+                "route_table_id": route.route_table_id,
+                "destination": route.destination,
+                "local_gateway_id": route.local_gateway_id,
+                "destination_subnet_id": route.destination_subnet_id,
+                "source_subnet_ids": tuple(route.source_subnet_ids),
+                "owner": owner,
+                "created_at": created_at,
+            }
+        )
+
+    @staticmethod
+    def decode(item: Mapping[str, Any]) -> Owned[OwnedRoute]:
+        route = OwnedRoute(
+            route_table_id=text(item, "route_table_id"),
+            destination=text(item, "destination"),
+            local_gateway_id=text(item, "local_gateway_id"),
+            destination_subnet_id=text(item, "destination_subnet_id", ""),
+            source_subnet_ids=texts(item, "source_subnet_ids"),
+        )
+        return Owned(route, optional_text(item, "owner"), number(item, "created_at", 0))
+
+
+class AssociationItem:
+    """``VPC#<vpc>`` / ``ASSOC#<association>``: an LGW route table association it created."""
+
+    PREFIX = "ASSOC#"
+
+    @staticmethod
+    def sk(association_id: str) -> str:
+        return f"{AssociationItem.PREFIX}{association_id}"
+
+    @staticmethod
+    def encode(vpc_id: str, assoc: OwnedAssociation, owner: str, created_at: int) -> Item:
+        return encode(
+            {
+                "pk": vpc_pk(vpc_id),
+                "sk": AssociationItem.sk(assoc.association_id),
+                "association_id": assoc.association_id,
+                "lgw_route_table_id": assoc.lgw_route_table_id,
+                "outpost_arn": assoc.outpost_arn,
+                "owner": owner,
+                "created_at": created_at,
+            }
+        )
+
+    @staticmethod
+    def decode(item: Mapping[str, Any]) -> Owned[OwnedAssociation]:
+        assoc = OwnedAssociation(
+            association_id=text(item, "association_id"),
+            lgw_route_table_id=text(item, "lgw_route_table_id"),
+            outpost_arn=text(item, "outpost_arn", ""),
+        )
+        return Owned(assoc, optional_text(item, "owner"), number(item, "created_at", 0))
+
+
+def decode_owned(item: Mapping[str, Any]) -> Owned[OwnedRoute] | Owned[OwnedAssociation] | None:
+    """An item of a VPC's partition: its owned route or association; None for the lease."""
+    sk = text(item, "sk")
+    if sk.startswith(RouteItem.PREFIX):
+        return RouteItem.decode(item)
+    if sk.startswith(AssociationItem.PREFIX):
+        return AssociationItem.decode(item)
+    return None
+
+
+class LeaseItem:
+    """``VPC#<vpc>`` / ``LEASE``: holder, expires_at, claimed_at, triggers (counted), seen.
+
+    Written only by UpdateItem expressions (lease.py); this codec names the key and reads it.
+    """
+
+    SK = "LEASE"
+
+    @staticmethod
+    def pk(vpc_id: str) -> str:
+        return vpc_pk(vpc_id)
+
+    @staticmethod
+    def key(vpc_id: str) -> Item:
+        return key(vpc_pk(vpc_id), LeaseItem.SK)
+
+    @staticmethod
+    def decode(item: Mapping[str, Any]) -> dict[str, Any]:
+        """What ``LedgerStore.lease`` returns (a released lease has no holder: None)."""
+        return {
+            "holder": optional_text(item, "holder"),
+            "expires_at": number(item, "expires_at", 0),
+            "triggers": number(item, "triggers", 0),
+            "seen": number(item, "seen", 0),
+        }
+
+    @staticmethod
+    def triggers(attributes: Mapping[str, Any]) -> int:
+        """The trigger counter of an UpdateItem's ``ALL_NEW`` attributes."""
+        return number(attributes, "triggers")
+
+
+class ManagedVpcItem:
+    """``MANAGED`` / ``VPC#<vpc>``: a VPC the system ever changed (the sweeps' list)."""
+
+    PK = "MANAGED"
+    PREFIX = "VPC#"
+
+    @staticmethod
+    def encode(vpc_id: str) -> Item:
+        return encode(
+            {"pk": ManagedVpcItem.PK, "sk": f"{ManagedVpcItem.PREFIX}{vpc_id}", "vpc_id": vpc_id}
+        )
+
+    @staticmethod
+    def decode(item: Mapping[str, Any]) -> str:
+        return text(item, "vpc_id")
+
+
+class LocationItem:
+    """``SUBNET#<subnet>`` or ``RTB#<rtb>`` / ``VPC``: the VPC a subnet or route table is in."""
+
+    SK = "VPC"
+
+    @staticmethod
+    def pk(kind: str, resource_id: str) -> str:
+        return f"{kind}#{resource_id}"
+
+    @staticmethod
+    def encode(kind: str, resource_id: str, vpc_id: str) -> Item:
+        return encode(
+            {"pk": LocationItem.pk(kind, resource_id), "sk": LocationItem.SK, "vpc_id": vpc_id}
+        )
+
+    @staticmethod
+    def decode(item: Mapping[str, Any]) -> str | None:
+        return optional_text(item, "vpc_id")
+
+
+# -- racks left out -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Quarantine:
+    outpost_arn: str
+    until: int
+    reason: str
+
+
+class QuarantineItems:
+    """Two items per quarantined rack: ``OUTPOST#<arn>`` / ``QUARANTINE`` (the detail: until,
+    reason) and ``QUARANTINED`` / ``<arn>`` (the index one query lists: until)."""
+
+    SK = "QUARANTINE"
+    INDEX_PK = "QUARANTINED"
+
+    @staticmethod
+    def pk(outpost_arn: str) -> str:
+        return f"OUTPOST#{outpost_arn}"
+
+    @staticmethod
+    def encode(quarantine: Quarantine) -> tuple[Item, Item]:
+        """The detail item and the index item."""
+        arn = quarantine.outpost_arn
+        detail = encode(
+            {
+                "pk": QuarantineItems.pk(arn),
+                "sk": QuarantineItems.SK,
+                "outpost_arn": arn,
+                "until": quarantine.until,
+                "reason": quarantine.reason,
+            }
+        )
+        index = encode({"pk": QuarantineItems.INDEX_PK, "sk": arn, "until": quarantine.until})
+        return detail, index
+
+    @staticmethod
+    def decode_index(item: Mapping[str, Any]) -> tuple[str, int]:
+        """(outpost ARN, until) of an index item."""
+        return text(item, "sk"), number(item, "until")
+
+    @staticmethod
+    def decode(index: Mapping[str, Any], detail: Mapping[str, Any] | None) -> Quarantine:
+        arn, until = QuarantineItems.decode_index(index)
+        return Quarantine(arn, until, text(detail or {}, "reason", ""))
+
+
+# -- findings -----------------------------------------------------------------------------------
+class FindingItem:
+    """``FINDINGS#<vpc>`` / ``<kind>#<subject>``: a finding reported for the VPC, by whom, when
+    last seen, and ``resolved_at`` once a later plan no longer has it."""
+
+    @staticmethod
+    def pk(vpc_id: str) -> str:
+        return f"FINDINGS#{vpc_id}"
+
+    @staticmethod
+    def encode(vpc_id: str, finding: Finding, source: str, last_seen: int) -> Item:
+        kind = str(finding.kind)
+        return encode(
+            {
+                "pk": FindingItem.pk(vpc_id),
+                "sk": f"{kind}#{finding.subject}",
+                "kind": kind,
+                "subject": finding.subject,
+                "message": finding.message,
+                "source": source,
+                "last_seen": last_seen,
+            }
+        )
+
+    @staticmethod
+    def decode(item: Mapping[str, Any]) -> Finding:
+        return Finding(
+            FindingKind(text(item, "kind")), text(item, "subject"), text(item, "message")
+        )
+
+    @staticmethod
+    def resolved(item: Mapping[str, Any]) -> bool:
+        return "resolved_at" in item
+
+
+# -- a pass's route batches, kept out of the Step Functions state -------------------------------
+class PlanBatchItem:
+    """``PLAN#<execution>`` / ``<stamp>-<index>``: one route batch as compact JSON, with the
+    ``ttl`` attribute DynamoDB's TTL deletes it by."""
+
+    @staticmethod
+    def pk(execution: str) -> str:
+        return f"PLAN#{execution}"
+
+    @staticmethod
+    def encode(execution: str, batch_key: str, batch: dict[str, Any], ttl: int) -> Item:
+        return encode(
+            {
+                "pk": PlanBatchItem.pk(execution),
+                "sk": batch_key,
+                "body": json.dumps(batch, separators=(",", ":")),
+                "ttl": ttl,
+            }
+        )
+
+    @staticmethod
+    def decode(item: Mapping[str, Any]) -> dict[str, Any]:
+        body: dict[str, Any] = json.loads(text(item, "body"))
+        return body

@@ -1,0 +1,125 @@
+"""The ledger table's DynamoDB calls: one method per call kind, each ClientError mapped by
+``outpost_mesh.errors.from_client_error`` (the subject is the item's partition key)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from outpost_mesh.errors import from_client_error
+from outpost_mesh.ledger.codec import Item, encode, key, text
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+def is_conditional_failure(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+class LedgerTable:
+    """One ledger table, its client and the clock its items are stamped with."""
+
+    def __init__(
+        self,
+        dynamodb: DynamoDBClient,
+        table_name: str,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.dynamodb = dynamodb
+        self.table_name = table_name
+        self.clock = clock
+
+    def _query(self, pk: str, prefix: str = "") -> Iterator[Item]:
+        """Every item of partition ``pk`` (whose sort key starts with ``prefix``), all pages."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "pk = :pk"
+            + (" AND begins_with(sk, :prefix)" if prefix else ""),
+            "ExpressionAttributeValues": encode(
+                {":pk": pk} | ({":prefix": prefix} if prefix else {})
+            ),
+            "ConsistentRead": True,
+        }
+        try:
+            for page in self.dynamodb.get_paginator("query").paginate(**kwargs):
+                yield from page.get("Items", [])
+        except ClientError as error:
+            raise from_client_error(error, subject=pk) from error
+
+    def _any(self, pk: str) -> bool:
+        """Whether partition ``pk`` holds an item (one query of one key-only item)."""
+        try:
+            page = self.dynamodb.query(
+                TableName=self.table_name,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues=encode({":pk": pk}),
+                ProjectionExpression="pk",
+                Limit=1,
+                ConsistentRead=True,
+            )
+        except ClientError as error:
+            raise from_client_error(error, subject=pk) from error
+        return bool(page.get("Items"))
+
+    def _put(self, item: Item) -> None:
+        try:
+            self.dynamodb.put_item(TableName=self.table_name, Item=item)
+        except ClientError as error:
+            raise from_client_error(error, subject=text(item, "pk")) from error
+
+    def _update(
+        self, subject: str, *, tolerate_condition: bool = False, **kwargs: Any
+    ) -> dict[str, Any] | None:
+        """One UpdateItem (``kwargs`` past the table name); its output. With
+        ``tolerate_condition``, a failed ConditionExpression returns None instead of raising."""
+        try:
+            out: dict[str, Any] = dict(
+                self.dynamodb.update_item(TableName=self.table_name, **kwargs)
+            )
+        except ClientError as error:
+            if tolerate_condition and is_conditional_failure(error):
+                return None
+            raise from_client_error(error, subject=subject) from error
+        return out
+
+    def _delete(self, pk: str, sk: str) -> None:
+        try:
+            self.dynamodb.delete_item(TableName=self.table_name, Key=key(pk, sk))
+        except ClientError as error:
+            raise from_client_error(error, subject=pk) from error
+
+    def _get(self, pk: str, sk: str) -> Item | None:
+        try:
+            item = self.dynamodb.get_item(
+                TableName=self.table_name, Key=key(pk, sk), ConsistentRead=True
+            ).get("Item")
+        except ClientError as error:
+            raise from_client_error(error, subject=pk) from error
+        return dict(item) if item else None
+
+
+def create_table(dynamodb: DynamoDBClient, table_name: str) -> None:
+    """Create the ledger table (the CLI's and tests' own; the stack's comes from template.yaml)."""
+    try:
+        dynamodb.create_table(
+            TableName=table_name,
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ResourceInUseException":
+            raise from_client_error(error, subject=table_name) from error
+    dynamodb.get_waiter("table_exists").wait(
+        TableName=table_name, WaiterConfig={"Delay": 1, "MaxAttempts": 30}
+    )
