@@ -15,8 +15,8 @@ from typing import Any
 
 from outpost_mesh.ledger import LedgerStore
 from outpost_mesh.model import Ledger, OwnedAssociation, Plan
-from outpost_mesh_sandbox import outposts
-from outpost_mesh_sandbox.server import Sandbox
+from outpost_mesh_sandbox.aws import outposts
+from outpost_mesh_sandbox.aws.server import Sandbox
 
 OWNER = "bench-converged"
 BATCH = 25

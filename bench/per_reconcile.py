@@ -41,9 +41,10 @@ from outpost_mesh.reconcile import reconcile_vpc
 from outpost_mesh.service import ReconcileService
 from outpost_mesh.settings import Settings
 from outpost_mesh.verify import reachability
-from outpost_mesh_sandbox.calls import is_mutating
-from outpost_mesh_sandbox.seed import IdMap, seed
-from outpost_mesh_sandbox.server import Sandbox
+from outpost_mesh_sandbox.aws.calls import is_mutating
+from outpost_mesh_sandbox.aws.server import Sandbox
+from outpost_mesh_sandbox.scenario.ids import IdMap
+from outpost_mesh_sandbox.scenario.seed import seed
 
 TABLE = "outpost-mesh-bench-ledger"
 BENCH_KEY = "AKIAOMBENCHREADER001"  # the bench's own reads: neither the product's nor the naive's

@@ -38,7 +38,7 @@ def _quiet() -> None:
 
 def _reconcile_worker(topologies: list[Topology]) -> list[per_reconcile.ReconcileRow]:
     _quiet()
-    from outpost_mesh_sandbox.server import Sandbox
+    from outpost_mesh_sandbox.aws.server import Sandbox
 
     rows = []
     with Sandbox() as sb:
@@ -86,7 +86,7 @@ def run_reconcile(results: Results, topologies: list[Topology], jobs: int) -> No
 
 
 def run_workflow(results: Results, quick: bool) -> None:
-    from outpost_mesh_sandbox.server import Sandbox
+    from outpost_mesh_sandbox.aws.server import Sandbox
 
     with Sandbox() as sb:
         for topo in CONVERGENCE[1:2] if quick else CONVERGENCE:

@@ -28,11 +28,11 @@ from outpost_mesh import pacing
 from outpost_mesh.model import Ledger
 from outpost_mesh.observe import observe_vpc
 from outpost_mesh.planner import plan_vpc
-from outpost_mesh_sandbox.calls import is_mutating
+from outpost_mesh_sandbox.aws.calls import is_mutating
+from outpost_mesh_sandbox.aws.identities import PIPELINE_ACCESS_KEY
+from outpost_mesh_sandbox.aws.server import Sandbox
 from outpost_mesh_sandbox.demo import DemoRun, run_demo
-from outpost_mesh_sandbox.identities import PIPELINE_ACCESS_KEY
-from outpost_mesh_sandbox.pipeline import PipelineOptions
-from outpost_mesh_sandbox.server import Sandbox
+from outpost_mesh_sandbox.stack.pipeline import PipelineOptions
 
 HISTORY_CAP = 25_000  # events of one Standard execution
 PAYLOAD_CAP = 256 * 1024  # bytes of a state's input or output (Step Functions quota)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from outpost_mesh_sandbox.server import Sandbox
+from outpost_mesh_sandbox.aws.server import Sandbox
 
 
 @pytest.fixture(scope="session")

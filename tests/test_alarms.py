@@ -31,11 +31,16 @@ from outpost_mesh.service import ReconcileService
 from outpost_mesh.settings import Settings
 from outpost_mesh.task_models import PlanInput
 from outpost_mesh.workflow import tasks
-from outpost_mesh_sandbox.lambda_seam import FakeLambdaContext, SandboxSession, load_handler_module
+from outpost_mesh_sandbox.aws.server import Sandbox
 from outpost_mesh_sandbox.scenario import load_scenario
-from outpost_mesh_sandbox.seed import IdMap, seed, seed_and_run_steps
-from outpost_mesh_sandbox.server import Sandbox
-from outpost_mesh_sandbox.template import StackTemplate, load_template
+from outpost_mesh_sandbox.scenario.ids import IdMap
+from outpost_mesh_sandbox.scenario.seed import seed, seed_and_run_steps
+from outpost_mesh_sandbox.stack.lambda_runtime import (
+    FakeLambdaContext,
+    SandboxSession,
+    load_handler_module,
+)
+from outpost_mesh_sandbox.stack.template import StackTemplate, load_template
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"

@@ -2,7 +2,7 @@
 
 The sandbox plays AWS; the stack of template.yaml runs in it (the real handlers, the real state
 machine, the rules' real event patterns). ``--json`` prints exactly the report of
-shared/scenario-format.md on stdout; without it, a report for a person: the topology, the ping
+docs/scenario-format.md on stdout; without it, a report for a person: the topology, the ping
 matrix before the first step, each step with its events, executions and route changes, and the
 ping matrix after. A bad file is one line on stderr and exit 2; a crash of the runner, one line
 and exit 1.
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from outpost_mesh_sandbox.demo import DemoRun, StepRecord
-    from outpost_mesh_sandbox.report import Snapshot
+    from outpost_mesh_sandbox.demo.report import Snapshot
 
 EXIT_BAD_FILE = 2
 EXIT_RUNNER_FAILED = 1
@@ -51,8 +51,8 @@ def _error(message: str) -> None:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from outpost_mesh_sandbox.demo import run_demo
-    from outpost_mesh_sandbox.pipeline import PipelineOptions
     from outpost_mesh_sandbox.scenario import ScenarioError, load_scenario
+    from outpost_mesh_sandbox.stack.pipeline import PipelineOptions
 
     try:
         scenario = load_scenario(args.scenario)
@@ -120,7 +120,7 @@ def _cell(shot: Snapshot, source: str, target: str, subnets: dict[str, dict[str,
 def _ping_lines(
     run: DemoRun, shot: Snapshot, moment: str, subnets: dict[str, dict[str, Any]]
 ) -> list[str]:
-    from outpost_mesh_sandbox.report import Translator
+    from outpost_mesh_sandbox.demo.report import Translator
 
     words = Translator(run.ids)
     names = list(subnets)
@@ -189,7 +189,7 @@ def _delivery_line(delivery: Any) -> str:
 
 
 def _step_lines(run: DemoRun, number: int, record: StepRecord) -> list[str]:
-    from outpost_mesh_sandbox.report import Translator
+    from outpost_mesh_sandbox.demo.report import Translator
 
     words = Translator(run.ids)
     lines = [f"Step {number}: {record.label}"]

@@ -13,7 +13,7 @@ from outpost_mesh.ledger import create_table
 from outpost_mesh_cli.aws import SANDBOX_TABLE, CliError
 
 if TYPE_CHECKING:
-    from outpost_mesh_sandbox.seed import IdMap
+    from outpost_mesh_sandbox.scenario.ids import IdMap
 
 
 def id_lines(ids: IdMap) -> list[str]:
@@ -30,9 +30,9 @@ def _say(line: str) -> None:
 
 
 def sandbox_up(scenario_path: str | None, host: str, port: int, stop: threading.Event) -> int:
+    from outpost_mesh_sandbox.aws.server import Sandbox
     from outpost_mesh_sandbox.scenario import ScenarioError, load_scenario
-    from outpost_mesh_sandbox.seed import seed_and_run_steps
-    from outpost_mesh_sandbox.server import Sandbox
+    from outpost_mesh_sandbox.scenario.seed import seed_and_run_steps
 
     try:  # a bad file is reported before anything starts
         scenario = load_scenario(scenario_path) if scenario_path else None

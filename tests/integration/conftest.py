@@ -6,7 +6,7 @@ import pytest
 
 from outpost_mesh.ledger import LedgerStore, create_table
 from outpost_mesh_cli.aws import SANDBOX_TABLE
-from outpost_mesh_sandbox.server import Sandbox
+from outpost_mesh_sandbox.aws.server import Sandbox
 
 
 @pytest.fixture

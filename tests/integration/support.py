@@ -11,9 +11,10 @@ from outpost_mesh.ledger import LedgerStore
 from outpost_mesh.reconcile import ReconcileResult, reconcile_vpc
 from outpost_mesh.service import ReconcileService
 from outpost_mesh.settings import Settings
+from outpost_mesh_sandbox.aws.server import Sandbox
 from outpost_mesh_sandbox.scenario import load_scenario
-from outpost_mesh_sandbox.seed import IdMap, seed, seed_and_run_steps
-from outpost_mesh_sandbox.server import Sandbox
+from outpost_mesh_sandbox.scenario.ids import IdMap
+from outpost_mesh_sandbox.scenario.seed import seed, seed_and_run_steps
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 

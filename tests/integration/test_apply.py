@@ -11,9 +11,10 @@ from outpost_mesh.apply import Applier
 from outpost_mesh.errors import RouteAlreadyExistsError, ThrottledError
 from outpost_mesh.ledger import LedgerStore, create_table
 from outpost_mesh.model import AssociationChange, RouteChange
+from outpost_mesh_sandbox.aws.server import Sandbox
 from outpost_mesh_sandbox.scenario import load_scenario
-from outpost_mesh_sandbox.seed import IdMap, seed_and_run_steps
-from outpost_mesh_sandbox.server import Sandbox
+from outpost_mesh_sandbox.scenario.ids import IdMap
+from outpost_mesh_sandbox.scenario.seed import seed_and_run_steps
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 

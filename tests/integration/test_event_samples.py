@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
-from outpost_mesh_sandbox.pipeline import SandboxPipeline
+from outpost_mesh_sandbox.aws.server import Sandbox
 from outpost_mesh_sandbox.scenario import load_scenario
-from outpost_mesh_sandbox.seed import IdMap, seed_and_run_steps
-from outpost_mesh_sandbox.server import Sandbox
+from outpost_mesh_sandbox.scenario.ids import IdMap
+from outpost_mesh_sandbox.scenario.seed import seed_and_run_steps
+from outpost_mesh_sandbox.stack.pipeline import SandboxPipeline
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"

@@ -18,7 +18,7 @@ from outpost_mesh.settings import Settings
 from outpost_mesh.task_models import ApplyRoutesInput, AssociateInput
 from outpost_mesh.workflow import tasks
 from outpost_mesh_cli.main import main
-from outpost_mesh_sandbox.server import Sandbox
+from outpost_mesh_sandbox.aws.server import Sandbox
 
 from .support import seeded
 from .test_reconcile import lgw_routes, live_associations

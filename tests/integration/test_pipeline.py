@@ -17,15 +17,15 @@ import pytest
 from botocore.exceptions import ClientError
 
 from outpost_mesh.events import CloudTrailEvent, hint_from
-from outpost_mesh_sandbox.cloudtrail import events_for_calls
+from outpost_mesh_sandbox.aws.identities import SCENARIO_ACCESS_KEY
+from outpost_mesh_sandbox.aws.server import Sandbox
 from outpost_mesh_sandbox.demo import DemoRun, run_demo
-from outpost_mesh_sandbox.identities import SCENARIO_ACCESS_KEY
-from outpost_mesh_sandbox.lambda_seam import FakeLambdaContext
-from outpost_mesh_sandbox.pipeline import PipelineTimeoutError, SandboxPipeline, find_root
 from outpost_mesh_sandbox.scenario import load_scenario
-from outpost_mesh_sandbox.seed import seed
-from outpost_mesh_sandbox.server import Sandbox
-from outpost_mesh_sandbox.template import load_template
+from outpost_mesh_sandbox.scenario.seed import seed
+from outpost_mesh_sandbox.stack.cloudtrail import events_for_calls
+from outpost_mesh_sandbox.stack.lambda_runtime import FakeLambdaContext
+from outpost_mesh_sandbox.stack.pipeline import PipelineTimeoutError, SandboxPipeline, find_root
+from outpost_mesh_sandbox.stack.template import load_template
 
 ROOT = find_root()
 BLOG = """

@@ -14,7 +14,7 @@ from outpost_mesh.ledger import LedgerStore
 from outpost_mesh.observe import observe_vpc
 from outpost_mesh.planner import plan_vpc
 from outpost_mesh.verify import reachability
-from outpost_mesh_sandbox.server import Sandbox
+from outpost_mesh_sandbox.aws.server import Sandbox
 
 from .support import reconcile, seeded
 

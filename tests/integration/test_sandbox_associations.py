@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from outpost_mesh_sandbox.control import SeededOutpost
-from outpost_mesh_sandbox.server import Sandbox
+from outpost_mesh_sandbox.aws.control import SeededOutpost
+from outpost_mesh_sandbox.aws.server import Sandbox
 
 RESOURCE_TYPE = "local-gateway-route-table-vpc-association"
 

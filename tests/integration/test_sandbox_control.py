@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from outpost_mesh_sandbox.control import SandboxControl, SandboxControlError
-from outpost_mesh_sandbox.identities import PIPELINE_ACCESS_KEY, SCENARIO_ACCESS_KEY
-from outpost_mesh_sandbox.server import Sandbox
+from outpost_mesh_sandbox.aws.control import SandboxControl, SandboxControlError
+from outpost_mesh_sandbox.aws.identities import PIPELINE_ACCESS_KEY, SCENARIO_ACCESS_KEY
+from outpost_mesh_sandbox.aws.server import Sandbox
 
 
 def test_fault_hits_the_next_n_calls_whoever_calls(

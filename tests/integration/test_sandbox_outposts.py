@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from outpost_mesh_sandbox.control import SandboxControlError
-from outpost_mesh_sandbox.identities import SANDBOX_ACCOUNT, SANDBOX_REGION
-from outpost_mesh_sandbox.server import Sandbox
+from outpost_mesh_sandbox.aws.control import SandboxControlError
+from outpost_mesh_sandbox.aws.identities import SANDBOX_ACCOUNT, SANDBOX_REGION
+from outpost_mesh_sandbox.aws.server import Sandbox
 
 
 def error_of(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str, int]:

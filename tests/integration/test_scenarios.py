@@ -21,16 +21,16 @@ import pytest
 from outpost_mesh.ledger import LedgerStore
 from outpost_mesh_cli.main import main
 from outpost_mesh_sandbox import demo as demo_module
-from outpost_mesh_sandbox.control import ApiCall
+from outpost_mesh_sandbox.aws.control import ApiCall
+from outpost_mesh_sandbox.aws.identities import PIPELINE_ACCESS_KEY, SCENARIO_ACCESS_KEY
+from outpost_mesh_sandbox.aws.server import Sandbox
 from outpost_mesh_sandbox.demo import DemoRun
-from outpost_mesh_sandbox.identities import PIPELINE_ACCESS_KEY, SCENARIO_ACCESS_KEY
 from outpost_mesh_sandbox.scenario import (
     CreateSubnetStep,
     DeleteSubnetStep,
     Scenario,
     load_scenario,
 )
-from outpost_mesh_sandbox.server import Sandbox
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 SHIPPED = sorted(p.stem for p in SCENARIOS.glob("*.yaml"))

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from outpost_mesh_sandbox.identities import SCENARIO_ACCESS_KEY
+from outpost_mesh_sandbox.aws.identities import SCENARIO_ACCESS_KEY
 from outpost_mesh_sandbox.scenario import (
     FailStep,
     Scenario,
@@ -21,7 +21,8 @@ from outpost_mesh_sandbox.scenario import (
     parse_scenario,
     substitute_placeholders,
 )
-from outpost_mesh_sandbox.seed import IdMap, SeedError, apply_fail, run_step_calls, seed
+from outpost_mesh_sandbox.scenario.ids import IdMap
+from outpost_mesh_sandbox.scenario.seed import SeedError, apply_fail, run_step_calls, seed
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 

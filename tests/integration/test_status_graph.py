@@ -16,7 +16,7 @@ import pytest
 
 from outpost_mesh.ledger import LedgerStore
 from outpost_mesh_cli.main import main
-from outpost_mesh_sandbox.server import Sandbox
+from outpost_mesh_sandbox.aws.server import Sandbox
 
 from .support import reconcile, seeded
 

@@ -17,14 +17,10 @@ from botocore.exceptions import ClientError
 
 from outpost_mesh import pacing
 from outpost_mesh_cli.main import main
-from outpost_mesh_sandbox.control import SandboxControlError
-from outpost_mesh_sandbox.demo import run_demo
-from outpost_mesh_sandbox.identities import PIPELINE_ACCESS_KEY
-from outpost_mesh_sandbox.pipeline import PipelineOptions
-from outpost_mesh_sandbox.scenario import load_scenario
-from outpost_mesh_sandbox.seed import seed
-from outpost_mesh_sandbox.server import Sandbox
-from outpost_mesh_sandbox.throttle import (
+from outpost_mesh_sandbox.aws.control import SandboxControlError
+from outpost_mesh_sandbox.aws.identities import PIPELINE_ACCESS_KEY
+from outpost_mesh_sandbox.aws.server import Sandbox
+from outpost_mesh_sandbox.aws.throttle import (
     CREATE_TAGS,
     MUTATING,
     NON_MUTATING,
@@ -32,6 +28,10 @@ from outpost_mesh_sandbox.throttle import (
     EmulatedClock,
     bucket_size,
 )
+from outpost_mesh_sandbox.demo import run_demo
+from outpost_mesh_sandbox.scenario import load_scenario
+from outpost_mesh_sandbox.scenario.seed import seed
+from outpost_mesh_sandbox.stack.pipeline import PipelineOptions
 
 MISSING_TABLE = "rtb-00000000000000000"
 

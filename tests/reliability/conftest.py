@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from outpost_mesh_sandbox.pipeline import PipelineOptions, find_root
-from outpost_mesh_sandbox.server import Sandbox
+from outpost_mesh_sandbox.aws.server import Sandbox
+from outpost_mesh_sandbox.stack.pipeline import PipelineOptions, find_root
 
 from .harness import TALLY, World
 
@@ -129,8 +129,8 @@ def parsed_once() -> Iterator[None]:
     its Environment; a Map already evaluates one program in several threads)."""
     from moto.stepfunctions.parser.asl.parse import asl_parser
 
-    from outpost_mesh_sandbox import pipeline
-    from outpost_mesh_sandbox.template import StackTemplate
+    from outpost_mesh_sandbox.stack import pipeline
+    from outpost_mesh_sandbox.stack.template import StackTemplate
 
     parser = asl_parser.AmazonStateLanguageParser
     real_parse = parser.parse

@@ -33,20 +33,21 @@ from outpost_mesh.planner import desired_state, plan_vpc
 from outpost_mesh.reconcile import reconcile_vpc
 from outpost_mesh.service import ReconcileService
 from outpost_mesh.settings import Settings
-from outpost_mesh_sandbox.calls import is_mutating
-from outpost_mesh_sandbox.cloudtrail import events_for_calls
-from outpost_mesh_sandbox.control import ApiCall
-from outpost_mesh_sandbox.identities import PIPELINE_ACCESS_KEY, SCENARIO_ACCESS_KEY
-from outpost_mesh_sandbox.pipeline import (
+from outpost_mesh_sandbox.aws.calls import is_mutating
+from outpost_mesh_sandbox.aws.control import ApiCall
+from outpost_mesh_sandbox.aws.identities import PIPELINE_ACCESS_KEY, SCENARIO_ACCESS_KEY
+from outpost_mesh_sandbox.aws.server import Sandbox
+from outpost_mesh_sandbox.scenario import Scenario, parse_scenario
+from outpost_mesh_sandbox.scenario.ids import IdMap
+from outpost_mesh_sandbox.scenario.seed import run_step_calls, seed
+from outpost_mesh_sandbox.stack.cloudtrail import events_for_calls
+from outpost_mesh_sandbox.stack.pipeline import (
     RUNNER_ACCESS_KEY,
     Delivery,
     ExecutionInfo,
     PipelineOptions,
     SandboxPipeline,
 )
-from outpost_mesh_sandbox.scenario import Scenario, parse_scenario
-from outpost_mesh_sandbox.seed import IdMap, run_step_calls, seed
-from outpost_mesh_sandbox.server import Sandbox
 
 Route = tuple[str, str, str]  # (route table, destination, target)
 MUTATING_TASKS = frozenset(

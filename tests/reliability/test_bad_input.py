@@ -39,11 +39,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from outpost_mesh_cli.main import main
-from outpost_mesh_sandbox.identities import PIPELINE_ACCESS_KEY
-from outpost_mesh_sandbox.lambda_seam import FakeLambdaContext, Invocation
-from outpost_mesh_sandbox.pipeline import RUNNER_ACCESS_KEY
+from outpost_mesh_sandbox.aws.identities import PIPELINE_ACCESS_KEY
+from outpost_mesh_sandbox.aws.server import Sandbox
 from outpost_mesh_sandbox.scenario import ScenarioError, load_scenario, parse_scenario
-from outpost_mesh_sandbox.server import Sandbox
+from outpost_mesh_sandbox.stack.lambda_runtime import FakeLambdaContext, Invocation
+from outpost_mesh_sandbox.stack.pipeline import RUNNER_ACCESS_KEY
 
 from .harness import TALLY, World, mutating
 from .test_fault_matrix import CREATE, blog

@@ -25,8 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 
-from outpost_mesh_sandbox.control import ApiCall
-from outpost_mesh_sandbox.identities import PIPELINE_ACCESS_KEY
+from outpost_mesh_sandbox.aws.control import ApiCall
+from outpost_mesh_sandbox.aws.identities import PIPELINE_ACCESS_KEY
 
 from .harness import MUTATING_TASKS, TALLY, Call, World, mutating
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from outpost_mesh_sandbox.pipeline import PipelineOptions
+from outpost_mesh_sandbox.stack.pipeline import PipelineOptions
 
 from .harness import (
     TALLY,

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from outpost_mesh_sandbox.scenario import Scenario, ScenarioError, ThrottleSpec, parse_scenario
-from outpost_mesh_sandbox.seed import seed
+from outpost_mesh_sandbox.scenario.seed import seed
 
 
 def doc(**extra: Any) -> dict[str, Any]:

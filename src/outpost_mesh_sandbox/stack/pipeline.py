@@ -4,7 +4,7 @@
 
 * the ledger table and the notification topic;
 * every function, in moto's Lambda, answered in-process by the project's handlers
-  (:mod:`outpost_mesh_sandbox.lambda_seam`), with the environment the template gives them;
+  (:mod:`outpost_mesh_sandbox.stack.lambda_seam`), with the environment the template gives them;
 * the reconcile state machine from its DefinitionUri with its DefinitionSubstitutions (function
   ARNs; short retry and wait intervals so that tests do not sleep), executed by moto's engine;
 * the EventBridge rules: their literal event patterns are applied with moto's own matcher, and a
@@ -27,12 +27,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from outpost_mesh.ledger import create_table
-from outpost_mesh_sandbox.cloudtrail import scheduled_event
-from outpost_mesh_sandbox.lambda_seam import Invocation, LambdaSeam
-from outpost_mesh_sandbox.template import RuleDef, StackTemplate, TemplateError, load_template
+from outpost_mesh_sandbox.stack.cloudtrail import scheduled_event
+from outpost_mesh_sandbox.stack.lambda_runtime import Invocation
+from outpost_mesh_sandbox.stack.lambda_seam import LambdaSeam
+from outpost_mesh_sandbox.stack.template import (
+    RuleDef,
+    StackTemplate,
+    TemplateError,
+    load_template,
+)
 
 if TYPE_CHECKING:
-    from outpost_mesh_sandbox.server import Sandbox
+    from outpost_mesh_sandbox.aws.server import Sandbox
 
 __all__ = [
     "RUNNER_ACCESS_KEY",
@@ -61,32 +67,6 @@ _STATES_TRUST = json.dumps(
     }
 )
 _TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
-
-
-_DYNAMODB_LOCK = threading.RLock()
-_LOCK_MARK = "_outpost_mesh_serialised"
-
-
-def serialise_dynamodb() -> None:
-    """Run moto's DynamoDB requests one at a time, as the sandbox does for EC2.
-
-    DynamoDB makes each item write atomic with its condition; moto checks the condition and then
-    writes, in Python, with nothing between two server threads. The lease (a conditional update)
-    is what keeps two executions off one VPC, and a burst of executions claims it at once: without
-    this, two could both win. Idempotent; process-wide (moto's backends are too).
-    """
-    from moto.dynamodb.responses import DynamoHandler
-
-    if getattr(DynamoHandler.call_action, _LOCK_MARK, False):
-        return
-    original = DynamoHandler.call_action
-
-    def call_action(self: Any) -> Any:
-        with _DYNAMODB_LOCK:
-            return original(self)
-
-    setattr(call_action, _LOCK_MARK, True)
-    DynamoHandler.call_action = call_action
 
 
 class PipelineTimeoutError(RuntimeError):
@@ -195,7 +175,6 @@ class SandboxPipeline:
         if self._deployed:
             return self
         sb, tpl, opts = self.sandbox, self.template, self.options
-        serialise_dynamodb()
         self.table_name = f"{opts.stack_name}-LedgerTable"
         create_table(sb.client("dynamodb", caller=RUNNER_ACCESS_KEY), self.table_name)
         self.topic_arn = sb.client("sns", caller=RUNNER_ACCESS_KEY).create_topic(

@@ -3,7 +3,7 @@
 EC2 throttles each API action on its own ("each API is evaluated individually"), per account and
 Region, with a token bucket: a call takes a token; a call that finds the bucket empty is answered
 HTTP 503 ``RequestLimitExceeded`` and changes nothing; tokens come back at a fixed rate up to the
-bucket's size (aws-facts.md, "Quotas and throttling"; EC2 API reference, "Request throttling"):
+bucket's size (docs/aws-facts.md, "Quotas and throttling"; EC2 API reference, "Request throttling"):
 
 ==========================================  ======  ==========
 category                                    bucket  refill / s
@@ -27,7 +27,9 @@ The clock (:class:`EmulatedClock`) is AWS time as the buckets see it::
     aws seconds = (real seconds since it was set) x time_scale + seconds skipped
 
 ``time_scale`` 60 makes one real second a minute of AWS time, so a client pacing itself at AWS's
-rate must use the same clock (``OUTPOST_MESH_TIME_SCALE`` for :mod:`outpost_mesh.pacing`).
+rate must use the same clock: an in-process one gets it through
+``outpost_mesh.pacing.use_time_source`` (:meth:`EmulatedClock.time_source`; the demo runner does
+that for a scenario with ``throttle``).
 ``time_scale`` 0 stops real time: AWS time moves only when told (``advance_clock``) or when an
 in-process client sleeps on this clock (:meth:`EmulatedClock.sleep` jumps instead of waiting), which
 is how the benchmarks run minutes of AWS time in seconds.
@@ -44,8 +46,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from outpost_mesh_sandbox.calls import is_mutating
-from outpost_mesh_sandbox.faults import Fault
+from outpost_mesh.pacing import TimeSource
+from outpost_mesh_sandbox.aws.calls import is_mutating
+from outpost_mesh_sandbox.aws.faults import Fault
 
 __all__ = [
     "CREATE_TAGS",
@@ -121,6 +124,10 @@ class EmulatedClock:
             value = self._now()
         self._local.seen = value
         return value
+
+    def time_source(self) -> TimeSource:
+        """This clock as ``outpost_mesh.pacing`` reads time and waits (``use_time_source``)."""
+        return TimeSource(self.now, self.sleep)
 
     def set(self, time_scale: float | None = None, *, restart: bool = False) -> None:
         """Change the scale from now on (AWS time stays continuous); ``restart``: back to 0."""

@@ -6,8 +6,8 @@
 ...     ec2.describe_local_gateways()["LocalGateways"]
 
 Other processes reach it with ``AWS_ENDPOINT_URL=sb.endpoint_url`` (and the access keys of
-:mod:`outpost_mesh_sandbox.identities`); they drive it with
-:class:`outpost_mesh_sandbox.control.SandboxControl`.
+:mod:`outpost_mesh_sandbox.aws.identities`); they drive it with
+:class:`outpost_mesh_sandbox.aws.control.SandboxControl`.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from outpost_mesh_sandbox import outposts
-from outpost_mesh_sandbox.control import CALLER_KEYS, SandboxControl
-from outpost_mesh_sandbox.identities import SANDBOX_ACCOUNT, SANDBOX_REGION, SECRET_KEY
-from outpost_mesh_sandbox.middleware import SandboxApp
+from outpost_mesh_sandbox.aws import patches
+from outpost_mesh_sandbox.aws.control import CALLER_KEYS, SandboxControl
+from outpost_mesh_sandbox.aws.identities import SANDBOX_ACCOUNT, SANDBOX_REGION, SECRET_KEY
+from outpost_mesh_sandbox.aws.middleware import SandboxApp
 
 #: Clients made by :meth:`Sandbox.client` do not retry, so an injected fault is seen exactly as
 #: many times as it was injected. Pass ``config=`` to choose otherwise.
@@ -60,7 +60,7 @@ class Sandbox:
             def log_request(self, *args: Any, **kwargs: Any) -> None:
                 pass
 
-        outposts.install()
+        patches.install()
         self.app = SandboxApp(
             DomainDispatcherApplication(create_backend_app), self.account_id, self.region
         )

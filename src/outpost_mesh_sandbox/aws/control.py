@@ -1,7 +1,7 @@
 """HTTP client for the sandbox's own control endpoints (``/_sandbox/...``).
 
 Pure stdlib (``urllib`` + ``json``) so that it works from any process that knows the endpoint URL,
-without moto installed. The server side lives in :mod:`outpost_mesh_sandbox.middleware`.
+without moto installed. The server side lives in :mod:`outpost_mesh_sandbox.aws.middleware`.
 
 Every method maps to one JSON endpoint:
 
@@ -10,7 +10,8 @@ Every method maps to one JSON endpoint:
 ``POST /_sandbox/outposts``           seed an Outpost rack (AWS has no API for that)
 ``GET  /_sandbox/outposts``           the seeded racks
 ``GET|POST /_sandbox/config``         sandbox knobs (route quota, association describe counts;
-                                      POST also ``throttle`` and ``time_scale``)
+                                      POST also ``throttle``, ``time_scale``, ``page_size``)
+``GET  /_sandbox/paging``             items per page of a Describe without MaxResults
 ``GET  /_sandbox/throttle``           EC2 throttle emulation: on/off, AWS time, calls refused
 ``POST /_sandbox/clock``              move the throttle's AWS time forward
 ``POST|DELETE /_sandbox/faults``      inject / clear faults
@@ -30,7 +31,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-from outpost_mesh_sandbox.identities import PIPELINE_ACCESS_KEY, SCENARIO_ACCESS_KEY
+from outpost_mesh_sandbox.aws.identities import PIPELINE_ACCESS_KEY, SCENARIO_ACCESS_KEY
 
 #: Caller aliases accepted wherever an access key id is expected.
 CALLER_KEYS = {"pipeline": PIPELINE_ACCESS_KEY, "scenario": SCENARIO_ACCESS_KEY}
@@ -163,12 +164,15 @@ class SandboxControl:
         disassociation_describes: int | None = None,
         throttle: bool | None = None,
         time_scale: float | None = None,
+        page_size: int | None = None,
     ) -> None:
         """Sandbox knobs; None leaves one as it is.
 
-        ``throttle``: EC2 throttle emulation on/off (:mod:`outpost_mesh_sandbox.throttle`);
+        ``throttle``: EC2 throttle emulation on/off (:mod:`outpost_mesh_sandbox.aws.throttle`);
         ``time_scale``: AWS seconds per real second of its clock (0: AWS time moves only by
-        :meth:`advance_clock`). Either one refills every bucket.
+        :meth:`advance_clock`). Either one refills every bucket. ``page_size``: items per page of
+        the paged Describe actions called without MaxResults
+        (:mod:`outpost_mesh_sandbox.aws.paging`; a reset restores the default).
         """
         body = {
             "routes_per_table": routes_per_table,
@@ -176,12 +180,17 @@ class SandboxControl:
             "disassociation_describes": disassociation_describes,
             "throttle": throttle,
             "time_scale": time_scale,
+            "page_size": page_size,
         }
         self._request("POST", "config", {k: v for k, v in body.items() if v is not None})
 
     def config(self) -> dict[str, int]:
         result: dict[str, int] = self._request("GET", "config")
         return result
+
+    def page_size(self) -> int:
+        """Items per page of a paged Describe called without MaxResults."""
+        return int(self._request("GET", "paging")["page_size"])
 
     def throttle(self) -> dict[str, Any]:
         """The throttle emulation: ``enabled``, ``time_scale``, ``now`` (AWS seconds), and EC2

@@ -9,18 +9,18 @@ from __future__ import annotations
 from moto.ec2.exceptions import EC2ClientError
 
 # --- confirmed codes --------------------------------------------------------------------------
-# aws-facts.md "LGW route tables and VPC associations"; also terraform-provider-aws
+# docs/aws-facts.md "LGW route tables and VPC associations"; also terraform-provider-aws
 # internal/service/ec2/errors.go (errCodeInvalidLocalGatewayRouteTableVPCAssociationIDNotFound).
 ASSOCIATION_NOT_FOUND = "InvalidLocalGatewayRouteTableVpcAssociationID.NotFound"
 # terraform-provider-aws internal/service/ec2/errors.go
 # (errCodeInvalidLocalGatewayRouteTableIDNotFound).
 LGW_ROUTE_TABLE_NOT_FOUND = "InvalidLocalGatewayRouteTableID.NotFound"
-# aws-facts.md "Routes"; moto uses the same code.
+# docs/aws-facts.md "Routes"; moto uses the same code.
 ROUTE_NOT_FOUND = "InvalidRoute.NotFound"
 ROUTE_ALREADY_EXISTS = "RouteAlreadyExists"
-# EC2 API error-code list (errors-overview) names RouteLimitExceeded; aws-facts.md "Quotas".
+# EC2 API error-code list (errors-overview) names RouteLimitExceeded; docs/aws-facts.md "Quotas".
 ROUTE_LIMIT_EXCEEDED = "RouteLimitExceeded"
-# aws-facts.md "The feature being automated": a rack without the intra-VPC update.
+# docs/aws-facts.md "The feature being automated": a rack without the intra-VPC update.
 INVALID_PARAMETER_VALUE = "InvalidParameterValue"
 # EC2 API reference, common client errors: "The specified pagination token is not valid or is
 # expired."
@@ -45,7 +45,7 @@ ASSUMED_LGW_TABLE_NOT_OUTPOST_ONLY = INVALID_PARAMETER_VALUE
 # VPC user guide states the rule ("must match the entire CIDR block of a subnet"), not the code.
 ASSUMED_NOT_A_SUBNET_CIDR = INVALID_PARAMETER_VALUE
 # ASSUMPTION: associating a VPC with an LGW route table it is already associated (or associating)
-# with. aws-facts.md: "The error code for associating an already-associated VPC: unknown."
+# with. docs/aws-facts.md: "The error code for associating an already-associated VPC: unknown."
 # Resource.AlreadyAssociated is EC2's documented generic code for "already in use/associated".
 ASSUMED_ALREADY_ASSOCIATED = "Resource.AlreadyAssociated"
 # ASSUMPTION: CreateSubnet with an OutpostArn the account does not have, or an Availability Zone
@@ -59,7 +59,7 @@ ASSUMED_INVALID_FILTER = INVALID_PARAMETER_VALUE
 
 
 def intra_vpc_not_supported_message(cidr: str) -> str:
-    """AWS's exact text for a rack without the intra-VPC update (aws-facts.md)."""
+    """AWS's exact text for a rack without the intra-VPC update (docs/aws-facts.md)."""
     return (
         f"The destination CIDR block {cidr} is equal to or more specific than one of this VPC's "
         "CIDR blocks. This route can target only an interface or an instance."

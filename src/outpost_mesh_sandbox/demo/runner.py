@@ -1,7 +1,7 @@
 """Run a scenario through the whole pipeline in the sandbox and build the demo report.
 
-:func:`run_scenario` does exactly what shared/scenario-format.md says, through the real pipeline
-(:class:`~outpost_mesh_sandbox.pipeline.SandboxPipeline`):
+:func:`run_scenario` does exactly what docs/scenario-format.md says, through the real pipeline
+(:class:`~outpost_mesh_sandbox.stack.pipeline.SandboxPipeline`):
 
 1. an empty sandbox account; the stack of template.yaml deployed in it;
 2. the scenario seeded with the scenario caller's key (seeding emits no events: the call log's
@@ -15,9 +15,8 @@
 4. the report, read back from AWS state (route tables, associations, reachability), the ledger's
    findings and the pipeline's EC2 calls, in the scenario's words.
 
-The JSON report (:attr:`DemoRun.report`) is the public contract; :class:`DemoRun` also keeps
-what the text report for a person shows (topology, the ping matrix before, each step's events and
-executions, the routes that came and went).
+What a run saw is a :class:`~outpost_mesh_sandbox.demo.records.DemoRun`, whose ``report`` is the
+JSON report (the public contract).
 """
 
 from __future__ import annotations
@@ -27,30 +26,21 @@ import dataclasses
 import json
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from outpost_mesh import pacing
 from outpost_mesh.ledger import LedgerStore
-from outpost_mesh_sandbox.cloudtrail import events_for_calls
-from outpost_mesh_sandbox.identities import PIPELINE_ACCESS_KEY, SCENARIO_ACCESS_KEY
-from outpost_mesh_sandbox.pipeline import (
-    RUNNER_ACCESS_KEY,
-    Delivery,
-    ExecutionInfo,
-    PipelineOptions,
-    SandboxPipeline,
-)
-from outpost_mesh_sandbox.report import (
-    ALWAYS_COUNTED,
-    Snapshot,
-    Translator,
-    route_changes,
-    snapshot,
-)
-from outpost_mesh_sandbox.scenario import (
+from outpost_mesh.pacing import TimeSource
+from outpost_mesh_sandbox.aws.identities import PIPELINE_ACCESS_KEY, SCENARIO_ACCESS_KEY
+from outpost_mesh_sandbox.aws.server import Sandbox
+from outpost_mesh_sandbox.demo.records import DemoRun, StepRecord
+from outpost_mesh_sandbox.demo.report import ALWAYS_COUNTED, Translator, route_changes, snapshot
+from outpost_mesh_sandbox.scenario.ids import IdMap
+from outpost_mesh_sandbox.scenario.loader import load_scenario
+from outpost_mesh_sandbox.scenario.model import (
     CallStep,
     EventStep,
     FailStep,
@@ -58,11 +48,16 @@ from outpost_mesh_sandbox.scenario import (
     Step,
     SweepStep,
     TogetherStep,
-    load_scenario,
-    substitute_placeholders,
 )
-from outpost_mesh_sandbox.seed import IdMap, apply_fail, run_step_calls, seed
-from outpost_mesh_sandbox.server import Sandbox
+from outpost_mesh_sandbox.scenario.placeholders import substitute_placeholders
+from outpost_mesh_sandbox.scenario.seed import apply_fail, run_step_calls, seed
+from outpost_mesh_sandbox.stack.cloudtrail import events_for_calls
+from outpost_mesh_sandbox.stack.pipeline import (
+    RUNNER_ACCESS_KEY,
+    ExecutionInfo,
+    PipelineOptions,
+    SandboxPipeline,
+)
 
 __all__ = [
     "RUNNER_ACCESS_KEY",
@@ -78,60 +73,6 @@ _ERROR_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
 
 class RunnerError(RuntimeError):
     """The runner itself could not go on (not something the pipeline reported)."""
-
-
-@dataclass
-class StepRecord:
-    """One step as it ran."""
-
-    index: int
-    step: Step
-    label: str
-    calls: list[str] = field(default_factory=list)  # the person's calls, "Action" or "Action!"
-    call_errors: list[str] = field(default_factory=list)  # what AWS refused
-    events: list[dict[str, Any]] = field(default_factory=list)
-    deliveries: list[Delivery] = field(default_factory=list)
-    executions: list[ExecutionInfo] = field(default_factory=list)
-    failures: dict[str, tuple[str, str]] = field(default_factory=dict)  # execution -> error
-    handed_over: set[str] = field(default_factory=set)  # found the VPC busy, passed its trigger
-    api_calls: dict[str, int] = field(default_factory=dict)  # the pipeline's EC2 calls
-    added: list[tuple[str, str, str]] = field(default_factory=list)
-    removed: list[tuple[str, str, str]] = field(default_factory=list)
-    after: Snapshot | None = None
-
-
-@dataclass
-class DemoRun:
-    scenario: Scenario
-    ids: IdMap
-    before: Snapshot
-    after: Snapshot
-    steps: list[StepRecord]
-    findings: list[dict[str, str]]
-    api_calls: dict[str, int]
-    logs: list[str]
-
-    @property
-    def report(self) -> dict[str, Any]:
-        """The report exactly as the contract defines it (``--json`` prints this)."""
-        return {
-            "scenario": self.scenario.name,
-            "steps": [
-                {
-                    "step": record.label,
-                    "executions": [{"name": e.name, "status": e.status} for e in record.executions],
-                }
-                for record in self.steps
-            ],
-            "route_tables": self.after.route_tables,
-            "associations": self.after.associations,
-            "reachability": [
-                {"from": p["from"], "to": p["to"], "reachable": p["reachable"]}
-                for p in self.after.reachability
-            ],
-            "findings": self.findings,
-            "api_calls": self.api_calls,
-        }
 
 
 @contextlib.contextmanager
@@ -193,14 +134,16 @@ class _Runner:
         sb = self.sandbox
         sb.control.reset()
         options = self.options
-        throttle = getattr(self.scenario, "throttle", None)
-        if throttle is not None:
+        clock: TimeSource | None = None
+        if self.scenario.throttle is not None:
             # The sandbox throttles as EC2 does: the functions pace themselves as deployed (the
             # template's MUTATING_RATE/BURST, not the runner's "no pacing"), on the sandbox's
-            # AWS clock.
-            scale = getattr(throttle, "time_scale", 1)
-            options = dataclasses.replace(options, env={"OUTPOST_MESH_TIME_SCALE": str(scale)})
+            # AWS clock, which reaches the core's pacing through its seam for this run.
+            options = dataclasses.replace(options, env={})
+            assert sb.app is not None, "the sandbox runs in this process"
+            clock = sb.app.throttle.clock.time_source()
         self.pipeline = pipeline = SandboxPipeline(sb, options, root=self.root)
+        previous = pacing.use_time_source(clock) if clock is not None else None
         try:
             pipeline.deploy()
             person = sb.client("ec2", caller="scenario")
@@ -236,6 +179,8 @@ class _Runner:
             )
         finally:
             pipeline.close()
+            if clock is not None:
+                pacing.use_time_source(previous)
 
     # -- steps -------------------------------------------------------------------------------
     def _run_step(
@@ -423,5 +368,5 @@ def run_scenario(
     options: PipelineOptions | None = None,
     root: Path | None = None,
 ) -> dict[str, Any]:
-    """The demo report (shared/scenario-format.md) of one scenario run."""
+    """The demo report (docs/scenario-format.md) of one scenario run."""
     return run_demo(scenario, sandbox=sandbox, options=options, root=root).report

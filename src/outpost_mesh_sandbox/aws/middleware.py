@@ -1,14 +1,18 @@
 """WSGI middleware around moto's server app: control endpoints, call recording, fault injection.
 
-* ``/_sandbox/...`` requests are answered here (JSON); see :mod:`outpost_mesh_sandbox.control`.
-* Every other request with an identifiable action is recorded (:mod:`outpost_mesh_sandbox.calls`)
-  after it ran, faulted or not.
-* A pending fault for the action (:mod:`outpost_mesh_sandbox.faults`) answers instead of moto.
-* With throttling on (:mod:`outpost_mesh_sandbox.throttle`), an EC2 call that finds its action's
+* ``/_sandbox/...`` requests are answered here (JSON); see
+  :mod:`outpost_mesh_sandbox.aws.control`.
+* Every other request with an identifiable action is recorded
+  (:mod:`outpost_mesh_sandbox.aws.calls`) after it ran, faulted or not.
+* A pending fault for the action (:mod:`outpost_mesh_sandbox.aws.faults`) answers instead of moto.
+* With throttling on (:mod:`outpost_mesh_sandbox.aws.throttle`), an EC2 call that finds its action's
   token bucket empty is answered ``RequestLimitExceeded`` before any fault or moto sees it.
 * EC2 requests run one at a time (one lock), so a check-then-act rule such as the route quota
-  holds under the threaded server, as it does on AWS. EC2 handlers never call back into the
-  server, so the lock cannot deadlock; other services (Lambda, Step Functions) are not serialised.
+  holds under the threaded server, as it does on AWS; DynamoDB requests too (a lock of their own):
+  DynamoDB makes each item write atomic with its condition, moto checks the condition and then
+  writes with nothing between two server threads, and the lease (a conditional update) is what
+  keeps two executions off one VPC. Neither service's handlers call back into the server, so the
+  locks cannot deadlock; other services (Lambda, Step Functions) are not serialised.
 """
 
 from __future__ import annotations
@@ -22,8 +26,8 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from outpost_mesh_sandbox import outposts
-from outpost_mesh_sandbox.calls import (
+from outpost_mesh_sandbox.aws import outposts, paging, settings
+from outpost_mesh_sandbox.aws.calls import (
     CallLog,
     action_of,
     error_of,
@@ -32,9 +36,9 @@ from outpost_mesh_sandbox.calls import (
     parse_credential,
     parse_params,
 )
-from outpost_mesh_sandbox.control import CALLER_KEYS
-from outpost_mesh_sandbox.faults import FaultTable, render
-from outpost_mesh_sandbox.throttle import Throttle
+from outpost_mesh_sandbox.aws.control import CALLER_KEYS
+from outpost_mesh_sandbox.aws.faults import FaultTable, render
+from outpost_mesh_sandbox.aws.throttle import Throttle
 
 StartResponse = Callable[..., Any]
 
@@ -70,6 +74,8 @@ class SandboxApp:
         self.faults = FaultTable()
         self.throttle = Throttle()
         self.ec2_lock = threading.RLock()
+        #: Services whose requests run one at a time (see the module's docstring).
+        self.service_locks = {"ec2": self.ec2_lock, "dynamodb": threading.RLock()}
 
     # -- WSGI ------------------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -111,8 +117,9 @@ class SandboxApp:
             start_response(_status_line(rendered.status), rendered.headers)
             return [rendered.body]
 
-        if service == "ec2":
-            with self.ec2_lock:
+        lock = self.service_locks.get(service)
+        if lock is not None:
+            with lock:
                 status, headers, payload = _run(self.moto_app, environ)
         else:
             status, headers, payload = _run(self.moto_app, environ)
@@ -148,7 +155,8 @@ class SandboxApp:
 
         with self.ec2_lock:
             moto_api_backend.reset()
-            outposts.reset_settings()
+            settings.reset_settings()
+            paging.set_page_size(None)
             self.faults.clear()
             self.throttle.reset()
             self.calls.clear()
@@ -185,7 +193,8 @@ class SandboxApp:
             ("GET", "health"): lambda: {"ok": True},
             ("POST", "outposts"): lambda: self._seed(body),
             ("GET", "outposts"): self._outposts,
-            ("GET", "config"): outposts.settings_dict,
+            ("GET", "config"): settings.settings_dict,
+            ("GET", "paging"): lambda: {"page_size": paging.page_size()},
             ("POST", "config"): lambda: self._configure(body),
             ("POST", "faults"): lambda: self._inject(body),
             ("GET", "faults"): lambda: [vars(f) for f in self.faults.pending()],
@@ -237,21 +246,23 @@ class SandboxApp:
 
     def _configure(self, body: dict[str, Any]) -> dict[str, int]:
         throttling = {k: body.pop(k) for k in ("throttle", "time_scale") if k in body}
-        unknown = set(body) - {
-            "routes_per_table",
-            "association_describes",
-            "disassociation_describes",
-        }
+        page_size = body.pop("page_size", None)
+        unknown = set(body) - set(settings.CONFIGURABLE)
         if unknown:
             raise ControlError(400, f"unknown setting(s): {', '.join(sorted(unknown))}")
-        if throttling:  # checked before anything changes
+        # checked before anything changes
+        if throttling:
             Throttle.check(throttling.get("throttle"), throttling.get("time_scale"))
-        outposts.configure(**body)
+        if page_size is not None:
+            paging.check_page_size(page_size)
+        settings.configure(**body)
         if throttling:
             self.throttle.configure(
                 enabled=throttling.get("throttle"), time_scale=throttling.get("time_scale")
             )
-        return outposts.settings_dict()
+        if page_size is not None:
+            paging.set_page_size(page_size)
+        return settings.settings_dict()
 
     def _inject(self, body: dict[str, Any]) -> dict[str, bool]:
         self.faults.add(
@@ -264,7 +275,7 @@ class SandboxApp:
         return {"ok": True}
 
     def _fail_associations(self, body: dict[str, Any]) -> dict[str, bool]:
-        outposts.fail_next_associations(body.get("times", 1))
+        settings.fail_next_associations(body.get("times", 1))
         return {"ok": True}
 
 

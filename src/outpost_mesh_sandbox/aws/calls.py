@@ -15,13 +15,13 @@ from collections import Counter
 from dataclasses import asdict
 from typing import Any
 
-from outpost_mesh_sandbox.control import ApiCall
+from outpost_mesh_sandbox.aws.control import ApiCall
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/([^/]+)/")
 _XML_CODE = re.compile(r"<Code>(.*?)</Code>", re.S)
 _XML_MESSAGE = re.compile(r"<Message>(.*?)</Message>", re.S)
 
-# Read-only EC2 actions (aws-facts.md throttling: "non-mutating (Describe*)"); every other
+# Read-only EC2 actions (docs/aws-facts.md throttling: "non-mutating (Describe*)"); every other
 # action mutates and keeps its response body.
 _READ_ONLY_PREFIXES = ("Describe", "Get", "List", "Search")
 

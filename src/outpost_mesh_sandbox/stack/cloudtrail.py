@@ -2,7 +2,7 @@
 
 moto emits no CloudTrail events. The demo runner turns the scenario caller's recorded EC2 calls
 into the events EventBridge would deliver (``detail-type: AWS API Call via CloudTrail``), in the
-shapes aws-facts.md ("Events") gives, and as thin as AWS makes them:
+shapes docs/aws-facts.md ("Events") gives, and as thin as AWS makes them:
 
 - CreateSubnet (legacy lowercase): requestParameters ``{vpcId, cidrBlock, availabilityZone,
   outpostArn?, ipv6CidrBlock?, tagSpecificationSet?}``, responseElements ``{requestId, subnet:
@@ -30,8 +30,9 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from typing import Any
 
-from outpost_mesh_sandbox.calls import is_mutating
-from outpost_mesh_sandbox.control import ApiCall
+from outpost_mesh.model import ROUTE_TARGET_KEYS
+from outpost_mesh_sandbox.aws.calls import is_mutating
+from outpost_mesh_sandbox.aws.control import ApiCall
 
 __all__ = [
     "EVENT_VERSION",
@@ -49,21 +50,9 @@ USER_NAME = "scenario-person"
 
 # CloudTrail writes numbers and booleans of the XML answer as JSON numbers and booleans.
 _INT_FIELDS = frozenset({"availableIpAddressCount"})
-_ROUTE_TARGETS = (
-    "GatewayId",
-    "LocalGatewayId",
-    "NetworkInterfaceId",
-    "InstanceId",
-    "NatGatewayId",
-    "TransitGatewayId",
-    "VpcPeeringConnectionId",
-    "CarrierGatewayId",
-    "EgressOnlyInternetGatewayId",
-    "CoreNetworkArn",
-    "VpcEndpointId",
-    "DestinationIpv6CidrBlock",
-    "DestinationPrefixListId",
-)
+# CreateRoute's request keys CloudTrail copies besides the table and the IPv4 destination: the
+# route's target (one of the model's ROUTE_TARGET_KEYS) and the other kinds of destination.
+_CREATE_ROUTE_KEYS = (*ROUTE_TARGET_KEYS, "DestinationIpv6CidrBlock", "DestinationPrefixListId")
 _INDEXED = re.compile(r"^(.*?)\.(\d+)(?:\.(.*))?$")
 
 
@@ -206,7 +195,7 @@ def _shapes(call: ApiCall) -> tuple[dict[str, Any] | None, dict[str, Any] | None
     elif action == "DisassociateRouteTable":
         request, response = _pick(params, "AssociationId"), done
     elif action == "CreateRoute":
-        request = _pick(params, "RouteTableId", "DestinationCidrBlock", *_ROUTE_TARGETS)
+        request = _pick(params, "RouteTableId", "DestinationCidrBlock", *_CREATE_ROUTE_KEYS)
         response = done
     elif action == "DeleteRoute":
         request = _pick(params, "RouteTableId", "DestinationCidrBlock", "DestinationIpv6CidrBlock")

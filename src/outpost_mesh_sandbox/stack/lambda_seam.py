@@ -1,11 +1,12 @@
-"""Run the project's Lambda handlers in-process when moto's Lambda is invoked.
+"""Run the project's Lambda handlers in-process when the sandbox's Lambda is invoked.
 
 moto's Step Functions engine runs ``arn:aws:states:::lambda:invoke`` tasks by calling Lambda's
 Invoke API on the moto server. Without Docker, moto's "simple" Lambda backend
 (``{"lambda": {"use_docker": False}}``) answers every invoke with its own payload and never runs
-code. This seam patches that backend's ``invoke``: an invoke of a function the seam deployed runs
-the project's real handler (``functions/<dir>/app.py``, imported by path under a unique module
-name) with a fake ``LambdaContext``, and answers exactly as AWS Lambda does:
+code; :mod:`outpost_mesh_sandbox.aws.lambda_service` lets one handler in this process answer
+instead, and :class:`LambdaSeam` is that handler: an invoke of a function it deployed runs the
+project's real handler (``functions/<dir>/app.py``, imported by path under a unique module name)
+with a fake ``LambdaContext``, and answers exactly as AWS Lambda does:
 
 * success: HTTP 200, the handler's return value as JSON;
 * a raised exception: HTTP 200 with header ``X-Amz-Function-Error: Unhandled`` and the payload
@@ -19,43 +20,37 @@ name) with a fake ``LambdaContext``, and answers exactly as AWS Lambda does:
 Configuration without process-global environment variables: each function's environment (from
 template.yaml, resolved for the sandbox) is parsed by ``Settings.from_env(env)`` and its boto3
 clients are made from a session that points at the sandbox with the pipeline's access key, so the
-sandbox counts the pipeline's calls. Each deployed function gets one ``Services`` (one warm
-container); invocations may run concurrently (Map iterations), as on AWS.
+sandbox counts the pipeline's calls. Each deployed function gets one ``ReconcileService`` (one
+warm container), given to its handler module through the ``services`` name that
+``outpost_mesh.lambda_kit.task`` reads; invocations may run concurrently (Map iterations), as on
+AWS. What a handler prints (Powertools' EMF metrics) and logs goes to the seam's log sink, as
+Lambda sends it to CloudWatch Logs.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import io
 import json
 import logging
-import sys
 import threading
 import time
-import traceback
-import uuid
 import warnings
-import zipfile
-from collections import deque
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-import boto3
-from botocore.config import Config
+from outpost_mesh_sandbox.aws import lambda_service, patches
+from outpost_mesh_sandbox.stack.lambda_runtime import (
+    FakeLambdaContext,
+    FunctionBinding,
+    Invocation,
+    LogSink,
+    SandboxSession,
+    error_payload,
+    load_handler_module,
+    zip_dir,
+)
 
-from outpost_mesh_sandbox.identities import PIPELINE_ACCESS_KEY, SECRET_KEY
-
-__all__ = [
-    "FakeLambdaContext",
-    "FunctionBinding",
-    "Invocation",
-    "LambdaSeam",
-    "SandboxSession",
-    "error_payload",
-]
+__all__ = ["LambdaSeam"]
 
 ROLE_NAME = "outpost-mesh-sandbox-functions"
 _ASSUME_ROLE = json.dumps(
@@ -70,186 +65,6 @@ _ASSUME_ROLE = json.dumps(
         ],
     }
 )
-_PATCH_MARK = "_outpost_mesh_seam"
-NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"})
-
-
-class SandboxSession:
-    """What ``Services`` needs of a boto3 session (``.client(name)``), bound to the sandbox.
-
-    Every client gets the sandbox's endpoint and the given access key: the equivalent of a
-    Lambda's ``AWS_ENDPOINT_URL`` and credentials, without touching ``os.environ``.
-    botocore's own retries are off (as for every sandbox client): a scenario's ``fail`` step
-    injects exactly ``times`` errors and the workflow's Retry/Catch on the project's typed errors
-    (ThrottledError...) handle them, in milliseconds instead of botocore's random back-off.
-    """
-
-    def __init__(
-        self, endpoint_url: str, region: str, access_key: str = PIPELINE_ACCESS_KEY
-    ) -> None:
-        self.endpoint_url = endpoint_url
-        self.region_name = region
-        session, self._lock = _shared_session(access_key, region)
-        self._session: Any = session
-
-    def client(self, service: str, **kwargs: Any) -> Any:
-        kwargs.setdefault("endpoint_url", self.endpoint_url)
-        kwargs.setdefault("config", NO_RETRIES)
-        with self._lock:  # boto3 sessions are not thread-safe; clients are
-            return self._session.client(service, **kwargs)
-
-
-_SESSIONS: dict[tuple[str, str], tuple[boto3.session.Session, threading.Lock]] = {}
-_SESSIONS_LOCK = threading.Lock()
-
-
-def _shared_session(access_key: str, region: str) -> tuple[boto3.session.Session, threading.Lock]:
-    """One boto3 session per identity and region in this process: its loader keeps the service
-    models it parsed, so a function's first client costs milliseconds, not a cold start."""
-    with _SESSIONS_LOCK:
-        key = (access_key, region)
-        if key not in _SESSIONS:
-            session = boto3.session.Session(
-                aws_access_key_id=access_key,
-                aws_secret_access_key=SECRET_KEY,
-                region_name=region,
-            )
-            _SESSIONS[key] = (session, threading.Lock())
-        return _SESSIONS[key]
-
-
-@dataclass
-class FakeLambdaContext:
-    """The attributes of AWS's ``LambdaContext`` that handlers and Powertools read."""
-
-    function_name: str
-    invoked_function_arn: str
-    memory_limit_in_mb: int = 512
-    timeout_seconds: int = 60
-    function_version: str = "$LATEST"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    log_group_name: str = ""
-    log_stream_name: str = ""
-    identity: Any = None
-    client_context: Any = None
-    _started: float = field(default_factory=time.monotonic, repr=False)
-
-    def __post_init__(self) -> None:
-        if not self.log_group_name:
-            self.log_group_name = f"/aws/lambda/{self.function_name}"
-        if not self.log_stream_name:
-            day = time.strftime("%Y/%m/%d", time.gmtime())
-            self.log_stream_name = f"{day}/[$LATEST]{uuid.uuid4().hex}"
-
-    def get_remaining_time_in_millis(self) -> int:
-        left = self.timeout_seconds - (time.monotonic() - self._started)
-        return max(0, int(left * 1000))
-
-
-def error_payload(exc: BaseException, request_id: str) -> dict[str, Any]:
-    """The payload AWS Lambda's Python runtime returns for an unhandled exception."""
-    return {
-        "errorMessage": str(exc),
-        "errorType": type(exc).__name__,
-        "requestId": request_id,
-        "stackTrace": [
-            line.rstrip("\n")
-            for line in traceback.format_list(traceback.extract_tb(exc.__traceback__))
-        ],
-    }
-
-
-@dataclass(frozen=True)
-class Invocation:
-    """One invocation's outcome: ``payload`` is the result, or the error payload."""
-
-    function: str
-    request_id: str
-    payload: Any
-    error_type: str = ""
-    error_message: str = ""
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return not self.error_type
-
-
-@dataclass
-class FunctionBinding:
-    """A function deployed in the sandbox and the handler that answers its invokes."""
-
-    logical_id: str
-    name: str
-    arn: str
-    code_dir: Path
-    handler_name: str
-    environment: dict[str, str]
-    memory: int
-    timeout: int
-    module: ModuleType
-    services: Any = None
-
-    @property
-    def handler(self) -> Callable[[dict[str, Any], Any], Any]:
-        attr = self.handler_name.rsplit(".", 1)[-1]
-        fn: Callable[[dict[str, Any], Any], Any] = getattr(self.module, attr)
-        return fn
-
-
-class _LogSink(io.TextIOBase):
-    """Where the handlers' Powertools logs go: the last lines kept in memory (and optionally
-    copied to a stream), so ``--json`` keeps stdout for the report alone."""
-
-    def __init__(self, keep: int = 2000, copy_to: Any = None) -> None:
-        self.lines: deque[str] = deque(maxlen=keep)
-        self.copy_to = copy_to
-        self._lock = threading.Lock()
-
-    def write(self, text: str) -> int:
-        with self._lock:
-            for line in text.splitlines():
-                if line.strip():
-                    self.lines.append(line)
-            if self.copy_to is not None:
-                self.copy_to.write(text)
-        return len(text)
-
-    def writable(self) -> bool:
-        return True
-
-
-_MODULES: dict[Path, ModuleType] = {}
-_IMPORT_LOCK = threading.Lock()
-_ACTIVE_LOCK = threading.Lock()
-
-
-class _Active:
-    """The seam whose functions answer invokes now (one at a time per process)."""
-
-    seam: LambdaSeam | None = None
-
-
-def load_handler_module(code_dir: Path, handler: str) -> ModuleType:
-    """Import ``<code_dir>/<module>.py`` by path, once, under a unique module name."""
-    module_file = code_dir / (handler.rsplit(".", 1)[0].replace(".", "/") + ".py")
-    key = module_file.resolve()
-    with _IMPORT_LOCK:
-        if key in _MODULES:
-            return _MODULES[key]
-        name = f"outpost_mesh_function_{code_dir.name}_{module_file.stem}"
-        spec = importlib.util.spec_from_file_location(name, module_file)
-        if spec is None or spec.loader is None:
-            raise ImportError(f"cannot import a handler from {module_file}")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        try:
-            spec.loader.exec_module(module)
-        except BaseException:
-            del sys.modules[name]
-            raise
-        _MODULES[key] = module
-        return module
 
 
 class LambdaSeam:
@@ -275,12 +90,13 @@ class LambdaSeam:
         self.function_prefix = function_prefix
         self.bindings: dict[str, FunctionBinding] = {}  # by function name
         self.by_logical_id: dict[str, FunctionBinding] = {}
-        self.logs = _LogSink(copy_to=log_copy_to)
+        self.logs = LogSink(copy_to=log_copy_to)
         self.invocations: list[Invocation] = []
         self._lock = threading.Lock()
         self._saved_streams: list[tuple[logging.Handler, Any]] = []
         self._engine_logging: tuple[logging.Logger, bool, logging.Handler] | None = None
         self._saved_metrics: tuple[Any, Any, Any] | None = None
+        self._previous_handler: lambda_service.InvokeHandler | None = None
 
     # -- deployment --------------------------------------------------------------------------
     def deploy(
@@ -313,7 +129,7 @@ class LambdaSeam:
                 Runtime=fn.runtime,
                 Role=role_arn,
                 Handler=fn.handler,
-                Code={"ZipFile": _zip_dir(code_dir)},
+                Code={"ZipFile": zip_dir(code_dir)},
                 Timeout=fn.timeout,
                 MemorySize=fn.memory,
                 Environment={"Variables": env},
@@ -340,31 +156,26 @@ class LambdaSeam:
         binding.environment.update(values)
         binding.services = None
 
-    # -- patching moto -----------------------------------------------------------------------
+    # -- answering the sandbox's invokes ----------------------------------------------------
     def install(self) -> None:
-        """Route moto's simple-Lambda invokes of this seam's functions to their handlers."""
-        _patch_moto()
-        with _ACTIVE_LOCK:
-            _Active.seam = self
+        """Answer the sandbox Lambda's invokes of this seam's functions from now on."""
+        patches.install()
+        self._previous_handler = lambda_service.set_invoke_handler(self)
         self._redirect_logs()
         warnings.filterwarnings("ignore", message="No application metrics to publish")
 
     def uninstall(self) -> None:
-        with _ACTIVE_LOCK:
-            if _Active.seam is self:
-                _Active.seam = None
+        if lambda_service.invoke_handler() is self:
+            lambda_service.set_invoke_handler(self._previous_handler)
+        self._previous_handler = None
         if self._engine_logging is not None:
             engine, propagate, sink_handler = self._engine_logging
             engine.removeHandler(sink_handler)
             engine.propagate = propagate
             self._engine_logging = None
         if self._saved_metrics is not None:
-            from aws_lambda_powertools.metrics.provider.cloudwatch_emf import cloudwatch
-
             metrics, namespace, service = self._saved_metrics
             metrics.namespace, metrics.service = namespace, service
-            if "print" in vars(cloudwatch):
-                del cloudwatch.print  # type: ignore[attr-defined]
             self._saved_metrics = None
         for handler, stream in self._saved_streams:
             if isinstance(handler, logging.StreamHandler):
@@ -390,24 +201,15 @@ class LambdaSeam:
         self._redirect_metrics(lambda_kit.metrics)
 
     def _redirect_metrics(self, metrics: Any) -> None:
-        """Powertools Metrics prints EMF to stdout (CloudWatch Logs in Lambda): print it into the
-        sink instead, and give it the namespace the functions' environment names (the shared
-        ``Metrics`` object was built from this process's environment, which has none)."""
-        from aws_lambda_powertools.metrics.provider.cloudwatch_emf import cloudwatch
-
+        """Give Powertools' shared ``Metrics`` the namespace and service the functions'
+        environment names (it was built from this process's environment, which has none). Its
+        EMF lines reach the sink as a function's stdout (:meth:`run`)."""
         env = next(iter(self.bindings.values())).environment if self.bindings else {}
         self._saved_metrics = (metrics, metrics.namespace, metrics.service)
         if metrics.namespace is None:
             metrics.namespace = env.get("POWERTOOLS_METRICS_NAMESPACE", "OutpostMesh")
         if metrics.service is None:
             metrics.service = env.get("POWERTOOLS_SERVICE_NAME", "outpost-mesh")
-        sink = self.logs
-
-        def emf_print(*args: Any, **kwargs: Any) -> None:
-            kwargs.pop("file", None)
-            print(*args, file=sink, **kwargs)
-
-        cloudwatch.print = emf_print  # type: ignore[attr-defined]
 
     def binding_for(self, function_name: str) -> FunctionBinding | None:
         name = function_name
@@ -444,7 +246,8 @@ class LambdaSeam:
         )
         started = time.monotonic()
         try:
-            result = binding.handler(event, context)
+            with lambda_service.function_output(self.logs):  # Lambda: stdout -> its log
+                result = binding.handler(event, context)
         except Exception as exc:
             payload = error_payload(exc, context.aws_request_id)
             invocation = Invocation(
@@ -482,38 +285,3 @@ class LambdaSeam:
             response_headers["x-amz-function-error"] = "Unhandled"
         response_headers["x-amz-executed-version"] = "$LATEST"
         return json.dumps(invocation.payload, default=str).encode("utf-8")
-
-
-def _patch_moto() -> None:
-    from moto.awslambda_simple.models import LambdaSimpleBackend
-
-    if getattr(LambdaSimpleBackend.invoke, _PATCH_MARK, False):
-        return
-    original = LambdaSimpleBackend.invoke
-
-    def invoke(  # noqa: PLR0917 - moto's signature
-        self: Any,
-        function_name: str,
-        qualifier: str | None,
-        body: Any,
-        headers: Any,
-        response_headers: Any,
-    ) -> Any:
-        seam = _Active.seam
-        binding = seam.binding_for(function_name) if seam is not None else None
-        if seam is None or binding is None:
-            return original(self, function_name, qualifier, body, headers, response_headers)
-        self.get_function(function_name, qualifier)  # moto's ResourceNotFound if deleted
-        return seam.answer_invoke(binding, body, response_headers)
-
-    setattr(invoke, _PATCH_MARK, True)
-    LambdaSimpleBackend.invoke = invoke
-
-
-def _zip_dir(code_dir: Path) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(code_dir.rglob("*.py")):
-            if "__pycache__" not in path.parts:
-                archive.write(path, path.relative_to(code_dir).as_posix())
-    return buffer.getvalue()

@@ -1,7 +1,7 @@
-"""The demo report (shared/scenario-format.md, "Report"): AWS state read back, in scenario words.
+"""The demo report (docs/scenario-format.md, "Report"): AWS state read back, in scenario words.
 
 Everything here reads the sandbox with Describe calls (never what the pipeline says it did) and
-names things as the scenario does, through :class:`~outpost_mesh_sandbox.seed.IdMap`:
+names things as the scenario does, through :class:`~outpost_mesh_sandbox.scenario.ids.IdMap`:
 
 * ``route_tables``: every route table of every scenario VPC (custom tables by name, main tables
   as ``main:VPC``, tables the pipeline made by id), every non-local route, targets as
@@ -22,8 +22,8 @@ from typing import Any
 
 from outpost_mesh.observe import observe_vpc
 from outpost_mesh.verify import reachability
-from outpost_mesh_sandbox.scenario import MAIN_PREFIX, Scenario
-from outpost_mesh_sandbox.seed import IdMap
+from outpost_mesh_sandbox.scenario.ids import IdMap
+from outpost_mesh_sandbox.scenario.model import MAIN_PREFIX, Scenario
 
 __all__ = [
     "ALWAYS_COUNTED",

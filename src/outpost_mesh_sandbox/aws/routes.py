@@ -1,7 +1,7 @@
 """Route rules for moto's EC2: LocalGatewayId targets and what AWS enforces on routes.
 
-Installed by :func:`outpost_mesh_sandbox.outposts.install`. Sources are aws-facts.md sections
-unless a comment says otherwise. Checked on CreateRoute, in this order:
+Installed in moto by :mod:`outpost_mesh_sandbox.aws.patches`. Sources are docs/aws-facts.md
+sections unless a comment says otherwise. Checked on CreateRoute, in this order:
 
 1. the route table exists (moto: ``InvalidRouteTableID.NotFound``);
 2. the destination is a valid CIDR (moto), canonicalised as AWS does ("we modify the specified
@@ -19,17 +19,18 @@ unless a comment says otherwise. Checked on CreateRoute, in this order:
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from typing import Any
 
 from moto.core.responses import ActionResult, EmptyResult
 from moto.ec2.exceptions import InvalidDestinationCIDRBlockParameterError
-from moto.ec2.models.route_tables import Route, RouteBackend, RouteTable
-from moto.ec2.responses.route_tables import RouteTables
+from moto.ec2.models.route_tables import Route, RouteTable
 from moto.ec2.utils import generate_route_id
 
-from outpost_mesh_sandbox import errors
-from outpost_mesh_sandbox.errors import SandboxEC2Error
-from outpost_mesh_sandbox.outposts import current_settings, state_of
+from outpost_mesh_sandbox.aws import errors
+from outpost_mesh_sandbox.aws.errors import SandboxEC2Error
+from outpost_mesh_sandbox.aws.outposts import state_of
+from outpost_mesh_sandbox.aws.settings import current_settings
 
 IPv4 = ipaddress.IPv4Network
 
@@ -93,7 +94,7 @@ def check_lgw_target(
                 f"not on Outpost {outpost.arn}: local gateway {lgw_id} can only be a target in "
                 "route tables of that Outpost's subnets.",
             )
-    # A rack without the intra-VPC update (aws-facts.md "The feature being automated").
+    # A rack without the intra-VPC update (docs/aws-facts.md "The feature being automated").
     if destination is not None and not outpost.intra_vpc:
         cidrs = vpc_ipv4_cidrs(backend, route_table.vpc_id)
         if any(destination.subnet_of(cidr) for cidr in cidrs):
@@ -123,41 +124,40 @@ def check_more_specific(backend: Any, route_table: RouteTable, destination: IPv4
 
 
 def count_quota_routes(route_table: RouteTable) -> int:
-    # aws-facts.md "Quotas": non-propagated routes, IPv4 and IPv6 counted apart; the local route
-    # is not counted (assumption: AWS's quota excludes the local routes it creates itself).
+    # docs/aws-facts.md "Quotas": non-propagated routes, IPv4 and IPv6 counted apart; the local
+    # route is not counted (assumption: AWS's quota excludes the local routes it creates itself).
     return sum(1 for r in route_table._routes.values() if not r.local and r.destination_cidr_block)
 
 
-def _route_state(self: Route) -> str:
+def route_state(route: Route) -> str:
+    """Route.state: ``blackhole`` for a route to an LGW the VPC is no longer associated with."""
     # ASSUMPTION: a route to an LGW whose route table is no longer associated with the VPC shows
     # `blackhole`, as routes to deleted NAT gateways or detached gateways do.
-    lgw_id = getattr(self, "local_gateway_id", None)
+    lgw_id = getattr(route, "local_gateway_id", None)
     if lgw_id:
-        backend = self.route_table.ec2_backend
+        backend = route.route_table.ec2_backend
         state = state_of(backend)
         outpost = state.outpost_of_lgw(lgw_id)
         if outpost is None or not state.is_vpc_associated(
-            self.route_table.vpc_id, outpost.local_gateway_route_table_id
+            route.route_table.vpc_id, outpost.local_gateway_route_table_id
         ):
             return "blackhole"
     return "active"
 
 
-def install() -> None:
-    # DescribeRouteTables returns `localGatewayId` from this attribute (botocore Route shape).
-    Route.local_gateway_id = None  # type: ignore[attr-defined]
-    Route.state = property(_route_state)  # type: ignore[assignment,method-assign]
-
-    original_filter = RouteTable.get_filter_value
+def table_filter_value(original: Callable[..., Any]) -> Callable[..., Any]:
+    """RouteTable.get_filter_value, plus DescribeRouteTables' ``route.local-gateway-id``."""
 
     def get_filter_value(self: Any, filter_name: str, method_name: str | None = None) -> Any:
         if filter_name == "route.local-gateway-id":
             return [r.local_gateway_id for r in self._routes.values() if r.local_gateway_id]
-        return original_filter(self, filter_name, method_name)
+        return original(self, filter_name, method_name)
 
-    RouteTable.get_filter_value = get_filter_value  # type: ignore[method-assign]
+    return get_filter_value
 
-    original_create = RouteBackend.create_route
+
+def checked_create_route(original: Callable[..., Route]) -> Callable[..., Route]:
+    """RouteBackend.create_route with the rules above and a ``local_gateway_id`` target."""
 
     def create_route(  # noqa: PLR0917 (mirrors moto's positional signature)
         self: Any,
@@ -171,7 +171,7 @@ def install() -> None:
         **kwargs: Any,
     ) -> Route:
         if local:
-            return original_create(
+            return original(
                 self,
                 route_table_id,
                 destination_cidr_block,
@@ -198,7 +198,7 @@ def install() -> None:
             limit = current_settings().routes_per_table
             if count_quota_routes(route_table) >= limit:
                 raise errors.route_limit_exceeded(route_table.id, limit)
-        route = original_create(
+        route = original(
             self,
             route_table_id,
             destination_cidr_block,
@@ -211,9 +211,11 @@ def install() -> None:
         route.local_gateway_id = local_gateway_id or None  # type: ignore[attr-defined]
         return route
 
-    RouteBackend.create_route = create_route  # type: ignore[method-assign,assignment]
+    return create_route
 
-    original_replace = RouteBackend.replace_route
+
+def checked_replace_route(original: Callable[..., Route]) -> Callable[..., Route]:
+    """RouteBackend.replace_route with the LGW target rules and a ``local_gateway_id``."""
 
     def replace_route(
         self: Any,
@@ -235,13 +237,15 @@ def install() -> None:
             and generate_route_id(route_table.id, str(destination)) in route_table._routes
         ):
             check_lgw_target(self, route_table, local_gateway_id, destination)
-        route = original_replace(self, route_table_id, destination_cidr_block, *args, **kwargs)
+        route = original(self, route_table_id, destination_cidr_block, *args, **kwargs)
         route.local_gateway_id = local_gateway_id or None  # type: ignore[attr-defined]
         return route
 
-    RouteBackend.replace_route = replace_route  # type: ignore[method-assign]
+    return replace_route
 
-    original_delete = RouteBackend.delete_route
+
+def checked_delete_route(original: Callable[..., Route]) -> Callable[..., Route]:
+    """RouteBackend.delete_route that refuses the local route, as AWS does."""
 
     def delete_route(
         self: Any,
@@ -263,24 +267,21 @@ def install() -> None:
                     f"cannot remove local route {destination_cidr_block} in route table "
                     f"{route_table_id}",
                 )
-        # moto raises InvalidRoute.NotFound for a missing route (aws-facts.md "Routes").
-        deleted: Route = original_delete(
+        # moto raises InvalidRoute.NotFound for a missing route (docs/aws-facts.md "Routes").
+        deleted: Route = original(
             self,
             route_table_id,
-            destination_cidr_block,  # type: ignore[arg-type]
+            destination_cidr_block,
             destination_ipv6_cidr_block,
             destination_prefix_list_id,
         )
         return deleted
 
-    RouteBackend.delete_route = delete_route  # type: ignore[method-assign,assignment]
-
-    RouteTables.create_route = _create_route_response  # type: ignore[method-assign]
-    RouteTables.replace_route = _replace_route_response  # type: ignore[method-assign]
+    return delete_route
 
 
-def _create_route_response(self: Any) -> ActionResult:
-    # moto's RouteTables.create_route plus LocalGatewayId.
+def create_route_response(self: Any) -> ActionResult:
+    """moto's RouteTables.create_route plus ``LocalGatewayId``."""
     self.ec2_backend.create_route(
         self._get_param("RouteTableId"),
         self._get_param("DestinationCidrBlock"),
@@ -300,8 +301,8 @@ def _create_route_response(self: Any) -> ActionResult:
     return ActionResult({"Return": True})
 
 
-def _replace_route_response(self: Any) -> ActionResult:
-    # moto's RouteTables.replace_route plus LocalGatewayId.
+def replace_route_response(self: Any) -> ActionResult:
+    """moto's RouteTables.replace_route plus ``LocalGatewayId``."""
     self.ec2_backend.replace_route(
         self._get_param("RouteTableId"),
         self._get_param("DestinationCidrBlock"),

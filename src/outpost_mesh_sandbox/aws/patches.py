@@ -1,0 +1,287 @@
+"""Every change the sandbox makes to a third-party object, in one list, installed once.
+
+moto plays AWS, but not all of it: it has no Outposts, no LGW routes, creates a default VPC,
+runs no Lambda code, pages none of the describes the core follows. The sandbox fills those gaps
+by replacing attributes of moto's classes (and one of ``sys``). Each :class:`Patch` below names the
+attribute, why the sandbox changes it and the AWS behaviour it stands for (with its source); the
+code it installs lives in the module named by ``build``. :func:`install` applies them all, once
+per process (moto's backends are process-wide too), under one lock and one guard; a second call
+does nothing.
+
+Not patches, and so not here: moto's documented configuration (``POST /moto-api/config``, applied
+by :func:`outpost_mesh_sandbox.aws.middleware.apply_moto_config`), ``MOTO_PORT`` (read by moto's
+Step Functions engine; :class:`outpost_mesh_sandbox.aws.server.Sandbox` sets it), and what the
+Lambda seam sets on the project's own objects through their public attributes (the Powertools
+logger's stream, the metrics namespace; ``outpost_mesh_sandbox.stack.lambda_seam``). EC2 and
+DynamoDB requests are serialised by the WSGI middleware, not by a patch.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.ec2.models import EC2Backend
+from moto.ec2.models.route_tables import Route, RouteBackend, RouteTable
+from moto.ec2.models.subnets import Subnet, SubnetBackend
+from moto.ec2.responses import EC2Response
+from moto.ec2.responses.route_tables import RouteTables
+from moto.ec2.responses.subnets import Subnets
+from moto.ec2.responses.vpcs import VPCs
+
+from outpost_mesh_sandbox.aws import account, ec2_actions, lambda_service, routes
+
+_ABSENT = object()
+
+
+@dataclass(frozen=True)
+class Patch:
+    """``target.name`` becomes ``build(original)`` (``original`` is None for a new attribute)."""
+
+    target: Any
+    name: str
+    build: Callable[[Any], Any]
+    why: str
+    aws: str
+
+    @property
+    def label(self) -> str:
+        owner = getattr(self.target, "__qualname__", None) or getattr(self.target, "__name__", "")
+        return f"{owner}.{self.name}"
+
+
+def _value(value: Any) -> Callable[[Any], Any]:
+    return lambda _original: value
+
+
+def _action(function: Callable[..., Any]) -> Callable[[Any], Any]:
+    return lambda _original: function
+
+
+_LGW_API = (
+    "EC2 API reference: DescribeLocalGateways, DescribeLocalGatewayRouteTables, "
+    "Create/Describe/DeleteLocalGatewayRouteTableVpcAssociation(s); states associating -> "
+    "associated | failed, disassociating -> disassociated (docs/aws-facts.md 'LGW route tables "
+    "and VPC associations')"
+)
+
+PATCHES: tuple[Patch, ...] = (
+    # -- Outposts and their local gateways (aws/ec2_actions.py, aws/outposts.py) ----------------
+    *(
+        Patch(
+            EC2Response,
+            name,
+            _action(function),
+            "moto has no Outposts: the LGW API is added to its EC2 dispatcher",
+            _LGW_API,
+        )
+        for name, function in ec2_actions.LGW_ACTIONS.items()
+    ),
+    Patch(
+        Subnet,
+        "outpost_arn",
+        _value(None),
+        "DescribeSubnets serialises Subnet.OutpostArn from this attribute (None: In-Region)",
+        "DescribeSubnets returns OutpostArn for a subnet on an Outpost (EC2 API reference, Subnet)",
+    ),
+    Patch(
+        Subnet,
+        "get_filter_value",
+        ec2_actions.subnet_filter_value,
+        "moto knows no outpost-arn filter",
+        "DescribeSubnets filter outpost-arn (EC2 API reference, DescribeSubnets)",
+    ),
+    Patch(
+        Subnets,
+        "create_subnet",
+        ec2_actions.create_subnet_on_outpost,
+        "moto ignores CreateSubnet's OutpostArn",
+        "CreateSubnet with OutpostArn puts the subnet on the rack; the Availability Zone must be "
+        "the Outpost's (EC2 API reference, CreateSubnet)",
+    ),
+    # -- routes (aws/routes.py) ------------------------------------------------------------------
+    Patch(
+        Route,
+        "local_gateway_id",
+        _value(None),
+        "DescribeRouteTables serialises Route.LocalGatewayId from this attribute",
+        "a route can target a local gateway (EC2 API reference, CreateRoute LocalGatewayId)",
+    ),
+    Patch(
+        Route,
+        "state",
+        _value(property(routes.route_state)),
+        "moto shows every route active",
+        "a route whose target is gone is `blackhole` (VPC user guide, route tables); assumed "
+        "for an LGW the VPC is no longer associated with (aws/routes.py)",
+    ),
+    Patch(
+        RouteTable,
+        "get_filter_value",
+        routes.table_filter_value,
+        "moto knows no route.local-gateway-id filter",
+        "DescribeRouteTables filter route.local-gateway-id (EC2 API reference)",
+    ),
+    Patch(
+        RouteBackend,
+        "create_route",
+        routes.checked_create_route,
+        "moto accepts any route: the rules AWS enforces are checked first (aws/routes.py)",
+        "LGW routes only in tables of the LGW's Outpost with the VPC associated; a more specific "
+        "route matches a subnet CIDR; RouteAlreadyExists; RouteLimitExceeded (docs/aws-facts.md "
+        "'Routes', 'Quotas'; VPC user guide)",
+    ),
+    Patch(
+        RouteBackend,
+        "replace_route",
+        routes.checked_replace_route,
+        "moto knows no LocalGatewayId target",
+        "ReplaceRoute to a local gateway follows CreateRoute's LGW rules (EC2 API reference)",
+    ),
+    Patch(
+        RouteBackend,
+        "delete_route",
+        routes.checked_delete_route,
+        "moto deletes the local route",
+        "the local route cannot be deleted (VPC user guide, route tables)",
+    ),
+    Patch(
+        RouteTables,
+        "create_route",
+        _action(routes.create_route_response),
+        "moto's CreateRoute action drops LocalGatewayId",
+        "CreateRoute LocalGatewayId (EC2 API reference)",
+    ),
+    Patch(
+        RouteTables,
+        "replace_route",
+        _action(routes.replace_route_response),
+        "moto's ReplaceRoute action drops LocalGatewayId",
+        "ReplaceRoute LocalGatewayId (EC2 API reference)",
+    ),
+    # -- the account (aws/account.py) ------------------------------------------------------------
+    Patch(
+        EC2Backend,
+        "__init__",
+        account.building_backend,
+        "marks a backend being built, so that moto's default VPC is not made then",
+        "the sandbox account has only the scenario's VPCs (docs/scenario-format.md)",
+    ),
+    Patch(
+        EC2Backend,
+        "create_default_vpc",
+        account.no_default_vpc_while_building,
+        "moto creates a default VPC in every new backend",
+        "an account may have no default VPC; CreateDefaultVpc makes one (EC2 API reference)",
+    ),
+    Patch(
+        EC2Backend,
+        "default_vpc",
+        _value(account.LIVE_DEFAULT_VPC),
+        "moto keeps the VPC it built as the default even when there is none",
+        "the default VPC is the one marked isDefault, if any (VPC user guide, default VPCs)",
+    ),
+    Patch(
+        EC2Backend,
+        "create_security_group",
+        account.security_group_needs_a_vpc,
+        "moto crashes on a group without VpcId when there is no default VPC",
+        "VPCIdNotSpecified: 'No default VPC for this user' (EC2 API error codes)",
+    ),
+    Patch(
+        EC2Backend,
+        "get_default_security_group",
+        account.no_default_security_group_without_vpc,
+        "moto looks for the default VPC's group even when there is no default VPC",
+        "without a default VPC there is no default VPC security group (VPC user guide)",
+    ),
+    Patch(
+        SubnetBackend,
+        "create_subnet",
+        account.subnet_not_default_for_az,
+        "moto marks the first subnet of each zone DefaultForAz",
+        "only a default VPC's subnets are default subnets (VPC user guide, default subnets)",
+    ),
+    Patch(
+        SubnetBackend,
+        "delete_subnet",
+        account.delete_subnet_associations,
+        "moto keeps a deleted subnet's route table association (docs/aws-facts.md 'Tools')",
+        "deleting a subnet removes its route table association (VPC user guide)",
+    ),
+    # -- Describe answers in pages (aws/paging.py) -----------------------------------------------
+    Patch(
+        Subnets,
+        "describe_subnets",
+        ec2_actions.paged("Subnets"),
+        "moto returns every subnet in one answer, MaxResults or not",
+        "Describe answers come in pages; the caller follows NextToken (EC2 API reference, "
+        "Pagination); page size without MaxResults assumed (aws/paging.py)",
+    ),
+    Patch(
+        RouteTables,
+        "describe_route_tables",
+        ec2_actions.paged("RouteTables"),
+        "moto returns every route table in one answer, MaxResults or not",
+        "as DescribeSubnets (EC2 API reference, Pagination)",
+    ),
+    Patch(
+        VPCs,
+        "describe_vpcs",
+        ec2_actions.paged("Vpcs"),
+        "moto returns every VPC in one answer, MaxResults or not",
+        "as DescribeSubnets (EC2 API reference, Pagination)",
+    ),
+    # -- Lambda (aws/lambda_service.py) ----------------------------------------------------------
+    Patch(
+        LambdaSimpleBackend,
+        "invoke",
+        lambda_service.runs_deployed_code,
+        "moto's Lambda without Docker runs no code: the project's handler answers in-process",
+        "Invoke runs the function; an unhandled exception answers 200 with X-Amz-Function-Error: "
+        "Unhandled and the runtime's error payload (Lambda API reference, Invoke)",
+    ),
+    Patch(
+        sys,
+        "stdout",
+        lambda _original: lambda_service.thread_output(),
+        "Powertools prints EMF metrics to stdout: an invocation's writes go to its function's log",
+        "Lambda sends a function's stdout to its CloudWatch Logs stream, where EMF lines become "
+        "metrics (Lambda developer guide, function logs; CloudWatch embedded metric format)",
+    ),
+)
+
+
+class _Installed:
+    lock = threading.Lock()
+    done = False
+    originals: dict[str, Any] = {}
+
+
+def install() -> None:
+    """Apply every patch, once per process (thread-safe; later calls do nothing)."""
+    with _Installed.lock:
+        if _Installed.done:
+            return
+        for patch in PATCHES:
+            original = vars(patch.target).get(patch.name, _ABSENT)
+            if original is _ABSENT:
+                original = getattr(patch.target, patch.name, None)
+            _Installed.originals[patch.label] = original
+            setattr(patch.target, patch.name, patch.build(original))
+        _Installed.done = True
+
+
+def installed() -> bool:
+    with _Installed.lock:
+        return _Installed.done
+
+
+def original(label: str) -> Any:
+    """What ``Target.name`` was before :func:`install` (for tests and diagnostics)."""
+    with _Installed.lock:
+        return _Installed.originals[label]

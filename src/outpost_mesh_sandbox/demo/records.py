@@ -1,0 +1,72 @@
+"""What a demo run saw: each step as it ran, and the run as a whole with its JSON report.
+
+The JSON report (:attr:`DemoRun.report`) is the public contract (docs/scenario-format.md,
+"Report"); the rest is what the text report for a person shows (topology, the ping matrix
+before, each step's events and executions, the routes that came and went).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from outpost_mesh_sandbox.demo.report import Snapshot
+from outpost_mesh_sandbox.scenario.ids import IdMap
+from outpost_mesh_sandbox.scenario.model import Scenario, Step
+from outpost_mesh_sandbox.stack.pipeline import Delivery, ExecutionInfo
+
+__all__ = ["DemoRun", "StepRecord"]
+
+
+@dataclass
+class StepRecord:
+    """One step as it ran."""
+
+    index: int
+    step: Step
+    label: str
+    calls: list[str] = field(default_factory=list)  # the person's calls, "Action" or "Action!"
+    call_errors: list[str] = field(default_factory=list)  # what AWS refused
+    events: list[dict[str, Any]] = field(default_factory=list)
+    deliveries: list[Delivery] = field(default_factory=list)
+    executions: list[ExecutionInfo] = field(default_factory=list)
+    failures: dict[str, tuple[str, str]] = field(default_factory=dict)  # execution -> error
+    handed_over: set[str] = field(default_factory=set)  # found the VPC busy, passed its trigger
+    api_calls: dict[str, int] = field(default_factory=dict)  # the pipeline's EC2 calls
+    added: list[tuple[str, str, str]] = field(default_factory=list)
+    removed: list[tuple[str, str, str]] = field(default_factory=list)
+    after: Snapshot | None = None
+
+
+@dataclass
+class DemoRun:
+    scenario: Scenario
+    ids: IdMap
+    before: Snapshot
+    after: Snapshot
+    steps: list[StepRecord]
+    findings: list[dict[str, str]]
+    api_calls: dict[str, int]
+    logs: list[str]
+
+    @property
+    def report(self) -> dict[str, Any]:
+        """The report exactly as the contract defines it (``--json`` prints this)."""
+        return {
+            "scenario": self.scenario.name,
+            "steps": [
+                {
+                    "step": record.label,
+                    "executions": [{"name": e.name, "status": e.status} for e in record.executions],
+                }
+                for record in self.steps
+            ],
+            "route_tables": self.after.route_tables,
+            "associations": self.after.associations,
+            "reachability": [
+                {"from": p["from"], "to": p["to"], "reachable": p["reachable"]}
+                for p in self.after.reachability
+            ],
+            "findings": self.findings,
+            "api_calls": self.api_calls,
+        }

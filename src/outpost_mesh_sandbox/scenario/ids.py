@@ -1,0 +1,168 @@
+"""Scenario names <-> sandbox ids, both ways, for the runner, the report and placeholders.
+
+:func:`~.seed.seed` and :func:`~.seed.run_step_calls` fill an :class:`IdMap` as they create
+things; the report (``outpost_mesh_sandbox.demo.report``) reads AWS ids back as the scenario's
+names with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from outpost_mesh.model import ROUTE_TARGET_KEYS
+from outpost_mesh_sandbox.scenario.model import LGW_PREFIX, MAIN_PREFIX
+
+__all__ = ["FIRST_AZ_SUFFIX", "IdMap", "OutpostHandle"]
+
+# ASSUMPTION (named once, here): every Outpost is seeded in the region's first AZ
+# (``{region}a``), as are In-Region subnets.
+FIRST_AZ_SUFFIX = "a"
+
+
+class OutpostHandle(Protocol):
+    """What seeding needs of ``SandboxControl.seed_outpost``'s result (``SeededOutpost``)."""
+
+    @property
+    def outpost_arn(self) -> str: ...
+    @property
+    def outpost_id(self) -> str: ...
+    @property
+    def local_gateway_id(self) -> str: ...
+    @property
+    def local_gateway_route_table_id(self) -> str: ...
+
+
+@dataclass
+class IdMap:
+    """Scenario names <-> sandbox ids. Mutable: :func:`run_step_calls` updates it in place as steps
+    create and delete subnets and change their associations.
+
+    Forward maps hold what exists now; the reverse lookups (:meth:`name_of`,
+    :meth:`target_text`) never forget an id, so a deleted subnet's id still reads as its name in a
+    report, and ``{{subnet:NAME}}`` still gives the last id a name had.
+    """
+
+    account: str
+    region: str
+    vpcs: dict[str, str] = field(default_factory=dict)
+    subnets: dict[str, str] = field(default_factory=dict)  # live subnets only
+    route_tables: dict[str, str] = field(default_factory=dict)  # custom, and "main:VPC"
+    outposts: dict[str, OutpostHandle] = field(default_factory=dict)
+    outpost_azs: dict[str, str] = field(default_factory=dict)
+    internet_gateways: dict[str, str] = field(default_factory=dict)  # VPC name -> igw id
+    network_interfaces: dict[str, str] = field(default_factory=dict)  # VPC name -> eni id
+    subnet_associations: dict[str, str] = field(default_factory=dict)  # subnet -> explicit assoc
+    lgw_associations: dict[tuple[str, str], str] = field(default_factory=dict)  # (vpc, outpost)
+    _names: dict[str, str] = field(default_factory=dict, repr=False)
+    _targets: dict[str, str] = field(default_factory=dict, repr=False)
+    _last_subnet_ids: dict[str, str] = field(default_factory=dict, repr=False)
+
+    # -- recording --
+
+    def add_vpc(self, name: str, vpc_id: str) -> None:
+        self.vpcs[name] = vpc_id
+        self._names[vpc_id] = name
+
+    def add_route_table(self, name: str, table_id: str) -> None:
+        self.route_tables[name] = table_id
+        self._names[table_id] = name
+
+    def add_subnet(self, name: str, subnet_id: str) -> None:
+        self.subnets[name] = subnet_id
+        self._last_subnet_ids[name] = subnet_id
+        self._names[subnet_id] = name
+
+    def remove_subnet(self, name: str) -> None:
+        del self.subnets[name]
+        self.subnet_associations.pop(name, None)
+
+    def add_outpost(self, name: str, outpost: OutpostHandle, availability_zone: str) -> None:
+        self.outposts[name] = outpost
+        self.outpost_azs[name] = availability_zone
+        for aws_id in (
+            outpost.outpost_arn,
+            outpost.outpost_id,
+            outpost.local_gateway_route_table_id,
+        ):
+            self._names[aws_id] = name
+        self._names[outpost.local_gateway_id] = name
+        self._targets[outpost.local_gateway_id] = f"{LGW_PREFIX}{name}"
+
+    def add_internet_gateway(self, vpc: str, igw_id: str) -> None:
+        self.internet_gateways[vpc] = igw_id
+        self._names[igw_id] = f"igw:{vpc}"
+        self._targets[igw_id] = "igw"
+
+    def add_network_interface(self, vpc: str, eni_id: str) -> None:
+        self.network_interfaces[vpc] = eni_id
+        self._names[eni_id] = f"eni:{vpc}"
+        self._targets[eni_id] = "eni"
+
+    # -- forward lookups (KeyError for an unknown name) --
+
+    def vpc_id(self, name: str) -> str:
+        return self.vpcs[name]
+
+    def subnet_id(self, name: str) -> str:
+        return self.subnets[name]
+
+    def route_table_id(self, name: str) -> str:
+        """A custom table's id, or the main table's for ``main:VPC``."""
+        return self.route_tables[name]
+
+    def main_route_table_id(self, vpc: str) -> str:
+        return self.route_tables[f"{MAIN_PREFIX}{vpc}"]
+
+    def outpost(self, name: str) -> OutpostHandle:
+        return self.outposts[name]
+
+    def subnet_availability_zone(self, outpost: str | None) -> str:
+        """The AZ a subnet is created in: its Outpost's, else the region's first."""
+        if outpost is not None:
+            return self.outpost_azs[outpost]
+        return f"{self.region}{FIRST_AZ_SUFFIX}"
+
+    def placeholder_value(self, kind: str, name: str | None) -> str:
+        """For :func:`~outpost_mesh_sandbox.scenario.placeholders.substitute_placeholders`."""
+        if kind == "account":
+            return self.account
+        if kind == "region":
+            return self.region
+        lookups: dict[str, Mapping[str, str]] = {
+            "vpc": self.vpcs,
+            "subnet": self._last_subnet_ids,
+            "route_table": self.route_tables,
+            "outpost": {k: v.outpost_arn for k, v in self.outposts.items()},
+        }
+        try:
+            return lookups[kind][name or ""]
+        except KeyError:
+            raise KeyError(f"{kind.replace('_', ' ')} named {name!r}") from None
+
+    # -- reverse lookups (never forget) --
+
+    def name_of(self, aws_id: str) -> str | None:
+        """The scenario's name for a sandbox id: a VPC, subnet (deleted ones too), route table
+        (``main:VPC`` for main tables), Outpost (by ARN, Outpost id, LGW id or LGW route table id);
+        ``igw:VPC`` / ``eni:VPC`` for seeded targets. None for ids the scenario did not make (a
+        route table the pipeline created, say)."""
+        return self._names.get(aws_id)
+
+    def target_text(self, target_id: str) -> str:
+        """A route target id in the scenario's words: ``lgw:OUTPOST``, ``igw``, ``eni``,
+        ``local``; any other id is returned as is."""
+        return self._targets.get(target_id, target_id)
+
+    def route_target_text(self, route: Mapping[str, Any]) -> str:
+        """The target of one DescribeRouteTables route, in the scenario's words."""
+        for key in ROUTE_TARGET_KEYS:  # the core's order: an LGW first
+            value = route.get(key)
+            if isinstance(value, str) and value:
+                return self.target_text(value)
+        return "unknown"
+
+    def outpost_of_local_gateway(self, local_gateway_id: str) -> str | None:
+        target = self._targets.get(local_gateway_id, "")
+        return target[len(LGW_PREFIX) :] if target.startswith(LGW_PREFIX) else None

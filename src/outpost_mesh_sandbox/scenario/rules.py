@@ -1,0 +1,465 @@
+"""The rules between a scenario file's parts, checked as the sandbox would meet them.
+
+:mod:`.schema` has checked every value on its own; this module checks what depends on other parts
+and builds the :class:`~.model.Scenario`. Validation follows the steps in order, as the sandbox
+would see them: a subnet must exist (seeded, or created by an earlier step and not deleted since)
+to be deleted, associated or named by a placeholder; a created subnet must not overlap a live one;
+a route whose destination is more specific than a VPC CIDR must be exactly a live subnet's CIDR
+(AWS's rule). What only the pipeline decides at run time (which routes it made) is not guessed.
+
+Rules beyond the format's text, all AWS's or needed to keep the report unambiguous:
+
+- names are unique per kind (VPCs, Outposts, route tables, subnets); a deleted subnet's name may
+  be used again by a later ``create_subnet``;
+- a VPC's CIDR blocks do not overlap; a subnet lies inside one of them and overlaps no live subnet;
+- ``main:VPC`` names a main route table in steps only (``create_subnet``,
+  ``associate_route_table``, ``add_route``, ``delete_route``) and in ``{{route_table:main:VPC}}``;
+  seeded subnets omit ``route_table`` to use the main table; seeded routes live in custom tables;
+- ``quiet`` given both beside the step's kind and inside its fields must agree;
+- a network interface (``eni`` target) is created at seeding in a seeded subnet of the VPC that no
+  step deletes (AWS refuses to delete a subnet holding an interface);
+- AWS (as the sandbox plays it) refuses some LGW routes, so neither a seed nor an ``add_route``
+  step may ask for one: more specific than the VPC CIDR on a rack with ``intra_vpc: false``, or in
+  a table that serves, at that point, a subnet that is not on the LGW's Outpost.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import NoReturn
+
+from outpost_mesh_sandbox.scenario import schema
+from outpost_mesh_sandbox.scenario.errors import ScenarioError, join, suggest, type_name
+from outpost_mesh_sandbox.scenario.model import (
+    DEFAULT_LGW_MODE,
+    DEFAULT_ROUTES_PER_TABLE,
+    MAIN_PREFIX,
+    SIMPLE_TARGETS,
+    AddRouteStep,
+    AssociateRouteTableStep,
+    CallStep,
+    CreateSubnetStep,
+    DeleteRouteStep,
+    DeleteSubnetStep,
+    DisassociateRouteTableStep,
+    EventStep,
+    FailStep,
+    OutpostSpec,
+    Quotas,
+    RouteSpec,
+    RouteTableSpec,
+    Scenario,
+    Step,
+    SubnetSpec,
+    SweepStep,
+    ThrottleSpec,
+    TogetherStep,
+    VpcSpec,
+    lgw_outpost,
+)
+from outpost_mesh_sandbox.scenario.placeholders import PLACEHOLDER, parse_placeholder
+
+__all__ = ["build"]
+
+IPv4 = ipaddress.IPv4Network
+
+
+def build(file: schema.ScenarioFile, source: str, name: str) -> Scenario:
+    """The scenario a valid-typed document describes, or its first broken rule."""
+    return _Rules(source).scenario(file, name)
+
+
+@dataclass
+class _LiveSubnet:
+    spec: SubnetSpec
+    network: IPv4
+    explicit_table: str | None
+    seeded: bool
+
+
+@dataclass
+class _State:
+    """What exists at the current point of the steps."""
+
+    live: dict[str, _LiveSubnet] = field(default_factory=dict)
+    ever: set[str] = field(default_factory=set)  # every subnet name seen so far
+    deleted: set[str] = field(default_factory=set)  # seeded subnets deleted by a step
+
+
+class _Rules:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.vpcs: dict[str, VpcSpec] = {}
+        self.vpc_networks: dict[str, tuple[IPv4, ...]] = {}
+        self.outposts: dict[str, OutpostSpec] = {}
+        self.tables: dict[str, RouteTableSpec] = {}
+        self.state = _State()
+        self.eni_uses: list[tuple[str, str]] = []  # (vpc, path of the target)
+
+    def fail(self, path: str, problem: str) -> NoReturn:
+        raise ScenarioError(self.source, path, problem)
+
+    def unique(self, name: str, seen: Mapping[str, object], path: str, what: str) -> None:
+        if name in seen:
+            self.fail(path, f"duplicate {what} name {name!r}")
+
+    def ref(self, name: str, path: str, known: Mapping[str, object], what: str) -> str:
+        if name not in known:
+            listing = ", ".join(sorted(known)) or "none defined"
+            self.fail(path, f"unknown {what} {name!r}{suggest(name, known)}; known: {listing}")
+        return name
+
+    # -- the document --
+
+    def scenario(self, file: schema.ScenarioFile, name: str) -> Scenario:
+        # one line for a report's header, however the YAML folded it
+        description = " ".join((file.description or "").split())
+        limit = file.quotas.routes_per_table if file.quotas is not None else None
+        quotas = Quotas(DEFAULT_ROUTES_PER_TABLE if limit is None else limit)
+        vpcs = tuple(self.vpc(item, f"vpcs[{i}]") for i, item in enumerate(file.vpcs))
+        outposts = tuple(
+            self.outpost(item, f"outposts[{i}]") for i, item in enumerate(file.outposts or [])
+        )
+        table_items = file.route_tables or []
+        for i, item in enumerate(table_items):  # names first: subnets refer to them
+            self.table_header(item, f"route_tables[{i}]")
+        subnets = tuple(
+            self.seeded_subnet(item, f"subnets[{i}]") for i, item in enumerate(file.subnets or [])
+        )
+        tables = tuple(
+            self.table_routes(item, f"route_tables[{i}]", quotas)
+            for i, item in enumerate(table_items)
+        )
+        steps = tuple(self.step(item, f"steps[{i}]") for i, item in enumerate(file.steps or []))
+        self.check_eni_hosts(subnets)
+        throttle = None
+        if file.throttle is not None:
+            scale = file.throttle.time_scale
+            throttle = ThrottleSpec(1.0 if scale is None else float(scale))
+        return Scenario(name, description, vpcs, outposts, tables, subnets, quotas, steps, throttle)
+
+    def vpc(self, entry: schema.VpcEntry, path: str) -> VpcSpec:
+        self.unique(entry.name, self.vpcs, join(path, "name"), "VPC")
+        networks = [IPv4(entry.cidr)]
+        extra_path = join(path, "secondary_cidrs")
+        for i, item in enumerate(entry.secondary_cidrs or []):
+            network = IPv4(item)
+            for other in networks:
+                if network.overlaps(other):
+                    self.fail(f"{extra_path}[{i}]", f"{network} overlaps the VPC's {other}")
+            networks.append(network)
+        spec = VpcSpec(entry.name, entry.cidr, tuple(str(n) for n in networks[1:]))
+        self.vpcs[entry.name] = spec
+        self.vpc_networks[entry.name] = tuple(networks)
+        return spec
+
+    def outpost(self, entry: schema.OutpostEntry, path: str) -> OutpostSpec:
+        self.unique(entry.name, self.outposts, join(path, "name"), "Outpost")
+        mode = entry.lgw_mode or DEFAULT_LGW_MODE
+        intra = True if entry.intra_vpc is None else entry.intra_vpc
+        spec = OutpostSpec(entry.name, mode, intra)
+        self.outposts[entry.name] = spec
+        return spec
+
+    def table_header(self, entry: schema.RouteTableEntry, path: str) -> None:
+        self.unique(entry.name, self.tables, join(path, "name"), "route table")
+        vpc = self.ref(entry.vpc, join(path, "vpc"), self.vpcs, "VPC")
+        self.tables[entry.name] = RouteTableSpec(entry.name, vpc)
+
+    def table_routes(
+        self, entry: schema.RouteTableEntry, path: str, quotas: Quotas
+    ) -> RouteTableSpec:
+        header = self.tables[entry.name]
+        routes_path = join(path, "routes")
+        items = entry.routes or []
+        if len(items) > quotas.routes_per_table:
+            self.fail(
+                routes_path,
+                f"{len(items)} routes exceed quotas.routes_per_table ({quotas.routes_per_table})",
+            )
+        routes: list[RouteSpec] = []
+        seen: dict[IPv4, int] = {}
+        for i, item in enumerate(items):
+            item_path = f"{routes_path}[{i}]"
+            dest = IPv4(item.destination)
+            if dest in seen:
+                self.fail(
+                    join(item_path, "destination"),
+                    f"duplicate destination {dest} (also in routes[{seen[dest]}])",
+                )
+            seen[dest] = i
+            target = self.target(item.target, join(item_path, "target"), header.vpc)
+            self.check_route(header.vpc, header.name, dest, target, item_path)
+            routes.append(RouteSpec(str(dest), target))
+        spec = RouteTableSpec(header.name, header.vpc, tuple(routes))
+        self.tables[spec.name] = spec
+        return spec
+
+    def target(self, text: str, path: str, vpc: str) -> str:
+        outpost = lgw_outpost(text)
+        if outpost is not None:
+            if outpost not in self.outposts:
+                listing = ", ".join(sorted(self.outposts)) or "none defined"
+                self.fail(
+                    path,
+                    f"unknown Outpost {outpost!r} in target {text!r}"
+                    f"{suggest(outpost, self.outposts)}; known: {listing}",
+                )
+            return text
+        if text not in SIMPLE_TARGETS:
+            self.fail(
+                path,
+                f"unknown target {text!r}{suggest(text, SIMPLE_TARGETS)}; "
+                "expected lgw:OUTPOST, eni or igw",
+            )
+        if text == "eni":
+            self.eni_uses.append((vpc, path))
+        return text
+
+    def check_route(self, vpc: str, table: str, dest: IPv4, target: str, path: str) -> None:
+        """AWS's rules for a new route at this point; ``path`` is the route's mapping."""
+        dest_path, target_path = join(path, "destination"), join(path, "target")
+        outpost = lgw_outpost(target)
+        for block in self.vpc_networks[vpc]:
+            if dest == block:
+                self.fail(
+                    dest_path,
+                    f"{dest} is VPC {vpc}'s CIDR block: that is the local route, "
+                    "which cannot be replaced",
+                )
+            if dest.subnet_of(block):
+                owners = [
+                    s.spec.name
+                    for s in self.state.live.values()
+                    if s.spec.vpc == vpc and s.network == dest
+                ]
+                if not owners:
+                    self.fail(
+                        dest_path,
+                        f"{dest} is more specific than VPC {vpc}'s CIDR {block}: AWS requires it "
+                        f"to be exactly the CIDR of a subnet of {vpc}, and no subnet has it "
+                        "at this point",
+                    )
+                if outpost is not None and not self.outposts[outpost].intra_vpc:
+                    self.fail(
+                        target_path,
+                        f"{outpost} has intra_vpc: false, so AWS rejects an LGW route more "
+                        f"specific than the VPC CIDR (InvalidParameterValue) for {dest}",
+                    )
+        if outpost is not None:
+            strangers = [
+                s.spec.name for s in self.served_by(table, vpc) if s.spec.outpost != outpost
+            ]
+            if strangers:
+                self.fail(
+                    target_path,
+                    f"{table} serves {', '.join(sorted(strangers))}, not on {outpost}: AWS lets a "
+                    f"route target {outpost}'s LGW only in a table of that Outpost's subnets",
+                )
+
+    def served_by(self, table: str, vpc: str) -> list[_LiveSubnet]:
+        """The live subnets whose effective route table is ``table`` (of ``vpc``)."""
+        if table.startswith(MAIN_PREFIX):
+            return [
+                s
+                for s in self.state.live.values()
+                if s.spec.vpc == vpc and s.explicit_table in (None, table)
+            ]
+        return [s for s in self.state.live.values() if s.explicit_table == table]
+
+    def route_table_ref(self, name: str, path: str, *, allow_main: bool) -> tuple[str, str]:
+        """(table name as written, its VPC)."""
+        if name.startswith(MAIN_PREFIX):
+            vpc = name[len(MAIN_PREFIX) :]
+            if not allow_main:
+                self.fail(
+                    path,
+                    f"{name!r}: main:VPC is only for steps; omit route_table to use the "
+                    "VPC's main route table",
+                )
+            if vpc not in self.vpcs:
+                self.fail(path, f"unknown VPC {vpc!r} in {name!r}{suggest(vpc, self.vpcs)}")
+            return name, vpc
+        if name not in self.tables:
+            listing = ", ".join([*sorted(self.tables), *(f"main:{v}" for v in self.vpcs)])
+            self.fail(
+                path, f"unknown route table {name!r}{suggest(name, self.tables)}; known: {listing}"
+            )
+        return name, self.tables[name].vpc
+
+    def subnet(
+        self,
+        entry: schema.SubnetEntry | schema.CreateSubnetArgs,
+        path: str,
+        *,
+        allow_main: bool,
+        seeded: bool,
+    ) -> SubnetSpec:
+        name = entry.name
+        if name in self.state.live:
+            self.fail(join(path, "name"), f"duplicate subnet name {name!r}")
+        vpc = self.ref(entry.vpc, join(path, "vpc"), self.vpcs, "VPC")
+        cidr_path = join(path, "cidr")
+        network = IPv4(entry.cidr)
+        if not any(network.subnet_of(block) for block in self.vpc_networks[vpc]):
+            blocks = ", ".join(str(b) for b in self.vpc_networks[vpc])
+            self.fail(cidr_path, f"{network} is not inside VPC {vpc}'s CIDR blocks ({blocks})")
+        for other in self.state.live.values():
+            if other.spec.vpc == vpc and other.network.overlaps(network):
+                self.fail(
+                    cidr_path, f"{network} overlaps subnet {other.spec.name} ({other.network})"
+                )
+        outpost = None
+        if entry.outpost is not None:
+            outpost = self.ref(entry.outpost, join(path, "outpost"), self.outposts, "Outpost")
+        table = None
+        if entry.route_table is not None:
+            table_path = join(path, "route_table")
+            table, table_vpc = self.route_table_ref(
+                entry.route_table, table_path, allow_main=allow_main
+            )
+            if table_vpc != vpc:
+                self.fail(table_path, f"route table {table} belongs to VPC {table_vpc}, not {vpc}")
+        spec = SubnetSpec(name, vpc, str(network), outpost, table)
+        self.state.live[name] = _LiveSubnet(spec, network, table, seeded)
+        self.state.ever.add(name)
+        return spec
+
+    def seeded_subnet(self, entry: schema.SubnetEntry, path: str) -> SubnetSpec:
+        return self.subnet(entry, path, allow_main=False, seeded=True)
+
+    def live_subnet(self, name: str, path: str) -> _LiveSubnet:
+        if name not in self.state.live:
+            why = "was deleted by an earlier step" if name in self.state.ever else "does not exist"
+            listing = ", ".join(sorted(self.state.live)) or "none"
+            self.fail(path, f"subnet {name!r} {why} at this point; live subnets: {listing}")
+        return self.state.live[name]
+
+    def check_eni_hosts(self, subnets: tuple[SubnetSpec, ...]) -> None:
+        for vpc, path in self.eni_uses:
+            hosts = [s for s in subnets if s.vpc == vpc and s.name not in self.state.deleted]
+            if not hosts:
+                self.fail(
+                    path,
+                    f"target eni needs a subnet of VPC {vpc} among `subnets` that no step "
+                    "deletes: its network interface is created there at seeding",
+                )
+
+    # -- steps --
+
+    def step(self, entry: schema.InnerStepEntry, path: str) -> Step:
+        kind = entry.kind
+        kind_path = join(path, kind)
+        args = entry.args()
+        quiet = bool(entry.quiet) if "quiet" in entry.model_fields_set else False
+        if isinstance(args, schema.Args) and args.quiet is not None:
+            if "quiet" in entry.model_fields_set and args.quiet != quiet:
+                self.fail(join(kind_path, "quiet"), "quiet is given twice with different values")
+            quiet = args.quiet
+        if kind == "together":
+            inner: list[CallStep] = []
+            for i, item in enumerate(args):
+                step = self.step(item, f"{kind_path}[{i}]")
+                assert not isinstance(step, SweepStep | FailStep | TogetherStep | EventStep)
+                inner.append(step)
+            return TogetherStep(tuple(inner), quiet)
+        if kind == "event":
+            self.check_event_value(args, kind_path)
+            return EventStep(args, quiet)
+        if kind == "sweep":
+            return SweepStep(quiet)
+        if isinstance(args, schema.FailArgs):
+            return FailStep(args.api, args.error, args.times, quiet)
+        return self.call_step(args, kind_path, quiet)
+
+    def call_step(self, args: schema.Args, path: str, quiet: bool) -> Step:
+        state = self.state
+        if isinstance(args, schema.CreateSubnetArgs):
+            spec = self.subnet(args, path, allow_main=True, seeded=False)
+            return CreateSubnetStep(
+                spec.name, spec.vpc, spec.cidr, spec.outpost, spec.route_table, quiet
+            )
+        if isinstance(args, schema.DeleteSubnetArgs):
+            live = self.live_subnet(args.name, join(path, "name"))
+            del state.live[live.spec.name]
+            if live.seeded:
+                state.deleted.add(live.spec.name)
+            return DeleteSubnetStep(live.spec.name, quiet)
+        if isinstance(args, schema.AssociateRouteTableArgs):
+            live = self.live_subnet(args.subnet, join(path, "subnet"))
+            table_path = join(path, "route_table")
+            table, vpc = self.route_table_ref(args.route_table, table_path, allow_main=True)
+            if vpc != live.spec.vpc:
+                self.fail(
+                    table_path,
+                    f"route table {table} belongs to VPC {vpc}, but subnet {live.spec.name} "
+                    f"is in VPC {live.spec.vpc}",
+                )
+            live.explicit_table = table
+            return AssociateRouteTableStep(live.spec.name, table, quiet)
+        if isinstance(args, schema.DisassociateRouteTableArgs):
+            subnet_path = join(path, "subnet")
+            live = self.live_subnet(args.subnet, subnet_path)
+            if live.explicit_table is None:
+                self.fail(
+                    subnet_path,
+                    f"subnet {live.spec.name} has no explicit route table association at this "
+                    "point (it already uses the main table)",
+                )
+            live.explicit_table = None
+            return DisassociateRouteTableStep(live.spec.name, quiet)
+        assert isinstance(args, schema.AddRouteArgs | schema.DeleteRouteArgs)
+        table_path = join(path, "route_table")
+        table, vpc = self.route_table_ref(args.route_table, table_path, allow_main=True)
+        dest = IPv4(args.destination)
+        if isinstance(args, schema.DeleteRouteArgs):
+            if dest in self.vpc_networks[vpc]:
+                self.fail(
+                    join(path, "destination"), f"{dest} is VPC {vpc}'s local route: AWS keeps it"
+                )
+            return DeleteRouteStep(table, str(dest), quiet)
+        target = self.target(args.target, join(path, "target"), vpc)
+        self.check_route(vpc, table, dest, target, path)
+        return AddRouteStep(table, str(dest), target, quiet)
+
+    def check_event_value(self, value: object, path: str) -> None:
+        """JSON-shaped, and every placeholder names something that exists at this point."""
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    self.fail(join(path, str(key)), "event keys must be strings")
+                self.check_placeholders(key, join(path, key))
+                self.check_event_value(item, join(path, key))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                self.check_event_value(item, f"{path}[{i}]")
+        elif isinstance(value, str):
+            self.check_placeholders(value, path)
+        elif value is not None and not isinstance(value, bool | int | float):
+            self.fail(path, f"event values must be JSON values, got {type_name(value)}")
+
+    def check_placeholders(self, text: str, path: str) -> None:
+        for match in PLACEHOLDER.finditer(text):
+            try:
+                kind, name = parse_placeholder(match.group(1))
+            except ValueError as err:
+                self.fail(path, str(err))
+            if name is None:
+                continue
+            known: Iterable[str]
+            if kind == "vpc":
+                known = self.vpcs
+            elif kind == "outpost":
+                known = self.outposts
+            elif kind == "subnet":
+                known = self.state.ever
+            else:
+                known = [*self.tables, *(f"{MAIN_PREFIX}{v}" for v in self.vpcs)]
+            if name not in known:
+                self.fail(
+                    path,
+                    f"{match.group(0)} names no {kind.replace('_', ' ')} that exists at this "
+                    f"point{suggest(name, known)}",
+                )

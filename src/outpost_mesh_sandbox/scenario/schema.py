@@ -1,0 +1,446 @@
+"""The scenario file's structure and types, as pydantic models (docs/scenario-format.md).
+
+What one value says on its own is checked here: which keys a mapping has, the type of each value,
+names, CIDR syntax and sizes, ranges, EC2 action and error-code spellings. What depends on other
+parts of the document (references, overlaps, the state of the subnets at each step, AWS's route
+rules) is :mod:`outpost_mesh_sandbox.scenario.rules`' job. pydantic's errors are translated into
+the format's one-line ``FILE: PATH: PROBLEM`` (:func:`read`). A key with a null value counts as
+absent unless the key is required (``outpost: null`` is no Outpost).
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import re
+import types
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, ClassVar, Union, get_args, get_origin
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import ErrorDetails, PydanticCustomError
+
+from outpost_mesh_sandbox.scenario.errors import ScenarioError, join, suggest, type_name
+from outpost_mesh_sandbox.scenario.model import (
+    CALL_KINDS,
+    LGW_MODES,
+    MAX_PREFIX,
+    MAX_ROUTES_PER_TABLE,
+    MAX_TIME_SCALE,
+    MAX_VPC_CIDR_BLOCKS,
+    MIN_PREFIX,
+    STEP_KINDS,
+)
+
+__all__ = ["ScenarioFile", "StepEntry", "read"]
+
+_NAME_FORBIDDEN = re.compile(r"[\s:{}]")
+_ERROR_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$")
+_STEP_EXAMPLE = "{create_subnet: {...}}"
+
+
+def problem(text: str, at: str | None = None) -> PydanticCustomError:
+    """A validation error in the format's words; ``at``: a key below the value's path."""
+    return PydanticCustomError("scenario", "{problem}", {"problem": text, "at": at})
+
+
+# -- value types --------------------------------------------------------------------------------
+def _name(text: str) -> str:
+    if not text:
+        raise problem("a name cannot be empty")
+    bad = _NAME_FORBIDDEN.search(text)
+    if bad:
+        char = "whitespace" if bad.group(0).isspace() else repr(bad.group(0))
+        raise problem(f"invalid name {text!r}: names cannot contain {char}")
+    return text
+
+
+def _cidr(text: str) -> str:
+    if "/" not in text:
+        raise problem(f"{text!r} is not a CIDR block (expected e.g. 10.7.0.0/16)")
+    try:
+        network = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise problem(f"{text!r} is not a valid CIDR block (expected e.g. 10.7.0.0/16)") from None
+    if not isinstance(network, ipaddress.IPv4Network):
+        raise problem(f"{text!r} is IPv6; only IPv4 CIDR blocks are supported")
+    if str(network) != text:
+        raise problem(f"{text!r} has host bits set or is not canonical; did you mean {network}?")
+    return text
+
+
+def _sized(text: str) -> str:
+    prefix = ipaddress.IPv4Network(text).prefixlen
+    if not MIN_PREFIX <= prefix <= MAX_PREFIX:
+        raise problem(f"{text} is a /{prefix}; AWS allows /{MIN_PREFIX} to /{MAX_PREFIX}")
+    return text
+
+
+def _between(minimum: int, maximum: int | None = None) -> Callable[[int], int]:
+    def check(value: int) -> int:
+        if value < minimum:
+            raise problem(f"must be at least {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise problem(f"must be at most {maximum}, got {value}")
+        return value
+
+    return check
+
+
+def _time_scale(value: float) -> float:
+    if not 0 < value <= MAX_TIME_SCALE:
+        shown = int(value) if value.is_integer() else value
+        raise problem(f"must be more than 0 and at most {MAX_TIME_SCALE}, got {shown}")
+    return value
+
+
+def _lgw_mode(mode: str) -> str:
+    if mode not in LGW_MODES:
+        raise problem(
+            f"unknown lgw_mode {mode!r}{suggest(mode, LGW_MODES)}; "
+            f"expected one of: {', '.join(LGW_MODES)}"
+        )
+    return mode
+
+
+@functools.cache
+def _ec2_actions() -> frozenset[str]:
+    import botocore.session  # botocore's model is loaded once, on first need
+
+    model = botocore.session.get_session().get_service_model("ec2")
+    return frozenset(model.operation_names)
+
+
+def _ec2_action(api: str) -> str:
+    actions = _ec2_actions()
+    if api not in actions:
+        raise problem(f"{api!r} is not an EC2 API action{suggest(api, actions)}")
+    return api
+
+
+def _error_code(error: str) -> str:
+    if not _ERROR_CODE.match(error):
+        raise problem(
+            f"{error!r} is not an EC2 error code (e.g. RequestLimitExceeded, InvalidRoute.NotFound)"
+        )
+    return error
+
+
+def _secondary_count(cidrs: list[str]) -> list[str]:
+    if len(cidrs) + 1 > MAX_VPC_CIDR_BLOCKS:
+        raise problem(
+            f"a VPC has at most {MAX_VPC_CIDR_BLOCKS} CIDR blocks (AWS's default quota), "
+            f"got {len(cidrs) + 1}"
+        )
+    return cidrs
+
+
+def _not_empty(text: str) -> Callable[[list[Any]], list[Any]]:
+    def check(items: list[Any]) -> list[Any]:
+        if not items:
+            raise problem(text)
+        return items
+
+    return check
+
+
+Name = Annotated[StrictStr, AfterValidator(_name)]
+Cidr = Annotated[StrictStr, AfterValidator(_cidr)]
+SizedCidr = Annotated[StrictStr, AfterValidator(_cidr), AfterValidator(_sized)]
+Times = Annotated[StrictInt, AfterValidator(_between(1))]
+RoutesPerTable = Annotated[StrictInt, AfterValidator(_between(1, MAX_ROUTES_PER_TABLE))]
+TimeScale = Annotated[StrictFloat, AfterValidator(_time_scale)]
+LgwMode = Annotated[StrictStr, AfterValidator(_lgw_mode)]
+Ec2Action = Annotated[StrictStr, AfterValidator(_ec2_action)]
+ErrorCode = Annotated[StrictStr, AfterValidator(_error_code)]
+
+
+# -- the document -------------------------------------------------------------------------------
+def _may_be_absent() -> Any:
+    """The default of a key that may be left out but, when given, must hold its type: unlike the
+    other optional keys, a null there is a mistake (``delete_subnet: null``)."""
+    return Field(default=None)
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class VpcEntry(_Entry):
+    name: Name
+    cidr: SizedCidr
+    secondary_cidrs: Annotated[list[SizedCidr], AfterValidator(_secondary_count)] | None = None
+
+
+class OutpostEntry(_Entry):
+    name: Name
+    lgw_mode: LgwMode | None = None
+    intra_vpc: StrictBool | None = None
+
+
+class RouteEntry(_Entry):
+    destination: Cidr
+    target: StrictStr
+
+
+class RouteTableEntry(_Entry):
+    name: Name
+    vpc: StrictStr
+    routes: list[RouteEntry] | None = None
+
+
+class SubnetEntry(_Entry):
+    name: Name
+    vpc: StrictStr
+    cidr: SizedCidr
+    outpost: StrictStr | None = None
+    route_table: StrictStr | None = None
+
+
+class QuotasEntry(_Entry):
+    routes_per_table: RoutesPerTable | None = None
+
+
+class ThrottleEntry(_Entry):
+    time_scale: TimeScale | None = None
+
+
+class Args(_Entry):
+    """A step's fields; ``quiet`` may sit here or beside the step's kind."""
+
+    quiet: StrictBool | None = None
+
+
+class CreateSubnetArgs(Args):
+    name: Name
+    vpc: StrictStr
+    cidr: SizedCidr
+    outpost: StrictStr | None = None
+    route_table: StrictStr | None = None
+
+
+class DeleteSubnetArgs(Args):
+    name: StrictStr
+
+
+class AssociateRouteTableArgs(Args):
+    subnet: StrictStr
+    route_table: StrictStr
+
+
+class DisassociateRouteTableArgs(Args):
+    subnet: StrictStr
+
+
+class AddRouteArgs(Args):
+    route_table: StrictStr
+    destination: Cidr
+    target: StrictStr
+
+
+class DeleteRouteArgs(Args):
+    route_table: StrictStr
+    destination: Cidr
+
+
+class SweepArgs(Args):
+    pass
+
+
+class FailArgs(Args):
+    api: Ec2Action
+    error: ErrorCode
+    times: Times
+
+
+class InnerStepEntry(_Entry):
+    """A step inside ``together``: one that makes API calls. A step is a mapping with one key, its
+    kind (its value: the step's fields), and an optional ``quiet``. A kind given a null is a
+    mistake (``delete_subnet: null``) except for ``sweep``, which has no required field."""
+
+    KINDS: ClassVar[tuple[str, ...]] = CALL_KINDS
+
+    quiet: StrictBool = _may_be_absent()  # given: true or false, not null
+    create_subnet: CreateSubnetArgs = _may_be_absent()
+    delete_subnet: DeleteSubnetArgs = _may_be_absent()
+    associate_route_table: AssociateRouteTableArgs = _may_be_absent()
+    disassociate_route_table: DisassociateRouteTableArgs = _may_be_absent()
+    add_route: AddRouteArgs = _may_be_absent()
+    delete_route: DeleteRouteArgs = _may_be_absent()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_kind(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value  # pydantic: "expected a step like ..."
+        keys = [k for k in value if k != "quiet"]
+        if not keys:
+            raise problem(f"a step needs a kind, one of: {', '.join(cls.KINDS)}")
+        unknown = [k for k in keys if not isinstance(k, str) or k not in STEP_KINDS]
+        if unknown:
+            key = str(unknown[0])
+            raise problem(
+                f"unknown step kind{suggest(key, STEP_KINDS)}; expected one of: "
+                f"{', '.join(STEP_KINDS)}",
+                at=key,
+            )
+        if len(keys) > 1:
+            raise problem(f"one step per list item, got {' and '.join(keys)}")
+        if keys[0] not in cls.KINDS:
+            raise problem(
+                f"{keys[0]} cannot be inside together; only steps that make API calls can: "
+                f"{', '.join(CALL_KINDS)}",
+                at=keys[0],
+            )
+        return value
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in self.KINDS if k in self.model_fields_set)
+
+    def args(self) -> Any:
+        """The kind's fields (None for a bare ``sweep``; a list for ``together``...)."""
+        return getattr(self, self.kind)
+
+
+class StepEntry(InnerStepEntry):
+    KINDS: ClassVar[tuple[str, ...]] = STEP_KINDS
+
+    sweep: SweepArgs | None = None
+    fail: FailArgs = _may_be_absent()
+    together: Annotated[
+        list[InnerStepEntry], AfterValidator(_not_empty("together needs at least one step"))
+    ] = _may_be_absent()
+    event: dict[Any, Any] = _may_be_absent()
+
+
+class ScenarioFile(_Entry):
+    description: StrictStr | None = None
+    quotas: QuotasEntry | None = None
+    vpcs: Annotated[list[VpcEntry], AfterValidator(_not_empty("a scenario needs at least one VPC"))]
+    outposts: list[OutpostEntry] | None = None
+    route_tables: list[RouteTableEntry] | None = None
+    subnets: list[SubnetEntry] | None = None
+    steps: list[StepEntry] | None = None
+    throttle: ThrottleEntry | None = None
+
+
+# -- pydantic's errors in the format's words ----------------------------------------------------
+_EXPECTED = {
+    "string_type": "a string",
+    "bool_type": "true or false",
+    "int_type": "a whole number",
+    "float_type": "a number",
+    "list_type": "a list",
+}
+_MAPPING_TYPES = ("model_type", "model_attributes_type", "dict_type")
+_KEY_ERRORS = ("extra_forbidden", "invalid_key")
+
+
+def read(doc: object, source: str) -> ScenarioFile:
+    """The document as a :class:`ScenarioFile`, or the first mistake as a ScenarioError."""
+    try:
+        return ScenarioFile.model_validate(doc)
+    except ValidationError as error:
+        path, text = _describe(_first(error.errors()))
+        raise ScenarioError(source, path, text) from None
+
+
+def _first(errors: Sequence[ErrorDetails]) -> ErrorDetails:
+    """The mistake a reader meets first: pydantic lists a mapping's unknown keys after its
+    fields, but a mapping's keys are read before any value inside it, outermost first."""
+    found = errors[0]
+    loc = tuple(found["loc"])
+    keyed = [
+        e
+        for e in errors
+        if e["type"] in (*_KEY_ERRORS, "missing")
+        and tuple(e["loc"][:-1]) == loc[: len(e["loc"]) - 1]
+    ]
+    if not keyed:
+        return found
+    return min(keyed, key=lambda e: (len(e["loc"]), e["type"] == "missing"))
+
+
+def _path(loc: Sequence[int | str]) -> str:
+    path = ""
+    for part in loc:
+        path = f"{path}[{part}]" if isinstance(part, int) else join(path, str(part))
+    return path
+
+
+def _describe(error: ErrorDetails) -> tuple[str, str]:
+    loc, kind, value = tuple(error["loc"]), error["type"], error.get("input")
+    if kind == "scenario":
+        context = error.get("ctx") or {}
+        at = context.get("at")
+        return (join(_path(loc), at) if at else _path(loc)), str(context.get("problem"))
+    if kind in _KEY_ERRORS:
+        key = loc[-1]
+        allowed = sorted(_fields(_model_at(loc[:-1])))
+        hint = suggest(key, allowed) if isinstance(key, str) else ""
+        expected = ", ".join(allowed) or "none"
+        return join(_path(loc[:-1]), str(key)), f"unknown key{hint}; expected one of: {expected}"
+    if kind == "missing":
+        return _path(loc), "missing required key"
+    if kind in _MAPPING_TYPES:
+        model = _model_at(loc)
+        what = "a mapping"
+        if model is not None and issubclass(model, InnerStepEntry):
+            what = f"a step like {_STEP_EXAMPLE}"
+        elif loc and loc[-1] == "event":
+            what = "a mapping (an EventBridge event)"
+        return (_path(loc) or "(document)"), f"expected {what}, got {type_name(value)}"
+    if kind in _EXPECTED:
+        return _path(loc), f"expected {_EXPECTED[kind]}, got {type_name(value)}"
+    return _path(loc), str(error["msg"])
+
+
+def _fields(model: type[BaseModel] | None) -> list[str]:
+    return [] if model is None else list(model.model_fields)
+
+
+def _unwrap(annotation: Any) -> Any:
+    """``X`` of ``Annotated[X, ...]`` and of ``X | None``."""
+    while True:
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            annotation = get_args(annotation)[0]
+        elif origin in (Union, types.UnionType):
+            options = [a for a in get_args(annotation) if a is not type(None)]
+            if len(options) != 1:
+                return annotation
+            annotation = options[0]
+        else:
+            return annotation
+
+
+def _model_at(loc: Sequence[int | str]) -> type[BaseModel] | None:
+    """The model a location of the document holds (None for a plain value)."""
+    current: Any = ScenarioFile
+    for part in loc:
+        current = _unwrap(current)
+        if isinstance(part, int):
+            if get_origin(current) is not list:
+                return None
+            current = get_args(current)[0]
+        elif isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(part)
+            if field is None:
+                return None
+            current = field.annotation
+        else:
+            return None
+    current = _unwrap(current)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
