@@ -8,7 +8,7 @@ Installed in moto by :mod:`outpost_mesh_sandbox.aws.patches`:
   each zone as default, AWS only marks default subnets);
 * ``CreateSecurityGroup`` without ``VpcId`` and no default VPC fails as on AWS instead of crashing;
 * ``DeleteSubnet`` drops the subnet's route table association (moto keeps it: docs/aws-facts.md
-  "Tools"), so the table no longer lists a subnet that does not exist.
+  "Tools on this kind of machine"), so the table no longer lists a subnet that does not exist.
 """
 
 from __future__ import annotations

@@ -18,7 +18,8 @@ LGW_ROUTE_TABLE_NOT_FOUND = "InvalidLocalGatewayRouteTableID.NotFound"
 # docs/aws-facts.md "Routes"; moto uses the same code.
 ROUTE_NOT_FOUND = "InvalidRoute.NotFound"
 ROUTE_ALREADY_EXISTS = "RouteAlreadyExists"
-# EC2 API error-code list (errors-overview) names RouteLimitExceeded; docs/aws-facts.md "Quotas".
+# EC2 API error-code list (errors-overview) names RouteLimitExceeded; docs/aws-facts.md
+# "Quotas and throttling".
 ROUTE_LIMIT_EXCEEDED = "RouteLimitExceeded"
 # docs/aws-facts.md "The feature being automated": a rack without the intra-VPC update.
 INVALID_PARAMETER_VALUE = "InvalidParameterValue"

@@ -1,8 +1,8 @@
 """Outposts in moto's EC2: seeded racks, local gateways, LGW route tables and VPC associations.
 
-moto has no Outposts support (docs/aws-facts.md "Tools"). This module holds the models and the
-operations; :mod:`outpost_mesh_sandbox.aws.ec2_actions` answers the EC2 actions with them and
-:mod:`outpost_mesh_sandbox.aws.patches` installs those actions in moto.
+moto has no Outposts support (docs/aws-facts.md "Tools on this kind of machine"). This module
+holds the models and the operations; :mod:`outpost_mesh_sandbox.aws.ec2_actions` answers the EC2
+actions with them and :mod:`outpost_mesh_sandbox.aws.patches` installs those actions in moto.
 
 * Outpost racks are seeded by the sandbox (AWS has no API to create one): :func:`seed_outpost`.
 * Local gateways and LGW route tables come with their rack; VPC associations move

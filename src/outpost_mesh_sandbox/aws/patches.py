@@ -133,7 +133,7 @@ PATCHES: tuple[Patch, ...] = (
         "moto accepts any route: the rules AWS enforces are checked first (aws/routes.py)",
         "LGW routes only in tables of the LGW's Outpost with the VPC associated; a more specific "
         "route matches a subnet CIDR; RouteAlreadyExists; RouteLimitExceeded (docs/aws-facts.md "
-        "'Routes', 'Quotas'; VPC user guide)",
+        "'Routes', 'Quotas and throttling'; VPC user guide)",
     ),
     Patch(
         RouteBackend,
@@ -210,7 +210,8 @@ PATCHES: tuple[Patch, ...] = (
         SubnetBackend,
         "delete_subnet",
         account.delete_subnet_associations,
-        "moto keeps a deleted subnet's route table association (docs/aws-facts.md 'Tools')",
+        "moto keeps a deleted subnet's route table association (docs/aws-facts.md 'Tools on "
+        "this kind of machine')",
         "deleting a subnet removes its route table association (VPC user guide)",
     ),
     # -- Describe answers in pages (aws/paging.py) -----------------------------------------------

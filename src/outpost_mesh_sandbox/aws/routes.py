@@ -124,8 +124,9 @@ def check_more_specific(backend: Any, route_table: RouteTable, destination: IPv4
 
 
 def count_quota_routes(route_table: RouteTable) -> int:
-    # docs/aws-facts.md "Quotas": non-propagated routes, IPv4 and IPv6 counted apart; the local
-    # route is not counted (assumption: AWS's quota excludes the local routes it creates itself).
+    # docs/aws-facts.md "Quotas and throttling": non-propagated routes, IPv4 and IPv6 counted
+    # apart; the local route is not counted (assumption: AWS's quota excludes the local routes
+    # it creates itself).
     return sum(1 for r in route_table._routes.values() if not r.local and r.destination_cidr_block)
 
 

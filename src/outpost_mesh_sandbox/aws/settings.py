@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass
 
 @dataclass
 class SandboxSettings:
-    # docs/aws-facts.md "Quotas": routes per route table, default 50 (non-propagated; IPv4
-    # counted).
+    # docs/aws-facts.md "Quotas and throttling": routes per route table, default 50
+    # (non-propagated; IPv4 counted).
     routes_per_table: int = 50
     # How many describes see an association `associating` before it becomes `associated`.
     association_describes: int = 1

@@ -4,7 +4,8 @@ Third layer of :mod:`outpost_mesh_sandbox`: imports :mod:`outpost_mesh_sandbox.a
 from ``stack`` or ``demo``.
 
 * the file: :mod:`.model` (what a scenario is), :mod:`.loader` (YAML), :mod:`.schema` (structure
-  and types, pydantic), :mod:`.rules` (the rules between parts), :mod:`.errors` (one-line
+  and types, pydantic) with :mod:`.values` (the value types), :mod:`.rules` (the rules between
+  parts) with :mod:`.live` (the account at one point of the steps), :mod:`.errors` (one-line
   mistakes), :mod:`.placeholders` (``{{kind:NAME}}`` in raw events);
 * the sandbox: :mod:`.ids` (scenario names <-> sandbox ids), :mod:`.seed` (the person's calls).
 

@@ -5,16 +5,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, NoReturn, Protocol
 
-from outpost_mesh_sandbox.scenario.errors import ScenarioError
+from outpost_mesh_sandbox.scenario.errors import ScenarioError, join, suggest, type_name
 
 __all__ = [
     "PLACEHOLDER",
     "PLACEHOLDER_KINDS",
     "PLACEHOLDER_WORDS",
     "PlaceholderIds",
+    "check_event",
     "parse_placeholder",
     "substitute_placeholders",
 ]
@@ -91,3 +92,48 @@ def substitute_placeholders(
         return PLACEHOLDER.sub(one, text)
 
     return _walk_strings(obj, path, replace)
+
+
+def check_event(
+    value: object,
+    path: str,
+    names: Callable[[str], Iterable[str]],
+    fail: Callable[[str, str], NoReturn],
+) -> None:
+    """A scenario's raw event is JSON-shaped, and each placeholder in it names something that
+    exists (``names(kind)``: the names known at this point); ``fail(path, problem)`` otherwise."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                fail(join(path, str(key)), "event keys must be strings")
+            _check_text(key, join(path, key), names, fail)
+            check_event(item, join(path, key), names, fail)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            check_event(item, f"{path}[{i}]", names, fail)
+    elif isinstance(value, str):
+        _check_text(value, path, names, fail)
+    elif value is not None and not isinstance(value, bool | int | float):
+        fail(path, f"event values must be JSON values, got {type_name(value)}")
+
+
+def _check_text(
+    text: str,
+    path: str,
+    names: Callable[[str], Iterable[str]],
+    fail: Callable[[str, str], NoReturn],
+) -> None:
+    for match in PLACEHOLDER.finditer(text):
+        try:
+            kind, name = parse_placeholder(match.group(1))
+        except ValueError as err:
+            fail(path, str(err))
+        if name is None:
+            continue
+        known = list(names(kind))
+        if name not in known:
+            fail(
+                path,
+                f"{match.group(0)} names no {kind.replace('_', ' ')} that exists at this "
+                f"point{suggest(name, known)}",
+            )

@@ -27,11 +27,11 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import NoReturn
 
 from outpost_mesh_sandbox.scenario import schema
-from outpost_mesh_sandbox.scenario.errors import ScenarioError, join, suggest, type_name
+from outpost_mesh_sandbox.scenario.errors import ScenarioError, join, suggest
+from outpost_mesh_sandbox.scenario.live import Live, LiveSubnet
 from outpost_mesh_sandbox.scenario.model import (
     DEFAULT_LGW_MODE,
     DEFAULT_ROUTES_PER_TABLE,
@@ -59,7 +59,7 @@ from outpost_mesh_sandbox.scenario.model import (
     VpcSpec,
     lgw_outpost,
 )
-from outpost_mesh_sandbox.scenario.placeholders import PLACEHOLDER, parse_placeholder
+from outpost_mesh_sandbox.scenario.placeholders import check_event
 
 __all__ = ["build"]
 
@@ -71,31 +71,13 @@ def build(file: schema.ScenarioFile, source: str, name: str) -> Scenario:
     return _Rules(source).scenario(file, name)
 
 
-@dataclass
-class _LiveSubnet:
-    spec: SubnetSpec
-    network: IPv4
-    explicit_table: str | None
-    seeded: bool
-
-
-@dataclass
-class _State:
-    """What exists at the current point of the steps."""
-
-    live: dict[str, _LiveSubnet] = field(default_factory=dict)
-    ever: set[str] = field(default_factory=set)  # every subnet name seen so far
-    deleted: set[str] = field(default_factory=set)  # seeded subnets deleted by a step
-
-
 class _Rules:
     def __init__(self, source: str) -> None:
         self.source = source
         self.vpcs: dict[str, VpcSpec] = {}
-        self.vpc_networks: dict[str, tuple[IPv4, ...]] = {}
         self.outposts: dict[str, OutpostSpec] = {}
         self.tables: dict[str, RouteTableSpec] = {}
-        self.state = _State()
+        self.state = Live()
         self.eni_uses: list[tuple[str, str]] = []  # (vpc, path of the target)
 
     def fail(self, path: str, problem: str) -> NoReturn:
@@ -152,7 +134,7 @@ class _Rules:
             networks.append(network)
         spec = VpcSpec(entry.name, entry.cidr, tuple(str(n) for n in networks[1:]))
         self.vpcs[entry.name] = spec
-        self.vpc_networks[entry.name] = tuple(networks)
+        self.state.vpc_networks[entry.name] = tuple(networks)
         return spec
 
     def outpost(self, entry: schema.OutpostEntry, path: str) -> OutpostSpec:
@@ -161,6 +143,7 @@ class _Rules:
         intra = True if entry.intra_vpc is None else entry.intra_vpc
         spec = OutpostSpec(entry.name, mode, intra)
         self.outposts[entry.name] = spec
+        self.state.intra_vpc[entry.name] = intra
         return spec
 
     def table_header(self, entry: schema.RouteTableEntry, path: str) -> None:
@@ -220,54 +203,9 @@ class _Rules:
 
     def check_route(self, vpc: str, table: str, dest: IPv4, target: str, path: str) -> None:
         """AWS's rules for a new route at this point; ``path`` is the route's mapping."""
-        dest_path, target_path = join(path, "destination"), join(path, "target")
-        outpost = lgw_outpost(target)
-        for block in self.vpc_networks[vpc]:
-            if dest == block:
-                self.fail(
-                    dest_path,
-                    f"{dest} is VPC {vpc}'s CIDR block: that is the local route, "
-                    "which cannot be replaced",
-                )
-            if dest.subnet_of(block):
-                owners = [
-                    s.spec.name
-                    for s in self.state.live.values()
-                    if s.spec.vpc == vpc and s.network == dest
-                ]
-                if not owners:
-                    self.fail(
-                        dest_path,
-                        f"{dest} is more specific than VPC {vpc}'s CIDR {block}: AWS requires it "
-                        f"to be exactly the CIDR of a subnet of {vpc}, and no subnet has it "
-                        "at this point",
-                    )
-                if outpost is not None and not self.outposts[outpost].intra_vpc:
-                    self.fail(
-                        target_path,
-                        f"{outpost} has intra_vpc: false, so AWS rejects an LGW route more "
-                        f"specific than the VPC CIDR (InvalidParameterValue) for {dest}",
-                    )
-        if outpost is not None:
-            strangers = [
-                s.spec.name for s in self.served_by(table, vpc) if s.spec.outpost != outpost
-            ]
-            if strangers:
-                self.fail(
-                    target_path,
-                    f"{table} serves {', '.join(sorted(strangers))}, not on {outpost}: AWS lets a "
-                    f"route target {outpost}'s LGW only in a table of that Outpost's subnets",
-                )
-
-    def served_by(self, table: str, vpc: str) -> list[_LiveSubnet]:
-        """The live subnets whose effective route table is ``table`` (of ``vpc``)."""
-        if table.startswith(MAIN_PREFIX):
-            return [
-                s
-                for s in self.state.live.values()
-                if s.spec.vpc == vpc and s.explicit_table in (None, table)
-            ]
-        return [s for s in self.state.live.values() if s.explicit_table == table]
+        found = self.state.route_problem(vpc, table, dest, target)
+        if found is not None:
+            self.fail(join(path, found[0]), found[1])
 
     def route_table_ref(self, name: str, path: str, *, allow_main: bool) -> tuple[str, str]:
         """(table name as written, its VPC)."""
@@ -298,15 +236,15 @@ class _Rules:
         seeded: bool,
     ) -> SubnetSpec:
         name = entry.name
-        if name in self.state.live:
+        if name in self.state.subnets:
             self.fail(join(path, "name"), f"duplicate subnet name {name!r}")
         vpc = self.ref(entry.vpc, join(path, "vpc"), self.vpcs, "VPC")
         cidr_path = join(path, "cidr")
         network = IPv4(entry.cidr)
-        if not any(network.subnet_of(block) for block in self.vpc_networks[vpc]):
-            blocks = ", ".join(str(b) for b in self.vpc_networks[vpc])
+        if not any(network.subnet_of(block) for block in self.state.vpc_networks[vpc]):
+            blocks = ", ".join(str(b) for b in self.state.vpc_networks[vpc])
             self.fail(cidr_path, f"{network} is not inside VPC {vpc}'s CIDR blocks ({blocks})")
-        for other in self.state.live.values():
+        for other in self.state.subnets.values():
             if other.spec.vpc == vpc and other.network.overlaps(network):
                 self.fail(
                     cidr_path, f"{network} overlaps subnet {other.spec.name} ({other.network})"
@@ -323,19 +261,19 @@ class _Rules:
             if table_vpc != vpc:
                 self.fail(table_path, f"route table {table} belongs to VPC {table_vpc}, not {vpc}")
         spec = SubnetSpec(name, vpc, str(network), outpost, table)
-        self.state.live[name] = _LiveSubnet(spec, network, table, seeded)
+        self.state.subnets[name] = LiveSubnet(spec, network, table, seeded)
         self.state.ever.add(name)
         return spec
 
     def seeded_subnet(self, entry: schema.SubnetEntry, path: str) -> SubnetSpec:
         return self.subnet(entry, path, allow_main=False, seeded=True)
 
-    def live_subnet(self, name: str, path: str) -> _LiveSubnet:
-        if name not in self.state.live:
+    def live_subnet(self, name: str, path: str) -> LiveSubnet:
+        if name not in self.state.subnets:
             why = "was deleted by an earlier step" if name in self.state.ever else "does not exist"
-            listing = ", ".join(sorted(self.state.live)) or "none"
+            listing = ", ".join(sorted(self.state.subnets)) or "none"
             self.fail(path, f"subnet {name!r} {why} at this point; live subnets: {listing}")
-        return self.state.live[name]
+        return self.state.subnets[name]
 
     def check_eni_hosts(self, subnets: tuple[SubnetSpec, ...]) -> None:
         for vpc, path in self.eni_uses:
@@ -366,7 +304,7 @@ class _Rules:
                 inner.append(step)
             return TogetherStep(tuple(inner), quiet)
         if kind == "event":
-            self.check_event_value(args, kind_path)
+            check_event(args, kind_path, self.known_names, self.fail)
             return EventStep(args, quiet)
         if kind == "sweep":
             return SweepStep(quiet)
@@ -383,7 +321,7 @@ class _Rules:
             )
         if isinstance(args, schema.DeleteSubnetArgs):
             live = self.live_subnet(args.name, join(path, "name"))
-            del state.live[live.spec.name]
+            del state.subnets[live.spec.name]
             if live.seeded:
                 state.deleted.add(live.spec.name)
             return DeleteSubnetStep(live.spec.name, quiet)
@@ -415,7 +353,7 @@ class _Rules:
         table, vpc = self.route_table_ref(args.route_table, table_path, allow_main=True)
         dest = IPv4(args.destination)
         if isinstance(args, schema.DeleteRouteArgs):
-            if dest in self.vpc_networks[vpc]:
+            if dest in self.state.vpc_networks[vpc]:
                 self.fail(
                     join(path, "destination"), f"{dest} is VPC {vpc}'s local route: AWS keeps it"
                 )
@@ -424,42 +362,12 @@ class _Rules:
         self.check_route(vpc, table, dest, target, path)
         return AddRouteStep(table, str(dest), target, quiet)
 
-    def check_event_value(self, value: object, path: str) -> None:
-        """JSON-shaped, and every placeholder names something that exists at this point."""
-        if isinstance(value, dict):
-            for key, item in value.items():
-                if not isinstance(key, str):
-                    self.fail(join(path, str(key)), "event keys must be strings")
-                self.check_placeholders(key, join(path, key))
-                self.check_event_value(item, join(path, key))
-        elif isinstance(value, list):
-            for i, item in enumerate(value):
-                self.check_event_value(item, f"{path}[{i}]")
-        elif isinstance(value, str):
-            self.check_placeholders(value, path)
-        elif value is not None and not isinstance(value, bool | int | float):
-            self.fail(path, f"event values must be JSON values, got {type_name(value)}")
-
-    def check_placeholders(self, text: str, path: str) -> None:
-        for match in PLACEHOLDER.finditer(text):
-            try:
-                kind, name = parse_placeholder(match.group(1))
-            except ValueError as err:
-                self.fail(path, str(err))
-            if name is None:
-                continue
-            known: Iterable[str]
-            if kind == "vpc":
-                known = self.vpcs
-            elif kind == "outpost":
-                known = self.outposts
-            elif kind == "subnet":
-                known = self.state.ever
-            else:
-                known = [*self.tables, *(f"{MAIN_PREFIX}{v}" for v in self.vpcs)]
-            if name not in known:
-                self.fail(
-                    path,
-                    f"{match.group(0)} names no {kind.replace('_', ' ')} that exists at this "
-                    f"point{suggest(name, known)}",
-                )
+    def known_names(self, kind: str) -> Iterable[str]:
+        """The names a ``{{kind:NAME}}`` placeholder may use at this point of the steps."""
+        if kind == "vpc":
+            return self.vpcs
+        if kind == "outpost":
+            return self.outposts
+        if kind == "subnet":
+            return self.state.ever
+        return [*self.tables, *(f"{MAIN_PREFIX}{v}" for v in self.vpcs)]

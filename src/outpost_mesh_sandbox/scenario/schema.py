@@ -1,20 +1,17 @@
 """The scenario file's structure and types, as pydantic models (docs/scenario-format.md).
 
-What one value says on its own is checked here: which keys a mapping has, the type of each value,
-names, CIDR syntax and sizes, ranges, EC2 action and error-code spellings. What depends on other
-parts of the document (references, overlaps, the state of the subnets at each step, AWS's route
-rules) is :mod:`outpost_mesh_sandbox.scenario.rules`' job. pydantic's errors are translated into
-the format's one-line ``FILE: PATH: PROBLEM`` (:func:`read`). A key with a null value counts as
-absent unless the key is required (``outpost: null`` is no Outpost).
+What one value says on its own is checked here: which keys a mapping has, the type of each value
+(names, CIDR syntax and sizes, ranges, EC2 action and error-code spellings: :mod:`.values`). What
+depends on other parts of the document (references, overlaps, the state of the subnets at each
+step, AWS's route rules) is :mod:`.rules`' job. pydantic's errors are translated into the format's
+one-line ``FILE: PATH: PROBLEM`` (:func:`read`). A key with a null value counts as absent unless
+the key is required (``outpost: null`` is no Outpost).
 """
 
 from __future__ import annotations
 
-import functools
-import ipaddress
-import re
 import types
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Annotated, Any, ClassVar, Union, get_args, get_origin
 
 from pydantic import (
@@ -23,147 +20,32 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
-    StrictFloat,
-    StrictInt,
     StrictStr,
     ValidationError,
     model_validator,
 )
-from pydantic_core import ErrorDetails, PydanticCustomError
+from pydantic_core import ErrorDetails
 
 from outpost_mesh_sandbox.scenario.errors import ScenarioError, join, suggest, type_name
-from outpost_mesh_sandbox.scenario.model import (
-    CALL_KINDS,
-    LGW_MODES,
-    MAX_PREFIX,
-    MAX_ROUTES_PER_TABLE,
-    MAX_TIME_SCALE,
-    MAX_VPC_CIDR_BLOCKS,
-    MIN_PREFIX,
-    STEP_KINDS,
+from outpost_mesh_sandbox.scenario.model import CALL_KINDS, STEP_KINDS
+from outpost_mesh_sandbox.scenario.values import (
+    Cidr,
+    Ec2Action,
+    ErrorCode,
+    LgwMode,
+    Name,
+    RoutesPerTable,
+    SecondaryCidrs,
+    SizedCidr,
+    Times,
+    TimeScale,
+    not_empty,
+    problem,
 )
 
 __all__ = ["ScenarioFile", "StepEntry", "read"]
 
-_NAME_FORBIDDEN = re.compile(r"[\s:{}]")
-_ERROR_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$")
 _STEP_EXAMPLE = "{create_subnet: {...}}"
-
-
-def problem(text: str, at: str | None = None) -> PydanticCustomError:
-    """A validation error in the format's words; ``at``: a key below the value's path."""
-    return PydanticCustomError("scenario", "{problem}", {"problem": text, "at": at})
-
-
-# -- value types --------------------------------------------------------------------------------
-def _name(text: str) -> str:
-    if not text:
-        raise problem("a name cannot be empty")
-    bad = _NAME_FORBIDDEN.search(text)
-    if bad:
-        char = "whitespace" if bad.group(0).isspace() else repr(bad.group(0))
-        raise problem(f"invalid name {text!r}: names cannot contain {char}")
-    return text
-
-
-def _cidr(text: str) -> str:
-    if "/" not in text:
-        raise problem(f"{text!r} is not a CIDR block (expected e.g. 10.7.0.0/16)")
-    try:
-        network = ipaddress.ip_network(text, strict=False)
-    except ValueError:
-        raise problem(f"{text!r} is not a valid CIDR block (expected e.g. 10.7.0.0/16)") from None
-    if not isinstance(network, ipaddress.IPv4Network):
-        raise problem(f"{text!r} is IPv6; only IPv4 CIDR blocks are supported")
-    if str(network) != text:
-        raise problem(f"{text!r} has host bits set or is not canonical; did you mean {network}?")
-    return text
-
-
-def _sized(text: str) -> str:
-    prefix = ipaddress.IPv4Network(text).prefixlen
-    if not MIN_PREFIX <= prefix <= MAX_PREFIX:
-        raise problem(f"{text} is a /{prefix}; AWS allows /{MIN_PREFIX} to /{MAX_PREFIX}")
-    return text
-
-
-def _between(minimum: int, maximum: int | None = None) -> Callable[[int], int]:
-    def check(value: int) -> int:
-        if value < minimum:
-            raise problem(f"must be at least {minimum}, got {value}")
-        if maximum is not None and value > maximum:
-            raise problem(f"must be at most {maximum}, got {value}")
-        return value
-
-    return check
-
-
-def _time_scale(value: float) -> float:
-    if not 0 < value <= MAX_TIME_SCALE:
-        shown = int(value) if value.is_integer() else value
-        raise problem(f"must be more than 0 and at most {MAX_TIME_SCALE}, got {shown}")
-    return value
-
-
-def _lgw_mode(mode: str) -> str:
-    if mode not in LGW_MODES:
-        raise problem(
-            f"unknown lgw_mode {mode!r}{suggest(mode, LGW_MODES)}; "
-            f"expected one of: {', '.join(LGW_MODES)}"
-        )
-    return mode
-
-
-@functools.cache
-def _ec2_actions() -> frozenset[str]:
-    import botocore.session  # botocore's model is loaded once, on first need
-
-    model = botocore.session.get_session().get_service_model("ec2")
-    return frozenset(model.operation_names)
-
-
-def _ec2_action(api: str) -> str:
-    actions = _ec2_actions()
-    if api not in actions:
-        raise problem(f"{api!r} is not an EC2 API action{suggest(api, actions)}")
-    return api
-
-
-def _error_code(error: str) -> str:
-    if not _ERROR_CODE.match(error):
-        raise problem(
-            f"{error!r} is not an EC2 error code (e.g. RequestLimitExceeded, InvalidRoute.NotFound)"
-        )
-    return error
-
-
-def _secondary_count(cidrs: list[str]) -> list[str]:
-    if len(cidrs) + 1 > MAX_VPC_CIDR_BLOCKS:
-        raise problem(
-            f"a VPC has at most {MAX_VPC_CIDR_BLOCKS} CIDR blocks (AWS's default quota), "
-            f"got {len(cidrs) + 1}"
-        )
-    return cidrs
-
-
-def _not_empty(text: str) -> Callable[[list[Any]], list[Any]]:
-    def check(items: list[Any]) -> list[Any]:
-        if not items:
-            raise problem(text)
-        return items
-
-    return check
-
-
-Name = Annotated[StrictStr, AfterValidator(_name)]
-Cidr = Annotated[StrictStr, AfterValidator(_cidr)]
-SizedCidr = Annotated[StrictStr, AfterValidator(_cidr), AfterValidator(_sized)]
-Times = Annotated[StrictInt, AfterValidator(_between(1))]
-RoutesPerTable = Annotated[StrictInt, AfterValidator(_between(1, MAX_ROUTES_PER_TABLE))]
-TimeScale = Annotated[StrictFloat, AfterValidator(_time_scale)]
-LgwMode = Annotated[StrictStr, AfterValidator(_lgw_mode)]
-Ec2Action = Annotated[StrictStr, AfterValidator(_ec2_action)]
-ErrorCode = Annotated[StrictStr, AfterValidator(_error_code)]
 
 
 # -- the document -------------------------------------------------------------------------------
@@ -180,7 +62,7 @@ class _Entry(BaseModel):
 class VpcEntry(_Entry):
     name: Name
     cidr: SizedCidr
-    secondary_cidrs: Annotated[list[SizedCidr], AfterValidator(_secondary_count)] | None = None
+    secondary_cidrs: SecondaryCidrs | None = None
 
 
 class OutpostEntry(_Entry):
@@ -320,7 +202,7 @@ class StepEntry(InnerStepEntry):
     sweep: SweepArgs | None = None
     fail: FailArgs = _may_be_absent()
     together: Annotated[
-        list[InnerStepEntry], AfterValidator(_not_empty("together needs at least one step"))
+        list[InnerStepEntry], AfterValidator(not_empty("together needs at least one step"))
     ] = _may_be_absent()
     event: dict[Any, Any] = _may_be_absent()
 
@@ -328,7 +210,7 @@ class StepEntry(InnerStepEntry):
 class ScenarioFile(_Entry):
     description: StrictStr | None = None
     quotas: QuotasEntry | None = None
-    vpcs: Annotated[list[VpcEntry], AfterValidator(_not_empty("a scenario needs at least one VPC"))]
+    vpcs: Annotated[list[VpcEntry], AfterValidator(not_empty("a scenario needs at least one VPC"))]
     outposts: list[OutpostEntry] | None = None
     route_tables: list[RouteTableEntry] | None = None
     subnets: list[SubnetEntry] | None = None
