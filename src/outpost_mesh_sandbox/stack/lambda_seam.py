@@ -96,7 +96,6 @@ class LambdaSeam:
         self._saved_streams: list[tuple[logging.Handler, Any]] = []
         self._engine_logging: tuple[logging.Logger, bool, logging.Handler] | None = None
         self._saved_metrics: tuple[Any, Any, Any] | None = None
-        self._previous_handler: lambda_service.InvokeHandler | None = None
 
     # -- deployment --------------------------------------------------------------------------
     def deploy(
@@ -160,14 +159,13 @@ class LambdaSeam:
     def install(self) -> None:
         """Answer the sandbox Lambda's invokes of this seam's functions from now on."""
         patches.install()
-        self._previous_handler = lambda_service.set_invoke_handler(self)
+        lambda_service.set_invoke_handler(self)  # one seam answers at a time (moto's is global)
         self._redirect_logs()
         warnings.filterwarnings("ignore", message="No application metrics to publish")
 
     def uninstall(self) -> None:
         if lambda_service.invoke_handler() is self:
-            lambda_service.set_invoke_handler(self._previous_handler)
-        self._previous_handler = None
+            lambda_service.set_invoke_handler(None)
         if self._engine_logging is not None:
             engine, propagate, sink_handler = self._engine_logging
             engine.removeHandler(sink_handler)
