@@ -1,4 +1,5 @@
-"""``python -m bench``: run every section, print the table, write docs/performance.md.
+"""``python -m bench``: run every section, print the table, write reports/performance.md (every
+run; git-ignored) and, from a complete run only, docs/performance.md.
 
 Sections: ``reconcile`` (per-reconcile calls and times over the topology grid, split over
 ``--jobs`` worker processes, each with its own sandbox), ``workflow`` (convergence and burst
@@ -23,6 +24,7 @@ from bench.topology import Topology, grid
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "docs" / "performance.md"
+REPORT = ROOT / "reports" / "performance.md"  # every run's, git-ignored
 CONVERGENCE = (
     Topology(4, 10, True),  # the issue's mesh: 1,200 routes
     Topology(4, 5, True),  # the largest per-subnet mesh of the grid under the payload limit
@@ -132,8 +134,12 @@ def main(argv: list[str] | None = None) -> int:
     print(markdown(rows))
     print(f"\n{results.seconds:,.0f} s")
     partial = args.quick or sections != {"reconcile", "workflow", "coldstart"}
+    text = document(results, rows, args_list)
+    REPORT.parent.mkdir(exist_ok=True)
+    REPORT.write_text(text, encoding="utf-8")
+    print(f"wrote {REPORT.relative_to(ROOT)}")
     if not args.no_write and not partial:
-        OUTPUT.write_text(document(results, rows, args_list), encoding="utf-8")
+        OUTPUT.write_text(text, encoding="utf-8")
         print(f"wrote {OUTPUT.relative_to(ROOT)}")
     elif not args.no_write:
         print(f"{OUTPUT.relative_to(ROOT)} not rewritten: a partial run (--quick or --sections)")
