@@ -1,4 +1,4 @@
-"""Routes to local gateways and the rules AWS enforces on routes (aws-facts.md "Routes")."""
+"""Routes to local gateways and the rules AWS enforces on routes (docs/aws-facts.md, "Routes")."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ converges close to the floor max(0, N - 50) / 5.
 A discrete-event model of the Map on a fake clock: ``lanes`` batches at a time, the next one
 starting (after a Lambda's start-up gap) as soon as one ends, each paced by the workflow's own
 ``batch_pacer``; every call is then replayed against a model of EC2's bucket (50, refilled at
-5 per second, full at the start, aws-facts.md "Quotas and throttling").
+5 per second, full at the start, docs/aws-facts.md, "Quotas and throttling").
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Route-level reachability, per the report contract (shared/scenario-format.md, "Report").
+"""Route-level reachability, per the report contract (docs/scenario-format.md, "Report").
 
 ``from`` reaches ``to`` when ``from``'s effective table sends ``to``'s CIDR (longest prefix) to
 the LGW of ``from``'s Outpost, that LGW route table is in direct-vpc-routing mode and associated
