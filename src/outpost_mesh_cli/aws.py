@@ -25,7 +25,7 @@ DEFAULT_STACK = "outpost-mesh"
 SANDBOX_TABLE = "outpost-mesh-ledger"
 SANDBOX_REGION = "us-east-1"
 # Fake keys for a local endpoint (the sandbox tells callers apart by access key id: this is the
-# pipeline's, see outpost_mesh_sandbox.identities).
+# pipeline's, see outpost_mesh_sandbox.aws.identities).
 LOCAL_ACCESS_KEY = "AKIAOMPIPELINE000001"
 LOCAL_SECRET_KEY = "outpost-mesh-sandbox-secret"
 

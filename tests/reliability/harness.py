@@ -2,7 +2,7 @@
 Lambda handlers, the checks every case must pass, and the tally docs/reliability.md is made of.
 
 A :class:`World` is one case: an empty sandbox account, the stack of template.yaml deployed in it
-(:class:`~outpost_mesh_sandbox.pipeline.SandboxPipeline`), a scenario seeded, and the person's
+(:class:`~outpost_mesh_sandbox.stack.pipeline.SandboxPipeline`), a scenario seeded, and the person's
 steps run on demand. Every handler the seam runs is wrapped: each invocation is recorded (function,
 execution, start, end, outcome) and a case may hook code before, after or instead of one
 invocation (inject a fault when the workflow reaches a task, delete a subnet while a reconcile
