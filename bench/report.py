@@ -543,10 +543,10 @@ mutating bucket alone (50, refilled at 5/s) makes that many calls of one action 
   pipeline (EventBridge rules, trigger/sweep, moto's Step Functions executing
   `statemachine/reconcile.asl.json` with the real handlers in-process, the template's
   MutatingRate 5, MutatingBurst 50, ApplyMaxConcurrency 4) with **throttle emulation on**
-  (`throttle: {{time_scale: 1}}`, `src/outpost_mesh_sandbox/aws/throttle.py`): each EC2 action has its
-  own token bucket (mutating 50 / 5 per s, Describe 100 / 20 per s, unfiltered Describe 50 / 10
-  per s) and a call past it gets `RequestLimitExceeded`. AWS time is the throttle's clock: it runs
-  with real time and jumps when a task's pacer sleeps (pacing gets the same clock through
+  (`throttle: {{time_scale: 1}}`, `src/outpost_mesh_sandbox/aws/throttle.py`): each EC2 action
+  has its own token bucket (mutating 50 / 5 per s, Describe 100 / 20 per s, unfiltered Describe
+  50 / 10 per s) and a call past it gets `RequestLimitExceeded`. AWS time is the throttle's clock:
+  it runs with real time and jumps when a task's pacer sleeps (pacing gets the same clock through
   `outpost_mesh.pacing.use_time_source`), so minutes of AWS time take seconds. Convergence time is
   AWS time from the pipeline's first EC2 call to its last; the floor is max(0, N - 50) / 5 for N
   routes. Wasted = mutating calls answered `RouteAlreadyExists` or `RequestLimitExceeded`. The
