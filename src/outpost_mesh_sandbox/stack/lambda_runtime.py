@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import json
 import sys
 import threading
 import time
@@ -226,3 +227,19 @@ def zip_dir(code_dir: Path) -> bytes:
             if "__pycache__" not in path.parts:
                 archive.write(path, path.relative_to(code_dir).as_posix())
     return buffer.getvalue()
+
+
+def trust_policy(service: str) -> str:
+    """An IAM role trust policy that lets ``service`` (e.g. lambda.amazonaws.com) assume it."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": service},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    )

@@ -47,24 +47,13 @@ from outpost_mesh_sandbox.stack.lambda_runtime import (
     SandboxSession,
     error_payload,
     load_handler_module,
+    trust_policy,
     zip_dir,
 )
 
 __all__ = ["LambdaSeam"]
 
 ROLE_NAME = "outpost-mesh-sandbox-functions"
-_ASSUME_ROLE = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
 
 
 class LambdaSeam:
@@ -112,7 +101,7 @@ class LambdaSeam:
         """
         try:
             role_arn = iam_client.create_role(
-                RoleName=ROLE_NAME, AssumeRolePolicyDocument=_ASSUME_ROLE
+                RoleName=ROLE_NAME, AssumeRolePolicyDocument=trust_policy("lambda.amazonaws.com")
             )["Role"]["Arn"]
         except iam_client.exceptions.EntityAlreadyExistsException:
             role_arn = iam_client.get_role(RoleName=ROLE_NAME)["Role"]["Arn"]

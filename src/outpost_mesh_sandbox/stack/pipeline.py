@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from outpost_mesh.ledger import create_table
 from outpost_mesh_sandbox.stack.cloudtrail import scheduled_event
-from outpost_mesh_sandbox.stack.lambda_runtime import Invocation
+from outpost_mesh_sandbox.stack.lambda_runtime import Invocation, trust_policy
 from outpost_mesh_sandbox.stack.lambda_seam import LambdaSeam
 from outpost_mesh_sandbox.stack.template import (
     RuleDef,
@@ -54,18 +54,6 @@ STATES_ROLE = "outpost-mesh-sandbox-states"
 #: The runner's own identity (deploying the stack, polling executions, reading for reports):
 #: neither the person's calls nor the pipeline's, so the call log keeps them apart.
 RUNNER_ACCESS_KEY = "AKIAOMDEMORUNNER0001"
-_STATES_TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "states.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
 _TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
 
@@ -222,7 +210,9 @@ class SandboxPipeline:
         json.loads(definition)  # a substitution left the definition invalid: fail here, clearly
         iam = self.sandbox.client("iam", caller=RUNNER_ACCESS_KEY)
         try:
-            role = iam.create_role(RoleName=STATES_ROLE, AssumeRolePolicyDocument=_STATES_TRUST)
+            role = iam.create_role(
+                RoleName=STATES_ROLE, AssumeRolePolicyDocument=trust_policy("states.amazonaws.com")
+            )
         except iam.exceptions.EntityAlreadyExistsException:
             role = iam.get_role(RoleName=STATES_ROLE)
         created = self.sfn.create_state_machine(
