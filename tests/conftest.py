@@ -1,7 +1,11 @@
-"""Shared fixtures: one sandbox server per test session."""
+"""Shared fixtures: one sandbox server per test session; and a guard: a test run writes no file
+git would show."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -42,10 +46,6 @@ def scenario_ec2(sb: Sandbox) -> Any:
 # at the session's end, any of them git does not ignore (a tracked file, or a new file git would
 # list as untracked) fails the run. Reports go under reports/ (git-ignored). Subprocesses are not
 # watched.
-import os  # noqa: E402 - this section's own imports, kept with it
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _WRITES: set[str] = set()
 _WATCH = {"on": False}
