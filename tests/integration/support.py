@@ -38,3 +38,29 @@ def reconcile(ec2: Any, store: LedgerStore, vpc: str, **kwargs: Any) -> Reconcil
         applier_factory=lambda: Applier(ec2, store, "test", sleep=lambda _s: None),
         **kwargs,
     )
+
+
+def throttled_mesh(tmp_path: Path, racks: int, subnets_per_rack: int) -> Path:
+    """A scenario file: ``racks`` x ``subnets_per_rack`` Outpost subnets, a route table each, EC2
+    throttled at AWS's rates (``time_scale`` 1), meshed by one sweep."""
+    cells = [(r, i) for r in range(racks) for i in range(subnets_per_rack)]
+    lines = [
+        f"description: {racks} racks x {subnets_per_rack} subnets, a route table per subnet, "
+        "EC2 throttled",
+        "vpcs: [{name: app, cidr: 10.0.0.0/16}]",
+        "outposts: [" + ", ".join(f"{{name: rack-{r}}}" for r in range(racks)) + "]",
+        "route_tables:",
+        *(f"  - {{name: rt-{r}-{i}, vpc: app}}" for r, i in cells),
+        "subnets:",
+        *(
+            f"  - {{name: s-{r}-{i}, vpc: app, cidr: 10.0.{r * 10 + i}.0/24, outpost: rack-{r}, "
+            f"route_table: rt-{r}-{i}}}"
+            for r, i in cells
+        ),
+        "throttle: {time_scale: 1}",
+        "steps:",
+        "  - sweep: {}",
+    ]
+    path = tmp_path / "mesh.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

@@ -33,6 +33,8 @@ from outpost_mesh_sandbox.scenario import load_scenario
 from outpost_mesh_sandbox.scenario.seed import seed
 from outpost_mesh_sandbox.stack.pipeline import PipelineOptions
 
+from .support import throttled_mesh
+
 MISSING_TABLE = "rtb-00000000000000000"
 
 
@@ -266,33 +268,6 @@ def test_a_pacer_cannot_start_fuller_than_its_bucket() -> None:
 
 
 # -- through the pipeline ---------------------------------------------------------------------
-MESH_3X4 = """
-description: 3 racks x 4 subnets, a route table per subnet (96 routes in 12 batches)
-vpcs: [{name: app, cidr: 10.0.0.0/16}]
-outposts: [{name: rack-0}, {name: rack-1}, {name: rack-2}]
-route_tables:
-%(tables)s
-subnets:
-%(subnets)s
-throttle: {time_scale: 1}
-steps:
-  - sweep: {}
-"""
-
-
-def mesh_3x4(tmp_path: Path) -> Path:
-    tables = "\n".join(f"  - {{name: rt-{r}-{i}, vpc: app}}" for r in range(3) for i in range(4))
-    subnets = "\n".join(
-        f"  - {{name: s-{r}-{i}, vpc: app, cidr: 10.0.{r * 10 + i}.0/24, outpost: rack-{r}, "
-        f"route_table: rt-{r}-{i}}}"
-        for r in range(3)
-        for i in range(4)
-    )
-    path = tmp_path / "mesh.yaml"
-    path.write_text(MESH_3X4 % {"tables": tables, "subnets": subnets}, encoding="utf-8")
-    return path
-
-
 def test_the_scenario_option_throttles_the_pipeline_and_batches_stay_under_the_rate(
     sb: Sandbox, tmp_path: Path
 ) -> None:
@@ -303,7 +278,7 @@ def test_the_scenario_option_throttles_the_pipeline_and_batches_stay_under_the_r
     clock = sb.app.throttle.clock
     previous = pacing.use_time_source(pacing.TimeSource(clock.now, clock.sleep))
     try:
-        run = run_demo(mesh_3x4(tmp_path), sandbox=sb, options=PipelineOptions(env={}))
+        run = run_demo(throttled_mesh(tmp_path, 3, 4), sandbox=sb, options=PipelineOptions(env={}))
     finally:
         pacing.use_time_source(previous)
     assert all(p["reachable"] for p in run.report["reachability"])
@@ -326,7 +301,7 @@ def test_the_cli_apply_paces_itself_at_ec2s_bucket(
     """`outpost-mesh apply` makes its 96 CreateRoute calls without one refused: 50 at once, then
     at EC2's refill rate (pacing on the throttle's AWS clock, as the CLI would on real time)."""
     assert sb.app is not None
-    scenario = load_scenario(mesh_3x4(tmp_path))
+    scenario = load_scenario(throttled_mesh(tmp_path, 3, 4))
     ids = seed(scenario, sb.client("ec2", caller="scenario"), sb.control)  # throttle on at the end
     sb.control.configure(association_describes=1)
     for key in [k for k in os.environ if k.startswith("AWS_")]:
