@@ -64,3 +64,13 @@ def throttled_mesh(tmp_path: Path, racks: int, subnets_per_rack: int) -> Path:
     path = tmp_path / "mesh.yaml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+class Clock:
+    """Seconds since the epoch, as the test sets them (a LedgerStore's injected clock)."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now

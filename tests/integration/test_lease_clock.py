@@ -13,22 +13,14 @@ import pytest
 from outpost_mesh.errors import LeaseBusyError
 from outpost_mesh.ledger import LedgerStore
 
+from .support import Clock
+
 VPC = "vpc-0lease"
 X = "execution-x"
 Y = "execution-y"
 T = 1_700_000_000  # when X claims
 SECONDS = 900
 EXPIRY = T + SECONDS
-
-
-class Clock:
-    """Seconds since the epoch, as the test sets them."""
-
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

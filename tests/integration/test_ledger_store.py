@@ -17,6 +17,8 @@ from outpost_mesh.errors import LeaseBusyError
 from outpost_mesh.ledger import LedgerStore
 from outpost_mesh.model import Finding, FindingKind, OwnedAssociation, OwnedRoute
 
+from .support import Clock
+
 VPC = "vpc-0ledgerstore"
 T = 1_700_000_000
 ROUTE = OwnedRoute("rtb-1", "10.7.11.0/24", "lgw-1", "subnet-b", ("subnet-a", "subnet-c"))
@@ -24,14 +26,6 @@ OTHER = OwnedRoute("rtb-2", "10.7.12.0/24", "lgw-1", "subnet-c", ("subnet-a",))
 ASSOC = OwnedAssociation(
     "lgw-vpc-assoc-1", "lgw-rtb-1", "arn:aws:outposts:us-east-1:1:outpost/op-1"
 )
-
-
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
