@@ -63,8 +63,7 @@ def reconcile_vpc(
             planned = svc.plan(vpc_id, remove=remove, force=force)
             if planned.refusal is not None:
                 raise UnsafePlanError(planned.refusal.message, subject=vpc_id)
-            plan = planned.plan
-            svc.record(planned, plan, owner)
+            plan = svc.record(planned, owner)
             findings.update(plan.findings)
             applier = applier_factory() if applier_factory else Applier(svc.ec2, svc.store, owner)
             try:

@@ -267,14 +267,16 @@ class ReconcileService:
             )
         return PlannedPass(topology, ledger, plan, refusal)
 
-    def record(self, planned: PlannedPass, plan: Plan, actor: str) -> None:
-        """What a pass that will run ``plan`` leaves in the ledger and tells people.
+    def record(self, planned: PlannedPass, actor: str) -> Plan:
+        """What a pass leaves in the ledger and tells people; returns the plan it may run
+        (``planned.held()``: all of it, or only its findings when deletion safety refused it).
 
         A finding is notified once, when it appears (not on every sweep while it stands); one
         whose notice could not be sent is not recorded, so the next pass tries again. Owned
         routes and associations someone else removed are forgotten, and where the VPC's subnets
         and tables live is remembered for events that name no VPC.
         """
+        plan = planned.held()
         vpc_id = plan.vpc_id
         known = {(f.kind, f.subject) for f in self.store.open_findings(vpc_id)}
         new = tuple(f for f in plan.findings if (f.kind, f.subject) not in known)
@@ -299,6 +301,7 @@ class ReconcileService:
             tuple(s.subnet_id for s in planned.topology.subnets),
             tuple(t.route_table_id for t in planned.topology.route_tables),
         )
+        return plan
 
     def _notify_findings(
         self, vpc_id: str, findings: tuple[Finding, ...], actor: str

@@ -65,8 +65,7 @@ def plan(svc: ReconcileService, task: PlanInput) -> PlanOutput:
     if not svc.is_managed(task.vpc_id):
         return _plan_output(Plan(task.vpc_id), True, settings.routes_per_table, 0, [])
     planned = svc.plan(task.vpc_id)
-    result = planned.held()  # deletion safety: a refused plan is reported, nothing applied
-    svc.record(planned, result, task.execution_name)
+    result = svc.record(planned, task.execution_name)  # refused by deletion safety: findings only
     batches = []
     if not settings.report_only and (result.routes_to_create or result.routes_to_delete):
         # EC2's bucket is taken as full only on the execution's first pass: a later one comes
