@@ -64,7 +64,8 @@ _TAG_KEY = r"^[^\s].{0,126}[^\s]$|^[^\s]$"  # EC2 tag keys: 1-128 characters
 class Settings(BaseModel):
     """One deployment's settings (the workflow's, the trigger's, the CLI's)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Built on first validation (once per cold start), not at import.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     table: str = Field(default=DEFAULT_TABLE, min_length=1, max_length=255)
     state_machine_arn: str = ""

@@ -7,22 +7,32 @@ comes back as ``int`` (the ledger stores whole numbers only).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+if TYPE_CHECKING:
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 Item = dict[str, Any]
 """An item (or a key, or expression attribute values) in the low-level client's shape."""
 
-_SERIALIZER = TypeSerializer()
-_DESERIALIZER = TypeDeserializer()
+
+@functools.cache
+def _types() -> tuple[TypeSerializer, TypeDeserializer]:
+    """boto3's (de)serializers, imported on first use: importing ``boto3.dynamodb`` imports the
+    whole ``boto3`` package (~200 ms), which a handler's import should not pay for; the client
+    it talks to makes boto3 needed only once the handler runs."""
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+    return TypeSerializer(), TypeDeserializer()
 
 
 def encode(values: Mapping[str, str | int | tuple[str, ...]]) -> Item:
     """Plain values (str, int, a tuple of str) as attribute values, names kept."""
-    return {name: _SERIALIZER.serialize(value) for name, value in values.items()}
+    serializer = _types()[0]
+    return {name: serializer.serialize(value) for name, value in values.items()}
 
 
 def key(pk: str, sk: str) -> Item:
@@ -35,7 +45,7 @@ def stored_key(item: Mapping[str, Any]) -> Item:
 
 
 def _value(item: Mapping[str, Any], name: str) -> Any:
-    return _DESERIALIZER.deserialize(item[name])
+    return _types()[1].deserialize(item[name])
 
 
 def text(item: Mapping[str, Any], name: str, default: str | None = None) -> str:
