@@ -6,9 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from outpost_mesh.apply import Applier
 from outpost_mesh.errors import ReconcileFailedError
-from outpost_mesh.pacing import ec2_share
 from outpost_mesh.reconcile import ReconcileResult, preview, reconcile_vpc
 from outpost_mesh_cli.command import emit, owner, service
 from outpost_mesh_cli.render import findings_lines, plan_text, reachability_text
@@ -38,14 +36,14 @@ def _reconcile(args: argparse.Namespace, remove: bool) -> int:
     me = owner()
     # Paced at EC2's mutating bucket (50, then 5/s), as the workflow is: calls past it would only
     # be refused (botocore's adaptive retry stays the backstop for other callers' use of it).
-    pacer = ec2_share(svc.settings.mutating_rate, svc.settings.mutating_burst)
+    pacer = svc.pacer()  # one bucket for every pass of this run
     try:
         result = reconcile_vpc(
             svc,
             args.vpc,
             owner=me,
             remove=remove,
-            applier_factory=lambda: Applier(svc.ec2, svc.store, me, pacer=pacer),
+            applier_factory=lambda: svc.applier(me, pacer),
             force=args.force,
         )
     except ReconcileFailedError as failed:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from outpost_mesh.apply import Applier
 from outpost_mesh.errors import (
     CaughtError,
     LeaseLostError,
@@ -46,6 +47,7 @@ from outpost_mesh.model import (
 )
 from outpost_mesh.notices import Notifier, actor_words, failure_notice, findings_notice
 from outpost_mesh.observe import observe_vpc
+from outpost_mesh.pacing import TokenBucket, ec2_share
 from outpost_mesh.planner import desired_state, plan_vpc, removal_plan, unsafe_deletion
 from outpost_mesh.settings import Settings
 from outpost_mesh.verify import reachability
@@ -144,6 +146,15 @@ class ReconcileService:
     def notifier(self) -> Notifier:
         topic = self.settings.topic_arn
         return Notifier(self.session.client("sns") if topic else None, topic)
+
+    def pacer(self) -> TokenBucket:
+        """A pacer at the stack's MutatingRate and MutatingBurst (EC2's mutating bucket)."""
+        return ec2_share(self.settings.mutating_rate, self.settings.mutating_burst)
+
+    def applier(self, owner: str, pacer: TokenBucket | None = None) -> Applier:
+        """An Applier for ``owner``, paced by ``pacer`` (a route batch's share of EC2's bucket,
+        or one shared by several passes), else by a pacer of its own."""
+        return Applier(self.ec2, self.store, owner, pacer=pacer or self.pacer())
 
     # -- which VPCs -------------------------------------------------------------------------
     def is_managed(self, vpc_id: str) -> bool:

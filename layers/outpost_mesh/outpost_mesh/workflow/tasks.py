@@ -11,11 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from outpost_mesh.apply import Applier
 from outpost_mesh.errors import AssociationFailedError, LeaseBusyError, MalformedInputError
 from outpost_mesh.ledger import LeaseClaim
 from outpost_mesh.model import Plan
-from outpost_mesh.pacing import TokenBucket, ec2_share
 from outpost_mesh.service import ReconcileService
 from outpost_mesh.task_models import (
     ApplyRoutesInput,
@@ -42,13 +40,6 @@ from outpost_mesh.task_models import (
 )
 from outpost_mesh.verify import blocked_subnets, route_quota_headroom
 from outpost_mesh.workflow.batching import batch_pacer, route_batches, stash_batches
-
-
-def _applier(svc: ReconcileService, owner: str, pacer: TokenBucket | None = None) -> Applier:
-    """An Applier paced at EC2's mutating rate and burst unless given a pacer of its own."""
-    if pacer is None:
-        pacer = ec2_share(svc.settings.mutating_rate, svc.settings.mutating_burst)
-    return Applier(svc.ec2, svc.store, owner, pacer=pacer)
 
 
 def claim(svc: ReconcileService, task: ClaimInput) -> ClaimOutput:
@@ -113,14 +104,14 @@ def _plan_output(
 def associate(svc: ReconcileService, task: AssociateInput) -> AssociateOutput:
     if task.associations:
         svc.require_lease(task.vpc_id, task.execution_name)
-    applier = _applier(svc, task.execution_name)  # a few calls of their own API (bucket) at most
+    applier = svc.applier(task.execution_name)  # a few calls of their own API (bucket) at most
     ids = [applier.create_association(a.change()) for a in task.associations]
     pending = any(applier.association_state(i) != "associated" for i in ids)
     return AssociateOutput(association_ids=ids, pending=pending, created=len(applier.journal))
 
 
 def check_association(svc: ReconcileService, task: CheckAssociationInput) -> CheckAssociationOutput:
-    applier = _applier(svc, "check")
+    applier = svc.applier("check")
     pending = False
     for association_id in task.association_ids:
         state = applier.association_state(association_id)
@@ -159,7 +150,7 @@ def apply_routes(svc: ReconcileService, task: ApplyRoutesInput) -> ApplyRoutesOu
         )
     if batch.creates or batch.deletes:
         svc.require_lease(batch.vpc_id, task.execution_name)
-    applier = _applier(svc, task.execution_name, pacer)
+    applier = svc.applier(task.execution_name, pacer)
     for change in batch.deletes:
         applier.delete_route(batch.vpc_id, change.change())
     created = sum(1 for c in batch.creates if applier.create_route(batch.vpc_id, c.change()))
@@ -171,7 +162,7 @@ def apply_routes(svc: ReconcileService, task: ApplyRoutesInput) -> ApplyRoutesOu
 def disassociate(svc: ReconcileService, task: DisassociateInput) -> DisassociateOutput:
     if task.associations:
         svc.require_lease(task.vpc_id, task.execution_name)
-    applier = _applier(svc, "disassociate")
+    applier = svc.applier("disassociate")
     for item in task.associations:
         applier.delete_association(item.change())
     return DisassociateOutput(deleted=len(task.associations))
