@@ -19,10 +19,10 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
 from outpost_mesh.errors import OutpostMeshError
-from outpost_mesh.settings import Settings
+from outpost_mesh.settings import DEFAULT_TABLE, Settings
 
 DEFAULT_STACK = "outpost-mesh"
-SANDBOX_TABLE = "outpost-mesh-ledger"
+SANDBOX_TABLE = DEFAULT_TABLE  # the ledger table a local endpoint (the sandbox) has
 SANDBOX_REGION = "us-east-1"
 # Fake keys for a local endpoint (the sandbox tells callers apart by access key id: this is the
 # pipeline's, see outpost_mesh_sandbox.aws.identities).

@@ -10,17 +10,18 @@ import os
 import socket
 from typing import Any
 
+from outpost_mesh.notices import CLI_ACTOR_PREFIX
 from outpost_mesh.service import ReconcileService
 from outpost_mesh_cli.aws import AwsContext
 
 
 def owner() -> str:
-    """This run's id as a lease holder and ledger owner (``cli:`` marks a CLI run)."""
+    """This run's id as a lease holder and ledger owner (the prefix marks a CLI run)."""
     try:
         user = getpass.getuser()
     except Exception:  # no user name in some containers
         user = "unknown"
-    return f"cli:{user}@{socket.gethostname()}:{os.getpid()}"
+    return f"{CLI_ACTOR_PREFIX}{user}@{socket.gethostname()}:{os.getpid()}"
 
 
 def emit(args: argparse.Namespace, data: Any, text: str) -> None:

@@ -103,9 +103,13 @@ class Notice:
     vpc_id: str
 
 
+# How a CLI run names itself as a lease holder and ledger owner (a workflow uses its execution).
+CLI_ACTOR_PREFIX = "cli:"
+
+
 def actor_words(actor: str) -> str:
     """Who ran a reconcile, in words: a workflow execution's name, or the CLI's owner id."""
-    return actor if actor.startswith("cli:") else f"execution {actor}"
+    return actor if actor.startswith(CLI_ACTOR_PREFIX) else f"execution {actor}"
 
 
 def where_lines(vpc_id: str, subjects: Iterable[str]) -> list[str]:
