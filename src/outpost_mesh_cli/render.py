@@ -15,10 +15,11 @@ def plan_text(plan: Plan) -> str:
         f"{c['associations_to_delete']} to delete, {c['routes_to_create']} route(s) to create, "
         f"{c['routes_to_delete']} to delete, {c['findings']} finding(s)"
     ]
+    lines.extend(domain_lines(plan))
     for a in plan.associations_to_create:
         lines.append(
             f"  + associate {a.vpc_id} with LGW route table {a.lgw_route_table_id} "
-            f"({a.outpost_arn})"
+            f"({a.outpost_arn})  # {a.reason}"
         )
     for a in plan.associations_to_delete:
         lines.append(
@@ -37,6 +38,15 @@ def plan_text(plan: Plan) -> str:
     if not plan.has_changes:
         lines.append("  No changes: the VPC is in its desired state.")
     return "\n".join(lines)
+
+
+def domain_lines(plan: Plan) -> list[str]:
+    """Per Outpost, the routing domain (LGW route table) the VPC uses there, or why none."""
+    lines = []
+    for d in plan.routing_domains:
+        used = d.table.label if d.table else f"none ({d.kind})"
+        lines.append(f"  = routing domain on {d.outpost_arn}: {used}  # {d.reason}")
+    return lines
 
 
 def findings_lines(findings: Iterable[Finding]) -> list[str]:

@@ -24,12 +24,13 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from outpost_mesh.domains import routing_domain
 from outpost_mesh.errors import from_client_error
 from outpost_mesh.ledger import LedgerStore, Quarantine
 from outpost_mesh.model import (
+    DomainChoice,
     Finding,
     FindingKind,
-    LocalGatewayRouteTable,
     PairReachability,
     Plan,
     Subnet,
@@ -115,8 +116,9 @@ class MeshView:
             (s for s in self.topology.subnets if s.outpost_arn == outpost_arn), key=_order
         )
 
-    def lgw(self, outpost_arn: str) -> LocalGatewayRouteTable | None:
-        return self.topology.lgw_route_table_for(outpost_arn)
+    def domain(self, outpost_arn: str) -> DomainChoice:
+        """The routing domain (LGW route table) the VPC uses on the Outpost, or why none."""
+        return routing_domain(self.topology.index, outpost_arn)
 
     def kind(self, subnet_id: str) -> str:
         """How the pictures draw a subnet: ``meshed``, ``blocked`` (left out, with a finding)
@@ -146,8 +148,8 @@ def mesh_view(svc: ReconcileService, vpc_id: str) -> MeshView:
     topology = svc.observe(vpc_id)
     quarantines = tuple(svc.store.quarantines())
     quarantined = frozenset(q.outpost_arn for q in quarantines)
-    desired = desired_state(topology, quarantined)
-    plan = plan_vpc(topology, svc.store.load(vpc_id), quarantined)
+    desired = desired_state(topology, quarantined, svc.account_id)
+    plan = plan_vpc(topology, svc.store.load(vpc_id), quarantined, svc.account_id)
     eligible = {e.subnet.subnet_id: e.lgw.outpost_arn for e in desired.eligible}
     opt_out = svc.settings.opt_out_tag
     blocked: dict[str, str] = {}
@@ -260,14 +262,19 @@ def vpc_status(view: MeshView, store: LedgerStore) -> dict[str, Any]:
 
     outposts = []
     for arn in view.outposts:
-        lgw = view.lgw(arn)
-        assoc = topology.association_for(lgw.route_table_id) if lgw else None
+        domain = view.domain(arn)
+        lgw = domain.table
+        assoc = domain.association
+        if assoc is None and lgw is not None:
+            assoc = topology.association_for(lgw.route_table_id)
         quarantine = view.quarantine(arn)
         outposts.append(
             {
                 "outpost_arn": arn,
-                "local_gateway_id": lgw.local_gateway_id if lgw else None,
+                "local_gateway_id": topology.index.local_gateway_of(arn),
                 "lgw_route_table_id": lgw.route_table_id if lgw else None,
+                "routing_domain": (lgw.name or lgw.route_table_id) if lgw else None,
+                "routing_domain_reason": domain.reason,
                 "mode": lgw.mode if lgw else None,
                 "vpc_association": assoc.state if assoc else None,
                 "association_owned": bool(assoc and assoc.association_id in owned_assocs),
@@ -384,10 +391,14 @@ def status_text(data: dict[str, Any]) -> str:
         quarantine = (
             f"  QUARANTINED until {o['quarantined_until']}" if o["quarantined_until"] else ""
         )
+        domain = (
+            f"routing domain {o['lgw_route_table_id']} ({o['routing_domain']}, {o['mode']})"
+            if o["lgw_route_table_id"]
+            else f"no routing domain: {o['routing_domain_reason']}"
+        )
         lines.append(
             f"    {short_outpost(o['outpost_arn'])}  LGW {o['local_gateway_id'] or '?'}  "
-            f"route table {o['lgw_route_table_id'] or '?'} ({o['mode'] or 'not visible'})  "
-            f"VPC {assoc}{owned}{quarantine}"
+            f"{domain}  VPC {assoc}{owned}{quarantine}"
         )
     if not data["outposts"]:
         lines.append("    none")
@@ -509,13 +520,18 @@ def _clean(text: str) -> str:
 
 
 def _group_title(view: MeshView, outpost_arn: str) -> str:
-    lgw = view.lgw(outpost_arn)
+    domain = view.domain(outpost_arn)
+    lgw = domain.table
     parts = [f"Outpost {short_outpost(outpost_arn)}"]
     if lgw is not None:
         assoc = view.topology.association_for(lgw.route_table_id)
-        parts += [lgw.local_gateway_id, lgw.mode, "VPC associated" if assoc else "not associated"]
+        parts += [
+            lgw.local_gateway_id,
+            f"domain {lgw.name or lgw.route_table_id}",
+            "VPC associated" if assoc else "not associated",
+        ]
     else:
-        parts.append("LGW route table not visible")
+        parts.append(f"no routing domain ({domain.kind})")
     if view.quarantine(outpost_arn) is not None:
         parts.append("QUARANTINED")
     return _clean(" · ".join(parts))

@@ -210,7 +210,7 @@ def test_where_a_key_repeats_the_index_answers_the_first_as_a_scan_would() -> No
 
     assert index.routes_by_destination(table)["10.0.5.0/24"] is table.route_to("10.0.5.0/24")
     assert table.routes[0] is table.route_to("10.0.5.0/24")
-    assert index.lgw_route_table_for("arn:op-a") is lgws[0]
+    assert index.local_gateway_of("arn:op-a") == "lgw-a"
     assert index.association_for("lgw-rtb-a") is associations[1]
     assert topo.association_for("lgw-rtb-a") is associations[1]
 
@@ -241,12 +241,11 @@ def test_the_index_answers_what_the_topology_answers(case: Scenario) -> None:
     assert index.route_table("rtb-unknown") is None
     for g in topo.lgw_route_tables:
         lgw = next(x for x in topo.lgw_route_tables if x.outpost_arn == g.outpost_arn)
-        assert index.lgw_route_table_for(g.outpost_arn) is lgw
-        assert topo.lgw_route_table_for(g.outpost_arn) is lgw
+        assert index.local_gateway_of(g.outpost_arn) == lgw.local_gateway_id
         assoc = next(
             (a for a in topo.associations if a.lgw_route_table_id == g.route_table_id and a.live),
             None,
         )
         assert index.association_for(g.route_table_id) is assoc
         assert topo.association_for(g.route_table_id) is assoc
-    assert index.lgw_route_table_for("arn:unknown") is None
+    assert index.local_gateway_of("arn:unknown") is None

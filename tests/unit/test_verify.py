@@ -12,6 +12,7 @@ from dataclasses import replace
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from outpost_mesh.domains import choose_domain
 from outpost_mesh.model import (
     COIP,
     DIRECT_VPC_ROUTING,
@@ -261,9 +262,10 @@ def reference_pair(topology: Topology, source: Subnet, target: Subnet) -> PairRe
     table = topology.effective_route_table(source.subnet_id)
     if table is None:
         return result(False, f"{source.subnet_id} has no route table")
-    lgw = topology.lgw_route_table_for(source.outpost_arn)
+    domain = choose_domain(topology, source.outpost_arn)
+    lgw = domain.table
     if lgw is None:
-        return result(False, f"no LGW route table for {source.outpost_arn}")
+        return result(False, domain.reason)
     route = reference_longest_prefix_route(table, target.cidr)
     if route is None or route.target != lgw.local_gateway_id:
         got = route.target if route else "no route"
@@ -271,12 +273,12 @@ def reference_pair(topology: Topology, source: Subnet, target: Subnet) -> PairRe
             False,
             f"{table.route_table_id} sends {target.cidr} to {got}, not {lgw.local_gateway_id}",
         )
-    if lgw.mode != DIRECT_VPC_ROUTING:
-        return result(False, f"{lgw.route_table_id} is in {lgw.mode} mode")
     assoc = topology.association_for(lgw.route_table_id)
     if assoc is None or assoc.state != "associated":
         return result(False, f"VPC not associated with {lgw.route_table_id}")
-    target_lgw = topology.lgw_route_table_for(target.outpost_arn)
+    target_lgw = next(
+        (g for g in topology.lgw_route_tables if g.outpost_arn == target.outpost_arn), None
+    )
     target_table = topology.effective_route_table(target.subnet_id)
     if (
         target_lgw is None

@@ -31,11 +31,21 @@ class FindingKind(StrEnum):
     ROUTE_QUOTA = "route-quota"
     UNSUPPORTED = "unsupported"
     ERROR = "error"
+    AMBIGUOUS_ROUTING_DOMAIN = "ambiguous-routing-domain"
+    NO_ROUTING_DOMAIN = "no-routing-domain"
+    NOT_OWNER = "not-owner"
 
 
-# Kinds that leave a subnet out of the mesh (counted as BlockedSubnets).
+# Kinds that leave a subnet out of the mesh (counted as BlockedSubnets). All but
+# shared-route-table name an Outpost: every subnet of it in the VPC is left out.
 BLOCKING_KINDS = frozenset(
-    {FindingKind.SHARED_ROUTE_TABLE, FindingKind.COIP_MODE, FindingKind.RACK_NOT_UPDATED}
+    {
+        FindingKind.SHARED_ROUTE_TABLE,
+        FindingKind.COIP_MODE,
+        FindingKind.RACK_NOT_UPDATED,
+        FindingKind.AMBIGUOUS_ROUTING_DOMAIN,
+        FindingKind.NO_ROUTING_DOMAIN,
+    }
 )
 
 # The keys of an EC2 route that name its target (DescribeRouteTables' Route shape, botocore's
@@ -58,8 +68,18 @@ ROUTE_TARGET_KEYS = (
 # to accept a standing finding (docs/runbook.md). The stack's OptOutTagKey may name another key.
 OPT_OUT_TAG = "outpost-mesh:opt-out"
 
+# The tag on an LGW route table that picks it as the routing domain of a VPC when an Outpost has
+# several usable ones: the VPC's id, or "*" for every VPC (docs/aws-facts.md, "Several LGW route
+# tables per Outpost (routing domains)").
+ROUTING_DOMAIN_TAG = "outpost-mesh:routing-domain"
+
 # Association states that count as "the VPC is (or is becoming) associated".
 LIVE_ASSOCIATION_STATES = frozenset({"associating", "associated"})
+
+# An LGW route table's State in which it can be used (pending, deleting, deleted, modifying and
+# failed cannot); its VIF group association state in which it carries traffic (docs/aws-facts.md).
+AVAILABLE = "available"
+VIF_GROUP_ASSOCIATED = "associated"
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -67,12 +87,32 @@ K = TypeVar("K")
 
 @dataclass(frozen=True, order=True)
 class LocalGatewayRouteTable:
-    """An Outpost's LGW route table (one per Outpost rack)."""
+    """One of an Outpost's LGW route tables: with its VIF group, a routing domain.
+
+    An Outpost has one local gateway and may have several tables (docs/aws-facts.md, "Several LGW
+    route tables per Outpost (routing domains)"); ``active`` is whether a VIF group is associated
+    with it (only then does it carry traffic), ``domain_tag`` the value of its
+    ``outpost-mesh:routing-domain`` tag, ``name`` its Name tag.
+    """
 
     outpost_arn: str
     local_gateway_id: str
     route_table_id: str
     mode: str = DIRECT_VPC_ROUTING
+    state: str = AVAILABLE
+    active: bool = True
+    domain_tag: str | None = None
+    name: str | None = None
+
+    @property
+    def usable(self) -> bool:
+        """Available, direct-vpc-routing and associated with a VIF group."""
+        return self.state == AVAILABLE and self.mode == DIRECT_VPC_ROUTING and self.active
+
+    @property
+    def label(self) -> str:
+        """Its id, with its Name tag when it has one: ``lgw-rtb-0123 (dvr-prod)``."""
+        return f"{self.route_table_id} ({self.name})" if self.name else self.route_table_id
 
 
 @dataclass(frozen=True, order=True)
@@ -135,6 +175,34 @@ class VpcAssociation:
 
 
 @dataclass(frozen=True)
+class DomainChoice:
+    """The routing domain (LGW route table) a VPC uses on one Outpost, or why it has none.
+
+    ``table`` is set when the VPC's subnets there can be meshed; otherwise ``kind`` (coip-mode,
+    ambiguous-routing-domain or no-routing-domain) and ``reason`` say why, for a finding.
+    ``association`` is the VPC's live association with one of the Outpost's tables, if any: it
+    decides, and no other table of that Outpost is ever associated.
+    """
+
+    outpost_arn: str
+    table: LocalGatewayRouteTable | None
+    reason: str
+    kind: FindingKind | None = None
+    association: VpcAssociation | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        table = self.table
+        return {
+            "outpost_arn": self.outpost_arn,
+            "lgw_route_table_id": table.route_table_id if table else None,
+            "name": table.name if table else None,
+            "associated": self.association is not None,
+            "finding": str(self.kind) if self.kind else None,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
 class Topology:
     """Everything about one VPC that the planner needs, read by Describe calls."""
 
@@ -144,6 +212,9 @@ class Topology:
     route_tables: tuple[RouteTable, ...]
     lgw_route_tables: tuple[LocalGatewayRouteTable, ...]
     associations: tuple[VpcAssociation, ...]
+    # The VPC's OwnerId (DescribeVpcs); "" when not known. Another account's VPC shared into
+    # this one (VPC sharing) is not this account's to change (docs/aws-facts.md).
+    owner_id: str = ""
 
     def subnet(self, subnet_id: str) -> Subnet | None:
         for subnet in self.subnets:
@@ -174,9 +245,6 @@ class Topology:
     def served_subnets(self, table: RouteTable) -> tuple[Subnet, ...]:
         """Subnets whose effective table is ``table`` (a main table serves the unassociated)."""
         return self.index.served_subnets(table)
-
-    def lgw_route_table_for(self, outpost_arn: str) -> LocalGatewayRouteTable | None:
-        return self.index.lgw_route_table_for(outpost_arn)
 
     def lgw_by_gateway(self, local_gateway_id: str) -> LocalGatewayRouteTable | None:
         for lgw in self.lgw_route_tables:
@@ -328,6 +396,8 @@ class Plan:
     # forgotten on apply, never acted on in AWS.
     stale_routes: tuple[OwnedRoute, ...] = ()
     stale_associations: tuple[OwnedAssociation, ...] = ()
+    # The routing domain used (or why none) on each Outpost of the VPC's subnets.
+    routing_domains: tuple[DomainChoice, ...] = ()
 
     @property
     def has_changes(self) -> bool:
@@ -359,6 +429,7 @@ class Plan:
             "routes_to_create": [c.to_dict() for c in self.routes_to_create],
             "routes_to_delete": [c.to_dict() for c in self.routes_to_delete],
             "findings": [f.to_dict() for f in self.findings],
+            "routing_domains": [d.to_dict() for d in self.routing_domains],
         }
 
 
@@ -476,7 +547,15 @@ class TopologyIndex:
             for table in listed_in.get(subnet.subnet_id) or mains:
                 served[table.route_table_id].append(subnet)
         self._served = {table_id: tuple(subnets) for table_id, subnets in served.items()}
-        self._lgws = _first_by(topology.lgw_route_tables, lambda g: g.outpost_arn)
+        self._gateways = {
+            outpost: table.local_gateway_id
+            for outpost, table in _first_by(
+                topology.lgw_route_tables, lambda g: g.outpost_arn
+            ).items()
+        }
+        # Outpost ARN -> the VPC's routing domain there, filled on first use by
+        # ``outpost_mesh.domains.routing_domain`` (the rule lives there).
+        self.domains: dict[str, DomainChoice] = {}
         self._associations = _first_by(
             (a for a in topology.associations if a.live), lambda a: a.lgw_route_table_id
         )
@@ -495,8 +574,9 @@ class TopologyIndex:
         """Subnets whose effective table is ``table`` (a main table serves the unassociated)."""
         return self._served.get(table.route_table_id, ())
 
-    def lgw_route_table_for(self, outpost_arn: str) -> LocalGatewayRouteTable | None:
-        return self._lgws.get(outpost_arn)
+    def local_gateway_of(self, outpost_arn: str) -> str | None:
+        """The Outpost's local gateway (one per Outpost), as its LGW route tables name it."""
+        return self._gateways.get(outpost_arn)
 
     def association_for(self, lgw_route_table_id: str) -> VpcAssociation | None:
         """The live association of this VPC with an LGW route table, if any."""

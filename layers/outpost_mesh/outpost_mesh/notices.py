@@ -34,6 +34,9 @@ RUNBOOK_SECTION: dict[FindingKind, str] = {
     FindingKind.ROUTE_QUOTA: "routequotaheadroomalarm",
     FindingKind.UNSUPPORTED: "accepting-a-standing-finding",
     FindingKind.ERROR: "reconcileexecutionsfailedalarm",
+    FindingKind.AMBIGUOUS_ROUTING_DOMAIN: "routing-domains",
+    FindingKind.NO_ROUTING_DOMAIN: "routing-domains",
+    FindingKind.NOT_OWNER: "vpcs-shared-into-the-account",
 }
 
 # What each finding means for the mesh, in one phrase.
@@ -47,6 +50,9 @@ EFFECT: dict[FindingKind, str] = {
     FindingKind.ROUTE_QUOTA: "the VPC's mesh could not be completed",
     FindingKind.UNSUPPORTED: "the subnet (or CIDR) is left out of the mesh",
     FindingKind.ERROR: "nothing was changed by this reconcile",
+    FindingKind.AMBIGUOUS_ROUTING_DOMAIN: "the Outpost's subnets are left out of the mesh",
+    FindingKind.NO_ROUTING_DOMAIN: "the Outpost's subnets are left out of the mesh",
+    FindingKind.NOT_OWNER: "nothing in the VPC is changed from this account",
 }
 
 NEXT_STEPS: dict[FindingKind, tuple[str, ...]] = {
@@ -65,10 +71,34 @@ NEXT_STEPS: dict[FindingKind, tuple[str, ...]] = {
         "Or accept it: tag the subnet `{opt_out}`.",
     ),
     FindingKind.COIP_MODE: (
-        "The Outpost's LGW route table is in CoIP mode; intra-VPC routing needs "
-        "direct-vpc-routing. Changing the mode is a decision for the Outpost's owner (it affects "
-        "every VPC on the rack); outpost-mesh never changes it.",
+        "The VPC's routing domain on the Outpost is in CoIP mode (it is associated with a CoIP "
+        "LGW route table, or the Outpost's active tables are all CoIP); intra-VPC routing needs "
+        "direct-vpc-routing. A VPC is in one routing domain per Outpost, and modes and domains "
+        "are the Outpost owner's decision; outpost-mesh never changes them.",
+        "To move the VPC to a direct-vpc-routing domain: delete its association with the CoIP "
+        "table yourself; the next reconcile associates it with the usable domain.",
         "Or accept it: tag the Outpost's subnets `{opt_out}`.",
+    ),
+    FindingKind.AMBIGUOUS_ROUTING_DOMAIN: (
+        "The Outpost has several usable routing domains (available, direct-vpc-routing, "
+        "associated with a VIF group) and nothing says which one this VPC belongs in.",
+        "Tag the chosen LGW route table `outpost-mesh:routing-domain` with the VPC's id (or `*` "
+        "for every VPC): aws ec2 create-tags --resources lgw-rtb-... --tags "
+        "Key=outpost-mesh:routing-domain,Value={vpc}. Or associate the VPC with it yourself; "
+        "the next reconcile uses it.",
+    ),
+    FindingKind.NO_ROUTING_DOMAIN: (
+        "No LGW route table of the Outpost can carry this VPC's routes: the one the VPC is "
+        "associated with, or every candidate, is pending, deleting, not associated with a VIF "
+        "group or not visible to this account (see the reason below).",
+        "Ask the Outpost's owner to make a direct-vpc-routing table available and associate it "
+        "with a VIF group (and share it through AWS RAM if it is another account's); the next "
+        "reconcile uses it.",
+    ),
+    FindingKind.NOT_OWNER: (
+        "The VPC is shared into this account by its owner (VPC sharing); only the owner can "
+        "change its route tables. Deploy outpost-mesh in the owner's account to mesh it.",
+        "Nothing is changed here and this is reported once.",
     ),
     FindingKind.RACK_NOT_UPDATED: (
         "The rack rejected its LGW route: it needs the intra-VPC communication update. Contact "

@@ -1,8 +1,9 @@
 """Read one VPC's topology with a constant number of filtered, paginated Describe calls.
 
 Calls per observation, whatever the VPC's size (pages aside): DescribeVpcs,
-DescribeSubnets(vpc-id), DescribeRouteTables(vpc-id),
-DescribeLocalGatewayRouteTables(outpost-arn) (skipped when the VPC has no Outpost subnet) and
+DescribeSubnets(vpc-id), DescribeRouteTables(vpc-id), DescribeLocalGatewayRouteTables(outpost-arn)
+and DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociations(local-gateway-route-table-id)
+(both skipped when the VPC has no Outpost subnet), and
 DescribeLocalGatewayRouteTableVpcAssociations(vpc-id).
 """
 
@@ -15,9 +16,12 @@ from botocore.exceptions import ClientError
 
 from outpost_mesh.errors import VpcNotFoundError, from_client_error
 from outpost_mesh.model import (
+    AVAILABLE,
     DIRECT_VPC_ROUTING,
     OPT_OUT_TAG,
     ROUTE_TARGET_KEYS,
+    ROUTING_DOMAIN_TAG,
+    VIF_GROUP_ASSOCIATED,
     LocalGatewayRouteTable,
     Route,
     RouteTable,
@@ -124,23 +128,7 @@ def observe_vpc(ec2: EC2Client, vpc_id: str, opt_out_tag: str = OPT_OUT_TAG) -> 
         )
 
     outpost_arns = sorted({s.outpost_arn for s in subnets if s.outpost_arn})
-    lgw_tables = []
-    if outpost_arns:
-        for raw in _pages(
-            ec2,
-            "describe_local_gateway_route_tables",
-            "LocalGatewayRouteTables",
-            vpc_id,
-            Filters=[{"Name": "outpost-arn", "Values": outpost_arns}],
-        ):
-            lgw_tables.append(
-                LocalGatewayRouteTable(
-                    outpost_arn=raw["OutpostArn"],
-                    local_gateway_id=raw["LocalGatewayId"],
-                    route_table_id=raw["LocalGatewayRouteTableId"],
-                    mode=raw.get("Mode", DIRECT_VPC_ROUTING),
-                )
-            )
+    lgw_tables = _lgw_route_tables(ec2, vpc_id, outpost_arns) if outpost_arns else []
 
     associations = [
         VpcAssociation(
@@ -165,4 +153,51 @@ def observe_vpc(ec2: EC2Client, vpc_id: str, opt_out_tag: str = OPT_OUT_TAG) -> 
         route_tables=tuple(sorted(tables, key=lambda t: t.route_table_id)),
         lgw_route_tables=tuple(sorted(lgw_tables)),
         associations=tuple(sorted(associations)),
+        owner_id=vpc.get("OwnerId", ""),
     )
+
+
+def _lgw_route_tables(
+    ec2: EC2Client, vpc_id: str, outpost_arns: list[str]
+) -> list[LocalGatewayRouteTable]:
+    """The Outposts' LGW route tables (every routing domain), each with whether a VIF group is
+    associated with it (only then does it carry traffic: docs/aws-facts.md, "Several LGW route
+    tables per Outpost (routing domains)")."""
+    raws = list(
+        _pages(
+            ec2,
+            "describe_local_gateway_route_tables",
+            "LocalGatewayRouteTables",
+            vpc_id,
+            Filters=[{"Name": "outpost-arn", "Values": outpost_arns}],
+        )
+    )
+    active: set[str] = set()
+    if raws:
+        ids = sorted(raw["LocalGatewayRouteTableId"] for raw in raws)
+        for vif in _pages(
+            ec2,
+            "describe_local_gateway_route_table_virtual_interface_group_associations",
+            "LocalGatewayRouteTableVirtualInterfaceGroupAssociations",
+            vpc_id,
+            Filters=[{"Name": "local-gateway-route-table-id", "Values": ids}],
+        ):
+            if vif.get("State") == VIF_GROUP_ASSOCIATED:
+                active.add(vif["LocalGatewayRouteTableId"])
+    tables = []
+    for raw in raws:
+        tags = _tags(raw)
+        table_id = raw["LocalGatewayRouteTableId"]
+        tables.append(
+            LocalGatewayRouteTable(
+                outpost_arn=raw["OutpostArn"],
+                local_gateway_id=raw["LocalGatewayId"],
+                route_table_id=table_id,
+                mode=raw.get("Mode", DIRECT_VPC_ROUTING),
+                state=raw.get("State", AVAILABLE),
+                active=table_id in active,
+                domain_tag=tags.get(ROUTING_DOMAIN_TAG),
+                name=tags.get("Name") or None,
+            )
+        )
+    return tables

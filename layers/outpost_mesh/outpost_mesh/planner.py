@@ -19,9 +19,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+from outpost_mesh.domains import routing_domain
 from outpost_mesh.model import (
-    DIRECT_VPC_ROUTING,
     AssociationChange,
+    DomainChoice,
     Finding,
     FindingKind,
     Ledger,
@@ -99,6 +100,7 @@ class DesiredState:
     associations: dict[str, AssociationChange]
     eligible: tuple[EligibleSubnet, ...]
     findings: tuple[Finding, ...]
+    domains: tuple[DomainChoice, ...]  # the routing domain chosen (or refused) per Outpost
 
     @cached_property
     def routes(self) -> dict[tuple[str, str], RouteChange]:
@@ -127,13 +129,39 @@ def _equals_vpc_cidr(cidr: str, vpc_cidrs: Sequence[str]) -> bool:
     return any(net == parse_cidr(v) for v in vpc_cidrs)
 
 
-def desired_state(topology: Topology, quarantined: frozenset[str] = frozenset()) -> DesiredState:
-    """Which subnets are eligible, and the routes and associations a full mesh of them needs."""
-    return _desired_state(TopologyIndex(topology), quarantined)
+def desired_state(
+    topology: Topology, quarantined: frozenset[str] = frozenset(), account_id: str = ""
+) -> DesiredState:
+    """Which subnets are eligible, and the routes and associations a full mesh of them needs.
+    ``account_id``: the account acting (""; not checked): another account's VPC gets nothing."""
+    return _desired_state(TopologyIndex(topology), quarantined, account_id)
 
 
-def _desired_state(index: TopologyIndex, quarantined: frozenset[str]) -> DesiredState:
+def not_owner(topology: Topology, account_id: str) -> Finding | None:
+    """A ``not-owner`` finding for a VPC with Outpost subnets that another account owns and
+    shares into ``account_id`` (VPC sharing): its route tables are not this account's to change
+    (docs/aws-facts.md, "Accounts and sharing"). None for a VPC of this account."""
+    owner = topology.owner_id
+    if not account_id or not owner or owner == account_id:
+        return None
+    if not any(s.on_outpost for s in topology.subnets):
+        return None
+    return Finding(
+        FindingKind.NOT_OWNER,
+        topology.vpc_id,
+        f"VPC {topology.vpc_id} belongs to account {owner} and is shared into {account_id}: "
+        "only its owner can change its route tables, so outpost-mesh leaves it alone here "
+        "(deploy outpost-mesh in the owner's account to mesh it)",
+    )
+
+
+def _desired_state(
+    index: TopologyIndex, quarantined: frozenset[str], account_id: str = ""
+) -> DesiredState:
     topology = index.topology
+    foreign = not_owner(topology, account_id)
+    if foreign is not None:
+        return DesiredState((), {}, (), (foreign,), ())
     findings: set[Finding] = set()
     eligible: list[EligibleSubnet] = []
     for subnet in sorted(topology.subnets):
@@ -149,27 +177,11 @@ def _desired_state(index: TopologyIndex, quarantined: frozenset[str]) -> Desired
                     "LGW routes for IPv6 between Outposts are not handled",
                 )
             )
-        lgw = index.lgw_route_table_for(subnet.outpost_arn)
+        domain = routing_domain(index, subnet.outpost_arn)
+        lgw = domain.table
         if lgw is None:
-            findings.add(
-                Finding(
-                    FindingKind.UNSUPPORTED,
-                    subnet.outpost_arn,
-                    f"no local gateway route table visible for Outpost {subnet.outpost_arn} "
-                    "(is it shared with this account?); its subnets are left out",
-                )
-            )
-            continue
-        if lgw.mode != DIRECT_VPC_ROUTING:
-            findings.add(
-                Finding(
-                    FindingKind.COIP_MODE,
-                    subnet.outpost_arn,
-                    f"LGW route table {lgw.route_table_id} of Outpost {subnet.outpost_arn} is in "
-                    f"{lgw.mode} mode; intra-VPC routing needs direct-vpc-routing, so its subnets "
-                    "are left out",
-                )
-            )
+            assert domain.kind is not None
+            findings.add(Finding(domain.kind, subnet.outpost_arn, domain.reason))
             continue
         if subnet.outpost_arn in quarantined:
             findings.add(
@@ -240,9 +252,15 @@ def _desired_state(index: TopologyIndex, quarantined: frozenset[str]) -> Desired
                 vpc_id=topology.vpc_id,
                 outpost_arn=e.lgw.outpost_arn,
                 local_gateway_id=e.lgw.local_gateway_id,
-                reason=f"routes of VPC {topology.vpc_id} target the LGW of {e.lgw.outpost_arn}",
+                reason=(
+                    f"routes of VPC {topology.vpc_id} target the LGW of {e.lgw.outpost_arn}, "
+                    f"in routing domain {e.lgw.label}"
+                ),
             )
-    return DesiredState(tuple(tables), associations, tuple(eligible), tuple(sorted(findings)))
+    domains = tuple(index.domains[outpost] for outpost in sorted(index.domains))
+    return DesiredState(
+        tuple(tables), associations, tuple(eligible), tuple(sorted(findings)), domains
+    )
 
 
 def _table_routes(eligible: Sequence[EligibleSubnet]) -> list[TableRoutes]:
@@ -270,8 +288,13 @@ def plan_vpc(
     topology: Topology,
     ledger: Ledger,
     quarantined: frozenset[str] = frozenset(),
+    account_id: str = "",
 ) -> Plan:
-    """Diff the desired state against AWS (the topology) and what the system owns (the ledger)."""
+    """Diff the desired state against AWS (the topology) and what the system owns (the ledger).
+    Another account's VPC (``not_owner``) gets its finding and no change at all."""
+    foreign = not_owner(topology, account_id)
+    if foreign is not None:
+        return Plan(topology.vpc_id, findings=(foreign,))
     index = TopologyIndex(topology)
     desired = _desired_state(index, quarantined)
     findings: set[Finding] = set(desired.findings)
@@ -413,11 +436,15 @@ def plan_vpc(
         findings=tuple(sorted(findings)),
         stale_routes=tuple(sorted(stale_routes)),
         stale_associations=tuple(sorted(stale_associations)),
+        routing_domains=desired.domains,
     )
 
 
-def removal_plan(topology: Topology, ledger: Ledger) -> Plan:
+def removal_plan(topology: Topology, ledger: Ledger, account_id: str = "") -> Plan:
     """Teardown: every owned route and association that AWS still has, nothing else."""
+    foreign = not_owner(topology, account_id)
+    if foreign is not None:
+        return Plan(topology.vpc_id, findings=(foreign,))
     empty = Topology(
         topology.vpc_id,
         topology.vpc_cidrs,

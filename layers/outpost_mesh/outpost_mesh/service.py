@@ -143,6 +143,17 @@ class ReconcileService:
         return LedgerStore(self.session.client("dynamodb"), self.settings.table)
 
     @cached_property
+    def account_id(self) -> str:
+        """The account this deployment acts for: the stack's ACCOUNT_ID, else STS's answer
+        (GetCallerIdentity needs no permission). Only VPCs it owns are changed."""
+        if self.settings.account_id:
+            return self.settings.account_id
+        try:
+            return str(self.session.client("sts").get_caller_identity()["Account"])
+        except ClientError as error:
+            raise from_client_error(error, subject="sts:GetCallerIdentity") from error
+
+    @cached_property
     def notifier(self) -> Notifier:
         topic = self.settings.topic_arn
         return Notifier(self.session.client("sns") if topic else None, topic)
@@ -268,9 +279,9 @@ class ReconcileService:
         topology = self.observe(vpc_id)
         ledger = self.store.load(vpc_id)
         if remove:
-            plan = removal_plan(topology, ledger)
+            plan = removal_plan(topology, ledger, self.account_id)
         else:
-            plan = plan_vpc(topology, ledger, self.store.quarantined())
+            plan = plan_vpc(topology, ledger, self.store.quarantined(), self.account_id)
         refusal = None
         if not force:
             refusal = unsafe_deletion(
@@ -427,7 +438,7 @@ class ReconcileService:
     def verify(self, vpc_id: str, topology: Topology | None = None) -> Verification:
         """Every pair's reachability, and which pairs the mesh should connect."""
         topology = topology if topology is not None else self.observe(vpc_id)
-        desired = desired_state(topology, self.store.quarantined())
+        desired = desired_state(topology, self.store.quarantined(), self.account_id)
         return Verification(reachability(topology), desired.expected_pairs)
 
 

@@ -27,6 +27,7 @@ DEFAULT_ROUTES_PER_TABLE = 50  # RoutesPerTableQuota: AWS's default routes-per-t
 # Field -> the environment variable template.yaml sets for it.
 ENV: dict[str, str] = {
     "table": "LEDGER_TABLE",
+    "account_id": "ACCOUNT_ID",
     "state_machine_arn": "STATE_MACHINE_ARN",
     "topic_arn": "TOPIC_ARN",
     "report_only": "REPORT_ONLY",
@@ -68,6 +69,8 @@ class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     table: str = Field(default=DEFAULT_TABLE, min_length=1, max_length=255)
+    # The account the stack runs in ("" : asked of STS when needed, as the CLI does).
+    account_id: str = Field(default="", pattern=r"^(\d{12})?$")
     state_machine_arn: str = ""
     topic_arn: str = ""
     report_only: bool = False

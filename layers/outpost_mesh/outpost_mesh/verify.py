@@ -2,10 +2,11 @@
 
 The definition is the report contract's (docs/scenario-format.md): ``from`` reaches ``to`` when
 ``from``'s effective route table sends ``to``'s CIDR (longest prefix) to the LGW of ``from``'s
-Outpost, that LGW's route table is in direct-vpc-routing mode and associated with the VPC, and
-``to`` is advertised (its own effective table has a route to its own Outpost's LGW: BGP advertises
-an Outpost subnet on-premises only then, docs/aws-facts.md). Not a packet test: the customer's WAN
-between the racks is assumed to route.
+Outpost, the VPC's routing domain there (``outpost_mesh.domains``: an available,
+direct-vpc-routing, VIF-group-associated LGW route table) is associated with the VPC, and ``to`` is
+advertised (its own effective table has a route to its own Outpost's LGW: BGP advertises an Outpost
+subnet on-premises only then, docs/aws-facts.md). Not a packet test: the customer's WAN between the
+racks is assumed to route.
 
 Also the other measures of a VPC's mesh that the alarms watch: subnets left out by a finding
 (BlockedSubnets) and the fullest managed route table's free slots (RouteQuotaHeadroom).
@@ -13,9 +14,9 @@ Also the other measures of a VPC's mesh that the alarms watch: subnets left out 
 
 from __future__ import annotations
 
+from outpost_mesh.domains import routing_domain
 from outpost_mesh.model import (
     BLOCKING_KINDS,
-    DIRECT_VPC_ROUTING,
     Finding,
     FindingKind,
     PairReachability,
@@ -41,12 +42,12 @@ class _Reachability:
         key = (subnet.subnet_id, subnet.outpost_arn)
         known = self._advertised.get(key)
         if known is None:
-            lgw = self.index.lgw_route_table_for(subnet.outpost_arn)
+            gateway = self.index.local_gateway_of(subnet.outpost_arn)
             table = self.index.effective_route_table(subnet.subnet_id)
             known = self._advertised[key] = (
-                lgw is not None
+                gateway is not None
                 and table is not None
-                and any(r.target == lgw.local_gateway_id for r in table.routes)
+                and any(r.target == gateway for r in table.routes)
             )
         return known
 
@@ -60,9 +61,10 @@ class _Reachability:
         table = self.index.effective_route_table(source.subnet_id)
         if table is None:
             return result(False, f"{source.subnet_id} has no route table")
-        lgw = self.index.lgw_route_table_for(source.outpost_arn)
+        domain = routing_domain(self.index, source.outpost_arn)
+        lgw = domain.table
         if lgw is None:
-            return result(False, f"no LGW route table for {source.outpost_arn}")
+            return result(False, domain.reason)
         route = self.index.longest_prefix_route(table, target.cidr)
         if route is None or route.target != lgw.local_gateway_id:
             got = route.target if route else "no route"
@@ -70,8 +72,6 @@ class _Reachability:
                 False,
                 f"{table.route_table_id} sends {target.cidr} to {got}, not {lgw.local_gateway_id}",
             )
-        if lgw.mode != DIRECT_VPC_ROUTING:
-            return result(False, f"{lgw.route_table_id} is in {lgw.mode} mode")
         assoc = self.index.association_for(lgw.route_table_id)
         if assoc is None or assoc.state != "associated":
             return result(False, f"VPC not associated with {lgw.route_table_id}")
