@@ -107,7 +107,7 @@ def test_describe_local_gateway_route_tables_shape_and_filters(sb: Sandbox, ec2:
             "OutpostArn": a.outpost_arn,
             "OwnerId": SANDBOX_ACCOUNT,
             "State": "available",
-            "Tags": [],
+            "Tags": [{"Key": "Name", "Value": "rack-a"}],
             "Mode": "direct-vpc-routing",
         }
     ]

@@ -9,6 +9,8 @@ Every method maps to one JSON endpoint:
 ``GET  /_sandbox/health``             liveness
 ``POST /_sandbox/outposts``           seed an Outpost rack (AWS has no API for that)
 ``GET  /_sandbox/outposts``           the seeded racks
+``POST /_sandbox/lgw-route-table``    a seeded LGW route table's state, VIF group on/off
+``POST /_sandbox/shared-vpcs``        a VPC becomes another account's, shared in (VPC sharing)
 ``GET|POST /_sandbox/config``         sandbox knobs (route quota, association describe counts;
                                       POST also ``throttle``, ``time_scale``, ``page_size``)
 ``GET  /_sandbox/paging``             items per page of a Describe without MaxResults
@@ -47,8 +49,22 @@ class SandboxControlError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class SeededLgwRouteTable:
+    """One LGW route table of a seeded rack; ``active``: associated with a VIF group."""
+
+    name: str
+    local_gateway_route_table_id: str
+    mode: str
+    active: bool
+    state: str
+
+
+@dataclass(frozen=True)
 class SeededOutpost:
-    """An Outpost rack seeded in the sandbox, with its local gateway and LGW route table."""
+    """An Outpost rack seeded in the sandbox, with its local gateway and LGW route tables.
+
+    ``local_gateway_route_table_id`` and ``mode`` are the first table's (the only one unless
+    the rack was seeded with ``route_tables``)."""
 
     name: str
     outpost_arn: str
@@ -59,6 +75,13 @@ class SeededOutpost:
     intra_vpc: bool
     # Additive field: CreateSubnet with an OutpostArn needs the Outpost's Availability Zone.
     availability_zone: str = ""
+    generation: int = 1
+    route_tables: tuple[SeededLgwRouteTable, ...] = ()
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SeededOutpost:
+        tables = tuple(SeededLgwRouteTable(**t) for t in data.get("route_tables", ()))
+        return cls(**{**data, "route_tables": tables})
 
 
 @dataclass(frozen=True)
@@ -140,7 +163,13 @@ class SandboxControl:
         mode: str = "direct-vpc-routing",
         intra_vpc: bool = True,
         availability_zone: str | None = None,
+        generation: int = 1,
+        route_tables: list[dict[str, Any]] | None = None,
     ) -> SeededOutpost:
+        """A rack (AWS has no API for that). ``route_tables``: None for one table named after
+        the rack, in ``mode``; else dicts ``{"name", "mode", "active", "state", "tags"}`` (all
+        but ``name`` optional: direct-vpc-routing, active, available, no tags; giving ``mode``
+        too is an error). ``generation`` 1: at most one active table; 2: up to 10."""
         data = self._request(
             "POST",
             "outposts",
@@ -149,12 +178,30 @@ class SandboxControl:
                 "mode": mode,
                 "intra_vpc": intra_vpc,
                 "availability_zone": availability_zone,
+                "generation": generation,
+                "route_tables": route_tables,
             },
         )
-        return SeededOutpost(**data)
+        return SeededOutpost.from_json(data)
 
     def outposts(self) -> list[SeededOutpost]:
-        return [SeededOutpost(**d) for d in self._request("GET", "outposts")]
+        return [SeededOutpost.from_json(d) for d in self._request("GET", "outposts")]
+
+    def set_lgw_route_table(
+        self, table_id: str, *, state: str | None = None, active: bool | None = None
+    ) -> None:
+        """A seeded LGW route table changes ``state`` (as AWS moves it: pending, available,
+        deleting, ...) or gains (``active=True``) or loses its VIF group; None leaves it."""
+        self._request(
+            "POST",
+            "lgw-route-table",
+            {"local_gateway_route_table_id": table_id, "state": state, "active": active},
+        )
+
+    def share_vpc_in(self, vpc_id: str, owner_id: str) -> None:
+        """``vpc_id`` becomes account ``owner_id``'s VPC shared into this account: its OwnerId
+        is the owner's and changes to its route tables and LGW associations are refused."""
+        self._request("POST", "shared-vpcs", {"vpc_id": vpc_id, "owner_id": owner_id})
 
     def configure(
         self,

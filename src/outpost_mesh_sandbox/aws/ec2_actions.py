@@ -14,8 +14,9 @@ from typing import Any
 from moto.core.responses import ActionResult
 from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend
 
-from outpost_mesh_sandbox.aws import errors, outposts
+from outpost_mesh_sandbox.aws import errors, local_gateways, outposts
 from outpost_mesh_sandbox.aws.errors import SandboxEC2Error
+from outpost_mesh_sandbox.aws.lgw_models import ASSOCIATION_RESOURCE_TYPE
 from outpost_mesh_sandbox.aws.paging import is_continuation, paginate
 
 Action = Callable[[Any], ActionResult]
@@ -34,27 +35,25 @@ def _page(response: Any, items: list[Any], key: str) -> ActionResult:
 
 
 # -- the LGW APIs (EC2 API reference; moto has none of them) ------------------------------------
-def describe_local_gateways(self: Any) -> ActionResult:
-    self.error_on_dryrun()
-    items = outposts.describe_local_gateways(
-        self.ec2_backend, self._get_param("LocalGatewayIds", []), _filters(self)
-    )
-    return _page(self, items, "LocalGateways")
+Describe = Callable[[Any, list[str], dict[str, list[str]]], list[Any]]
 
 
-def describe_local_gateway_route_tables(self: Any) -> ActionResult:
-    self.error_on_dryrun()
-    items = outposts.describe_local_gateway_route_tables(
-        self.ec2_backend, self._get_param("LocalGatewayRouteTableIds", []), _filters(self)
-    )
-    return _page(self, items, "LocalGatewayRouteTables")
+def _described(key: str, ids_param: str, describe: Describe) -> Action:
+    """A Describe action of the LGW resources: by ids, filtered, in pages."""
+
+    def action(self: Any) -> ActionResult:
+        self.error_on_dryrun()
+        items = describe(self.ec2_backend, self._get_param(ids_param, []), _filters(self))
+        return _page(self, items, key)
+
+    return action
 
 
 def create_local_gateway_route_table_vpc_association(self: Any) -> ActionResult:
     self.error_on_dryrun()
-    resource_type = outposts.ASSOCIATION_RESOURCE_TYPE
+    resource_type = ASSOCIATION_RESOURCE_TYPE
     tags = self._parse_tag_specification(resource_type).get(resource_type, {})
-    association = outposts.create_association(
+    association = local_gateways.create_association(
         self.ec2_backend,
         self._get_param("LocalGatewayRouteTableId"),
         self._get_param("VpcId"),
@@ -65,7 +64,7 @@ def create_local_gateway_route_table_vpc_association(self: Any) -> ActionResult:
 
 def describe_local_gateway_route_table_vpc_associations(self: Any) -> ActionResult:
     self.error_on_dryrun()
-    items = outposts.describe_associations(
+    items = local_gateways.describe_associations(
         self.ec2_backend,
         self._get_param("LocalGatewayRouteTableVpcAssociationIds", []),
         _filters(self),
@@ -76,7 +75,7 @@ def describe_local_gateway_route_table_vpc_associations(self: Any) -> ActionResu
 
 def delete_local_gateway_route_table_vpc_association(self: Any) -> ActionResult:
     self.error_on_dryrun()
-    association = outposts.delete_association(
+    association = local_gateways.delete_association(
         self.ec2_backend, self._get_param("LocalGatewayRouteTableVpcAssociationId")
     )
     return ActionResult({"LocalGatewayRouteTableVpcAssociation": association})
@@ -84,8 +83,24 @@ def delete_local_gateway_route_table_vpc_association(self: Any) -> ActionResult:
 
 #: action method name -> method, for EC2Response.
 LGW_ACTIONS: dict[str, Action] = {
-    "describe_local_gateways": describe_local_gateways,
-    "describe_local_gateway_route_tables": describe_local_gateway_route_tables,
+    "describe_local_gateways": _described(
+        "LocalGateways", "LocalGatewayIds", local_gateways.describe_local_gateways
+    ),
+    "describe_local_gateway_route_tables": _described(
+        "LocalGatewayRouteTables",
+        "LocalGatewayRouteTableIds",
+        local_gateways.describe_local_gateway_route_tables,
+    ),
+    "describe_local_gateway_virtual_interface_groups": _described(
+        "LocalGatewayVirtualInterfaceGroups",
+        "LocalGatewayVirtualInterfaceGroupIds",
+        local_gateways.describe_virtual_interface_groups,
+    ),
+    "describe_local_gateway_route_table_virtual_interface_group_associations": _described(
+        "LocalGatewayRouteTableVirtualInterfaceGroupAssociations",
+        "LocalGatewayRouteTableVirtualInterfaceGroupAssociationIds",
+        local_gateways.describe_virtual_interface_group_associations,
+    ),
     "create_local_gateway_route_table_vpc_association": (
         create_local_gateway_route_table_vpc_association
     ),

@@ -6,7 +6,11 @@ place if AWS is ever observed to answer differently.
 
 from __future__ import annotations
 
+import uuid
+from xml.sax.saxutils import escape
+
 from moto.ec2.exceptions import EC2ClientError
+from werkzeug.exceptions import HTTPException
 
 # --- confirmed codes --------------------------------------------------------------------------
 # docs/aws-facts.md "LGW route tables and VPC associations"; also terraform-provider-aws
@@ -32,6 +36,11 @@ INVALID_PAGINATION_TOKEN = "InvalidPaginationToken"
 # Invalid<Resource>ID.NotFound (InvalidGatewayID.NotFound, InvalidRouteTableID.NotFound, ...); no
 # AWS document lists this exact code.
 ASSUMED_LGW_NOT_FOUND = "InvalidLocalGatewayID.NotFound"
+# ASSUMPTION: unknown VIF group / VIF group association ids, by the same pattern.
+ASSUMED_VIF_GROUP_NOT_FOUND = "InvalidLocalGatewayVirtualInterfaceGroupID.NotFound"
+ASSUMED_VIF_GROUP_ASSOCIATION_NOT_FOUND = (
+    "InvalidLocalGatewayRouteTableVirtualInterfaceGroupAssociationID.NotFound"
+)
 # ASSUMPTION: a route targets an LGW whose route table is not associated with the table's VPC.
 # AWS only documents the rule ("can only be used in route tables where the VPC has been associated
 # with an LGW"). The closest observed analogue is a route to an internet gateway of another VPC:
@@ -57,6 +66,29 @@ ASSUMED_OUTPOST_AZ_MISSING = "MissingParameter"
 # ASSUMPTION: an unknown Filter.N.Name on the describes this extension adds. Real EC2 answers
 # InvalidParameterValue "The filter 'x' is invalid" for other describes.
 ASSUMED_INVALID_FILTER = INVALID_PARAMETER_VALUE
+# ASSUMPTION: CreateLocalGatewayRouteTableVpcAssociation for a VPC that already has a live
+# (associating/associated) association with another table of the same local gateway. AWS states
+# the rule ("VPCs are exclusively associated with one LGW routing domain per Outpost"), not the
+# code or text. docs/aws-facts.md, "Several LGW route tables per Outpost (routing domains)".
+ASSUMED_DOMAIN_TAKEN = INVALID_PARAMETER_VALUE
+# ASSUMPTION: associating a VPC with an LGW route table that is not `available` (pending,
+# deleting, ...). EC2's documented code for "the resource is in an incorrect state for the request"
+# is IncorrectState; AWS does not document this case. docs/aws-facts.md, "Several LGW route tables
+# per Outpost (routing domains)".
+ASSUMED_TABLE_NOT_AVAILABLE = "IncorrectState"
+# ASSUMPTION: a change to another account's VPC shared into this one (its route tables, routes,
+# subnet associations, LGW associations). AWS: participants "cannot change the owner's route
+# tables"; the code is assumed to be EC2's authorisation failure, UnauthorizedOperation, HTTP 403.
+# docs/aws-facts.md, "Accounts and sharing".
+ASSUMED_NOT_OWNER = "UnauthorizedOperation"  # answered with HTTP 403: not_owner() below
+
+
+def domain_taken_message(vpc_id: str, table_id: str, taken_by: str, association_id: str) -> str:
+    return (
+        f"The VPC {vpc_id} is already associated with local gateway route table {taken_by} "
+        f"({association_id}) of the same local gateway; it cannot also be associated with local "
+        f"gateway route table {table_id}."
+    )
 
 
 def intra_vpc_not_supported_message(cidr: str) -> str:
@@ -72,6 +104,35 @@ class SandboxEC2Error(EC2ClientError):
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(code, message)
+
+
+class SandboxEC2Forbidden(HTTPException):
+    """An EC2 client error answered with HTTP 403 (moto's serialiser answers every EC2 error with
+    400), in EC2's error shape (EC2 API reference, "Example error response")."""
+
+    code = 403
+
+    def __init__(self, error_code: str, message: str) -> None:
+        self.error_code = error_code
+        self.message = message
+        super().__init__(
+            description=(
+                f'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>'
+                f"{escape(error_code)}</Code><Message>{escape(message)}</Message></Error>"
+                f"</Errors><RequestID>{uuid.uuid4()}</RequestID></Response>"
+            )
+        )
+
+    def get_headers(self, *args: object, **kwargs: object) -> list[tuple[str, str]]:
+        return [("Content-Type", "text/xml;charset=UTF-8")]
+
+
+def not_owner(vpc_id: str, owner_id: str) -> SandboxEC2Forbidden:
+    return SandboxEC2Forbidden(
+        ASSUMED_NOT_OWNER,
+        f"You are not authorized to perform this operation. VPC {vpc_id} is owned by account "
+        f"{owner_id} and shared with this account.",
+    )
 
 
 def route_already_exists(route_table_id: str, cidr: str) -> SandboxEC2Error:

@@ -26,7 +26,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from outpost_mesh_sandbox.aws import outposts, paging, settings
+from outpost_mesh_sandbox.aws import outposts, paging, settings, sharing
 from outpost_mesh_sandbox.aws.calls import (
     CallLog,
     action_of,
@@ -193,6 +193,8 @@ class SandboxApp:
             ("GET", "health"): lambda: {"ok": True},
             ("POST", "outposts"): lambda: self._seed(body),
             ("GET", "outposts"): self._outposts,
+            ("POST", "lgw-route-table"): lambda: self._set_lgw_route_table(body),
+            ("POST", "shared-vpcs"): lambda: self._share_vpc_in(body),
             ("GET", "config"): settings.settings_dict,
             ("GET", "paging"): lambda: {"page_size": paging.page_size()},
             ("POST", "config"): lambda: self._configure(body),
@@ -230,19 +232,38 @@ class SandboxApp:
 
     def _seed(self, body: dict[str, Any]) -> dict[str, Any]:
         with self.ec2_lock:
+            backend = self._backend()
             outpost = outposts.seed_outpost(
-                self._backend(),
+                backend,
                 body.get("name", ""),
-                mode=body.get("mode") or "direct-vpc-routing",
+                mode=body.get("mode") or outposts.DEFAULT_MODE,
                 intra_vpc=body.get("intra_vpc", True),
                 availability_zone=body.get("availability_zone"),
+                generation=body.get("generation", 1),
+                route_tables=body.get("route_tables"),
             )
-        return outpost.seeded()
+            return outposts.seeded(backend, outpost)
 
     def _outposts(self) -> list[dict[str, Any]]:
         with self.ec2_lock:
-            state = outposts.state_of(self._backend())
-            return [o.seeded() for o in state.outposts.values()]
+            backend = self._backend()
+            state = outposts.state_of(backend)
+            return [outposts.seeded(backend, o) for o in state.outposts.values()]
+
+    def _set_lgw_route_table(self, body: dict[str, Any]) -> dict[str, bool]:
+        with self.ec2_lock:
+            outposts.set_lgw_route_table(
+                self._backend(),
+                body.get("local_gateway_route_table_id", ""),
+                state=body.get("state"),
+                active=body.get("active"),
+            )
+        return {"ok": True}
+
+    def _share_vpc_in(self, body: dict[str, Any]) -> dict[str, bool]:
+        with self.ec2_lock:
+            sharing.share_vpc_in(self._backend(), body.get("vpc_id", ""), body.get("owner_id", ""))
+        return {"ok": True}
 
     def _configure(self, body: dict[str, Any]) -> dict[str, int]:
         throttling = {k: body.pop(k) for k in ("throttle", "time_scale") if k in body}

@@ -6,7 +6,7 @@ is none (EC2 API reference, "Query requests", Pagination; EC2 developer guide, "
 Amazon EC2 API", which recommends paginating any describe that can return many items). moto 5.2
 pages the LGW describes it does not have and none of DescribeSubnets, DescribeRouteTables and
 DescribeVpcs, with ``MaxResults`` or without, so a caller that reads only the first page passes
-every test against it. The sandbox pages all six describes that the core's observe makes
+every test against it. The sandbox pages every describe that the core's observe makes
 (:data:`PAGED_ACTIONS`), ``MaxResults`` or not.
 """
 
@@ -31,8 +31,10 @@ ASSUMED_DEFAULT_PAGE_SIZE = 1000
 
 #: The Describe actions the sandbox pages (the ones outpost_mesh.observe.observe_vpc makes).
 PAGED_ACTIONS = (
+    "DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociations",
     "DescribeLocalGatewayRouteTableVpcAssociations",
     "DescribeLocalGatewayRouteTables",
+    "DescribeLocalGatewayVirtualInterfaceGroups",
     "DescribeLocalGateways",
     "DescribeRouteTables",
     "DescribeSubnets",

@@ -24,16 +24,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import moto.ec2.models.tags as moto_ec2_tags
+import moto.ec2.utils as moto_ec2_utils
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.ec2.models import EC2Backend
 from moto.ec2.models.route_tables import Route, RouteBackend, RouteTable
 from moto.ec2.models.subnets import Subnet, SubnetBackend
+from moto.ec2.models.vpcs import VPC
 from moto.ec2.responses import EC2Response
 from moto.ec2.responses.route_tables import RouteTables
 from moto.ec2.responses.subnets import Subnets
 from moto.ec2.responses.vpcs import VPCs
 
-from outpost_mesh_sandbox.aws import account, ec2_actions, lambda_service, routes
+from outpost_mesh_sandbox.aws import (
+    account,
+    ec2_actions,
+    lambda_service,
+    local_gateways,
+    routes,
+    sharing,
+)
+from outpost_mesh_sandbox.aws.lgw_models import RESOURCE_PREFIXES
 
 _ABSENT = object()
 
@@ -64,9 +75,23 @@ def _action(function: Callable[..., Any]) -> Callable[[Any], Any]:
 
 _LGW_API = (
     "EC2 API reference: DescribeLocalGateways, DescribeLocalGatewayRouteTables, "
+    "DescribeLocalGatewayVirtualInterfaceGroups, "
+    "DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociations, "
     "Create/Describe/DeleteLocalGatewayRouteTableVpcAssociation(s); states associating -> "
     "associated | failed, disassociating -> disassociated (docs/aws-facts.md 'LGW route tables "
-    "and VPC associations')"
+    "and VPC associations', 'Several LGW route tables per Outpost (routing domains)')"
+)
+_LGW_TAGS = (
+    "CreateTags/DeleteTags/DescribeTags on LGW resources, resource types local-gateway, "
+    "local-gateway-route-table, local-gateway-route-table-vpc-association, "
+    "local-gateway-virtual-interface-group, "
+    "local-gateway-route-table-virtual-interface-group-association (EC2 API reference, "
+    "ResourceType); an unknown id is NotFound"
+)
+_SHARED_IN = (
+    "a VPC shared in by another account shows the owner's OwnerId for the VPC, its subnets and "
+    "route tables; participants cannot change the owner's route tables (docs/aws-facts.md "
+    "'Accounts and sharing')"
 )
 
 PATCHES: tuple[Patch, ...] = (
@@ -162,6 +187,63 @@ PATCHES: tuple[Patch, ...] = (
         _action(routes.replace_route_response),
         "moto's ReplaceRoute action drops LocalGatewayId",
         "ReplaceRoute LocalGatewayId (EC2 API reference)",
+    ),
+    # -- tags on LGW resources (aws/local_gateways.py) --------------------------------------------
+    Patch(
+        moto_ec2_utils,
+        "EC2_RESOURCE_TO_PREFIX",
+        lambda original: {**original, **RESOURCE_PREFIXES},
+        "moto's CreateTags accepts only ids whose prefix it knows (is_valid_resource_id)",
+        _LGW_TAGS,
+    ),
+    Patch(
+        moto_ec2_utils,
+        "get_prefix",
+        local_gateways.prefix_aware,
+        "moto reads every lgw-... id as prefix 'lgw' (the text up to the first dash)",
+        _LGW_TAGS,
+    ),
+    Patch(
+        moto_ec2_tags,
+        "get_prefix",
+        local_gateways.prefix_aware,
+        "moto's tag backend imported get_prefix by name (DescribeTags' resource-type)",
+        _LGW_TAGS,
+    ),
+    Patch(
+        moto_ec2_tags,
+        "EC2_PREFIX_TO_RESOURCE",
+        lambda original: {**original, **{v: k for k, v in RESOURCE_PREFIXES.items()}},
+        "moto's DescribeTags names a tag's resource type from its id prefix",
+        _LGW_TAGS,
+    ),
+    Patch(
+        EC2Backend,
+        "do_resources_exist",
+        local_gateways.existence_checked,
+        "moto checks CreateTags' ids exist only for the resources it has",
+        _LGW_TAGS,
+    ),
+    # -- VPCs shared into the account (aws/sharing.py) ------------------------------------------
+    *(
+        Patch(
+            target,
+            "owner_id",
+            _value(property(sharing.owner_id)),
+            "moto shows the backend's account as every VPC's, subnet's and route table's owner",
+            _SHARED_IN,
+        )
+        for target in (VPC, Subnet, RouteTable)
+    ),
+    *(
+        Patch(
+            RouteBackend,
+            name,
+            sharing.owner_checked(vpc_of),
+            "moto lets the account change any VPC's route tables",
+            _SHARED_IN + "; the error code is assumed (errors.ASSUMED_NOT_OWNER)",
+        )
+        for name, vpc_of in sharing.GUARDED.items()
     ),
     # -- the account (aws/account.py) ------------------------------------------------------------
     Patch(

@@ -3,11 +3,12 @@
 Installed in moto by :mod:`outpost_mesh_sandbox.aws.patches`. Sources are docs/aws-facts.md
 sections unless a comment says otherwise. Checked on CreateRoute, in this order:
 
-1. the route table exists (moto: ``InvalidRouteTableID.NotFound``);
+1. the route table exists (moto: ``InvalidRouteTableID.NotFound``) and its VPC is this account's
+   (a shared-in VPC's tables are refused, :mod:`outpost_mesh_sandbox.aws.sharing`);
 2. the destination is a valid CIDR (moto), canonicalised as AWS does ("we modify the specified
    CIDR block to its canonical form", CreateRoute reference);
 3. a ``LocalGatewayId`` target: the LGW exists; the VPC is associated (state ``associated``) with
-   that LGW's route table; the table serves only subnets of that LGW's Outpost (a main table
+   one of that LGW's route tables; the table serves only subnets of that LGW's Outpost (a main table
    serves every VPC subnet without an explicit association); on a rack without the intra-VPC
    update, a destination equal to or more specific than a VPC CIDR is refused with AWS's text;
 4. a duplicate destination, including one equal to a VPC CIDR (the local route's), gives
@@ -31,6 +32,7 @@ from outpost_mesh_sandbox.aws import errors
 from outpost_mesh_sandbox.aws.errors import SandboxEC2Error
 from outpost_mesh_sandbox.aws.outposts import state_of
 from outpost_mesh_sandbox.aws.settings import current_settings
+from outpost_mesh_sandbox.aws.sharing import check_owner
 
 IPv4 = ipaddress.IPv4Network
 
@@ -77,8 +79,10 @@ def check_lgw_target(
         raise SandboxEC2Error(
             errors.ASSUMED_LGW_NOT_FOUND, f"The localGateway ID '{lgw_id}' does not exist"
         )
-    # "can only be used in route tables where the VPC has been associated with an LGW".
-    if not state.is_vpc_associated(route_table.vpc_id, outpost.local_gateway_route_table_id):
+    # "can only be used in route tables where the VPC has been associated with an LGW": any of
+    # the LGW's route tables (docs/aws-facts.md, "Several LGW route tables per Outpost (routing
+    # domains)").
+    if not state.is_vpc_associated_with_lgw(route_table.vpc_id, lgw_id):
         raise SandboxEC2Error(
             errors.ASSUMED_LGW_NOT_ASSOCIATED,
             f"route table {route_table.id} and network gateway {lgw_id} belong to different "
@@ -138,10 +142,7 @@ def route_state(route: Route) -> str:
     if lgw_id:
         backend = route.route_table.ec2_backend
         state = state_of(backend)
-        outpost = state.outpost_of_lgw(lgw_id)
-        if outpost is None or not state.is_vpc_associated(
-            route.route_table.vpc_id, outpost.local_gateway_route_table_id
-        ):
+        if not state.is_vpc_associated_with_lgw(route.route_table.vpc_id, lgw_id):
             return "blackhole"
     return "active"
 
@@ -183,6 +184,7 @@ def checked_create_route(original: Callable[..., Route]) -> Callable[..., Route]
                 **kwargs,
             )
         route_table = self.get_route_table(route_table_id)
+        check_owner(self, route_table.vpc_id)
         destination = None
         if destination_cidr_block:
             destination = _canonical_ipv4(destination_cidr_block)
@@ -227,6 +229,7 @@ def checked_replace_route(original: Callable[..., Route]) -> Callable[..., Route
         **kwargs: Any,
     ) -> Route:
         route_table = self.get_route_table(route_table_id)
+        check_owner(self, route_table.vpc_id)
         destination = None
         if destination_cidr_block:
             destination = _canonical_ipv4(destination_cidr_block)
@@ -256,6 +259,7 @@ def checked_delete_route(original: Callable[..., Route]) -> Callable[..., Route]
         destination_prefix_list_id: str | None = None,
     ) -> Route:
         route_table = self.get_route_table(route_table_id)
+        check_owner(self, route_table.vpc_id)
         if destination_cidr_block and not destination_ipv6_cidr_block:
             destination_cidr_block = str(_canonical_ipv4(destination_cidr_block))
             route = route_table._routes.get(
