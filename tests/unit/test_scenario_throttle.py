@@ -77,7 +77,8 @@ class FakeEc2:
         return {"Vpc": {"VpcId": "vpc-0123456789abcdef0", "OwnerId": "123456789012"}}
 
     def describe_route_tables(self, **_: Any) -> dict[str, Any]:
-        return {"RouteTables": [{"RouteTableId": "rtb-0123456789abcdef0"}]}
+        main = {"Main": True, "RouteTableAssociationId": "rtbassoc-0123456789abcdef0"}
+        return {"RouteTables": [{"RouteTableId": "rtb-0123456789abcdef0", "Associations": [main]}]}
 
 
 def test_seeding_turns_the_throttle_on_last() -> None:

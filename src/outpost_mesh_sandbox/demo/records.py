@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from outpost_mesh_sandbox.demo.report import Snapshot
+from outpost_mesh_sandbox.demo.report import Snapshot, counted
 from outpost_mesh_sandbox.scenario.ids import IdMap
 from outpost_mesh_sandbox.scenario.model import Scenario, Step
 from outpost_mesh_sandbox.stack.pipeline import Delivery, ExecutionInfo
@@ -58,6 +58,7 @@ class DemoRun:
                 {
                     "step": record.label,
                     "executions": [{"name": e.name, "status": e.status} for e in record.executions],
+                    "api_calls": counted(record.api_calls),
                 }
                 for record in self.steps
             ],

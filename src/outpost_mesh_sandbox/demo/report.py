@@ -6,10 +6,12 @@ names things as the scenario does, through :class:`~outpost_mesh_sandbox.scenari
 * ``route_tables``: every route table of every scenario VPC (custom tables by name, main tables
   as ``main:VPC``, tables the pipeline made by id), every non-local route, targets as
   ``lgw:OUTPOST`` / ``eni`` / ``igw``, sorted by destination (as text);
-* ``associations``: every LGW route table / VPC association not ``disassociated``;
+* ``associations``: every LGW route table / VPC association not ``disassociated``, with the
+  table's Outpost and the table (the routing domain) by name;
 * ``reachability``: every ordered pair of Outpost subnets of one VPC on different Outposts
   (:func:`outpost_mesh.verify.reachability`, the contract's definition);
-* :class:`Translator`: AWS ids and ARNs inside findings' subjects and messages as names.
+* :class:`Translator`: AWS ids and ARNs inside findings' subjects and messages as names (and the
+  IPv6 blocks AWS gave as the scenario writes them).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ __all__ = [
     "Snapshot",
     "Translator",
     "associations_report",
+    "counted",
     "reachability_report",
     "route_tables_report",
     "snapshot",
@@ -42,6 +45,12 @@ ALWAYS_COUNTED = (
     "DeleteLocalGatewayRouteTableVpcAssociation",
     "DeleteRoute",
 )
+
+
+def counted(calls: Mapping[str, int]) -> dict[str, int]:
+    """EC2 calls by action, sorted, with every action of ALWAYS_COUNTED (0 when not called)."""
+    return dict(sorted({**dict.fromkeys(ALWAYS_COUNTED, 0), **calls}.items()))
+
 
 # An ARN, except as a command's argument ("outpost-mesh release --outpost ARN" must stay usable).
 _ARN = re.compile(
@@ -74,7 +83,10 @@ class Translator:
                 return target if target != found else found
             return self.ids.name_of(found) or found
 
-        return _ID.sub(one, _ARN.sub(arn, text))
+        text = _ID.sub(one, _ARN.sub(arn, text))
+        for theirs, ours in self.ids.scenario_cidrs().items():
+            text = text.replace(theirs, ours)
+        return text
 
 
 def _route_destination(route: Mapping[str, Any]) -> str:
@@ -125,21 +137,26 @@ def route_tables_report(
 
 
 def associations_report(ec2: Any, ids: IdMap, scenario: Scenario) -> list[dict[str, str]]:
-    """Every LGW route table / VPC association of the scenario's VPCs not disassociated."""
+    """Every LGW route table / VPC association of the scenario's VPCs not disassociated:
+    ``{"vpc", "outpost", "state", "lgw_route_table"}``."""
     vpc_ids = {ids.vpc_id(v.name) for v in scenario.vpcs if v.name in ids.vpcs}
     found = []
     for page in ec2.get_paginator("describe_local_gateway_route_table_vpc_associations").paginate():
         found.extend(page["LocalGatewayRouteTableVpcAssociations"])
-    result = [
-        {
-            "vpc": ids.name_of(a["VpcId"]) or a["VpcId"],
-            "outpost": ids.name_of(a["LocalGatewayRouteTableId"]) or a["LocalGatewayRouteTableId"],
-            "state": a.get("State", ""),
-        }
-        for a in found
-        if a.get("VpcId") in vpc_ids and a.get("State") != "disassociated"
-    ]
-    return sorted(result, key=lambda a: (a["vpc"], a["outpost"], a["state"]))
+    result = []
+    for association in found:
+        if association.get("VpcId") not in vpc_ids or association.get("State") == "disassociated":
+            continue
+        table_id = association["LocalGatewayRouteTableId"]
+        result.append(
+            {
+                "vpc": ids.name_of(association["VpcId"]) or association["VpcId"],
+                "outpost": ids.outpost_of_lgw_route_table(table_id) or table_id,
+                "state": association.get("State", ""),
+                "lgw_route_table": ids.name_of(table_id) or table_id,
+            }
+        )
+    return sorted(result, key=lambda a: (a["vpc"], a["outpost"], a["lgw_route_table"], a["state"]))
 
 
 def reachability_report(ec2: Any, ids: IdMap, scenario: Scenario) -> list[dict[str, Any]]:

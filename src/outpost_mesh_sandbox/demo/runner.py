@@ -3,15 +3,21 @@
 :func:`run_scenario` does exactly what docs/scenario-format.md says, through the real pipeline
 (:class:`~outpost_mesh_sandbox.stack.pipeline.SandboxPipeline`):
 
-1. an empty sandbox account; the stack of template.yaml deployed in it;
+1. an empty sandbox account; the stack of template.yaml deployed in it with the scenario's
+   ``settings`` as its parameters (template.yaml's defaults otherwise: the functions pace their
+   EC2 calls as deployed). AWS time is the sandbox's clock: pacing waits on it (a wait jumps the
+   clock instead of sleeping) and the functions' ledger reads "now" from it
+   (:class:`AwsTime`), so ``advance_clock`` expires quarantines and leases; with ``throttle`` it
+   runs ``time_scale`` times faster than real time;
 2. the scenario seeded with the scenario caller's key (seeding emits no events: the call log's
    position after seeding is where the steps begin);
 3. each step, in order: its API calls (scenario caller), then the CloudTrail-shaped events of
    those calls delivered through the rules (``together``: every inner step's calls first, then all
    the events at once; ``quiet``: no events), then a bounded wait until the pipeline is idle.
    ``sweep`` fires the schedule rule, ``fail`` injects the sandbox fault, ``event`` delivers the
-   raw event with its placeholders replaced. A function failing on an event becomes a finding of
-   kind ``error`` and the run goes on;
+   raw event with its placeholders replaced, ``release`` deletes the Outpost's quarantine as the
+   CLI's ``release`` does, ``advance_clock`` moves the sandbox's clock. A function failing on an
+   event becomes a finding of kind ``error`` and the run goes on;
 4. the report, read back from AWS state (route tables, associations, reachability), the ledger's
    findings and the pipeline's EC2 calls, in the scenario's words.
 
@@ -24,6 +30,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,24 +41,27 @@ from botocore.exceptions import ClientError
 
 from outpost_mesh import pacing
 from outpost_mesh.ledger import LedgerStore
-from outpost_mesh.pacing import TimeSource
 from outpost_mesh_sandbox.aws.identities import PIPELINE_ACCESS_KEY, SCENARIO_ACCESS_KEY
 from outpost_mesh_sandbox.aws.server import Sandbox
+from outpost_mesh_sandbox.aws.throttle import EmulatedClock
 from outpost_mesh_sandbox.demo.records import DemoRun, StepRecord
-from outpost_mesh_sandbox.demo.report import ALWAYS_COUNTED, Translator, route_changes, snapshot
+from outpost_mesh_sandbox.demo.report import Translator, counted, route_changes, snapshot
+from outpost_mesh_sandbox.scenario.calls import SeedError, apply_fail, run_step_calls
 from outpost_mesh_sandbox.scenario.ids import IdMap
 from outpost_mesh_sandbox.scenario.loader import load_scenario
 from outpost_mesh_sandbox.scenario.model import (
+    AdvanceClockStep,
     CallStep,
     EventStep,
     FailStep,
+    ReleaseStep,
     Scenario,
     Step,
     SweepStep,
     TogetherStep,
 )
 from outpost_mesh_sandbox.scenario.placeholders import substitute_placeholders
-from outpost_mesh_sandbox.scenario.seed import apply_fail, run_step_calls, seed
+from outpost_mesh_sandbox.scenario.seed import seed
 from outpost_mesh_sandbox.stack.cloudtrail import events_for_calls
 from outpost_mesh_sandbox.stack.pipeline import (
     RUNNER_ACCESS_KEY,
@@ -61,6 +72,7 @@ from outpost_mesh_sandbox.stack.pipeline import (
 
 __all__ = [
     "RUNNER_ACCESS_KEY",
+    "AwsTime",
     "DemoRun",
     "RunnerError",
     "StepRecord",
@@ -91,6 +103,28 @@ def _faults_held_back(sandbox: Sandbox) -> Iterator[None]:
         if table is not None:
             for fault in pending:
                 table.add(fault.action, fault.code, fault.remaining, fault.message, fault.service)
+
+
+class AwsTime:
+    """AWS time in epoch seconds, as the functions' ledger reads it during a run: the epoch when
+    the run started plus the sandbox clock's seconds since (real time, ``time_scale`` times
+    faster with ``throttle``, plus every jump: pacing's waits and ``advance_clock``).
+
+    Never earlier than an earlier reading: seeding a throttled scenario restarts the sandbox's
+    clock, before the pipeline has written anything.
+    """
+
+    def __init__(self, clock: EmulatedClock) -> None:
+        self.clock = clock
+        self.epoch = time.time() - clock.now()
+        self._last = 0.0
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        now = self.epoch + self.clock.now()
+        with self._lock:
+            self._last = max(self._last, now)
+            return self._last
 
 
 class _CallCursor:
@@ -133,17 +167,15 @@ class _Runner:
     def run(self) -> DemoRun:
         sb = self.sandbox
         sb.control.reset()
-        options = self.options
-        clock: TimeSource | None = None
-        if self.scenario.throttle is not None:
-            # The sandbox throttles as EC2 does: the functions pace themselves as deployed (the
-            # template's MUTATING_RATE/BURST, not the runner's "no pacing"), on the sandbox's
-            # AWS clock, which reaches the core's pacing through its seam for this run.
-            options = dataclasses.replace(options, env={})
-            assert sb.app is not None, "the sandbox runs in this process"
-            clock = sb.app.throttle.clock.time_source()
-        self.pipeline = pipeline = SandboxPipeline(sb, options, root=self.root)
-        previous = pacing.use_time_source(clock) if clock is not None else None
+        assert sb.app is not None, "the sandbox runs in this process"
+        clock = sb.app.throttle.clock
+        parameters = {**self.scenario.settings.parameters(), **self.options.parameters}
+        options = dataclasses.replace(self.options, parameters=parameters)
+        self.pipeline = pipeline = SandboxPipeline(
+            sb, options, root=self.root, ledger_clock=AwsTime(clock)
+        )
+        # The functions pace themselves on the sandbox's clock, for this run only.
+        previous = pacing.use_time_source(clock.time_source())
         try:
             pipeline.deploy()
             person = sb.client("ec2", caller="scenario")
@@ -165,8 +197,6 @@ class _Runner:
                 current = record.after
                 records.append(record)
             findings = self._findings(ids, records)
-            api_calls = dict.fromkeys(ALWAYS_COUNTED, 0)
-            api_calls.update(self.pipeline_calls)
             return DemoRun(
                 scenario=self.scenario,
                 ids=ids,
@@ -174,13 +204,12 @@ class _Runner:
                 after=current,
                 steps=records,
                 findings=findings,
-                api_calls=dict(sorted(api_calls.items())),
+                api_calls=counted(self.pipeline_calls),
                 logs=list(pipeline.seam.logs.lines),
             )
         finally:
             pipeline.close()
-            if clock is not None:
-                pacing.use_time_source(previous)
+            pacing.use_time_source(previous)
 
     # -- steps -------------------------------------------------------------------------------
     def _run_step(
@@ -193,6 +222,10 @@ class _Runner:
         where = f"steps[{index}]"
         if isinstance(step, FailStep):
             apply_fail(step, sb.control)
+        elif isinstance(step, ReleaseStep):
+            self._release(ids.outpost(step.outpost).outpost_arn)
+        elif isinstance(step, AdvanceClockStep):
+            sb.control.advance_clock(step.seconds)
         elif isinstance(step, SweepStep):
             record.deliveries = pipeline.sweep()
         elif isinstance(step, EventStep):
@@ -239,12 +272,20 @@ class _Runner:
             record.call_errors.append(
                 f"{step.label}: {err.get('Code', '?')}: {err.get('Message', str(error))}"
             )
+        except SeedError as error:
+            record.call_errors.append(f"{step.label}: nothing to call: {error}")
         except KeyError as error:
             raise RunnerError(
                 f"{self.scenario.name}: steps[{record.index}] ({step.label}): "
                 f"{error.args[0] if error.args else error} does not exist in the sandbox "
                 "(an earlier call was refused)"
             ) from error
+
+    def _release(self, outpost_arn: str) -> None:
+        """What ``outpost-mesh release --outpost ARN`` does: the quarantine is gone."""
+        assert self.pipeline is not None
+        dynamodb = self.sandbox.client("dynamodb", caller=RUNNER_ACCESS_KEY)
+        LedgerStore(dynamodb, self.pipeline.table_name).release_quarantine(outpost_arn)
 
     def _count_pipeline(self, calls: list[Any], record: StepRecord) -> None:
         counts = Counter(

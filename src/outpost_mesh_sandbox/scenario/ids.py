@@ -7,7 +7,8 @@ names with it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import ipaddress
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -21,6 +22,15 @@ __all__ = ["FIRST_AZ_SUFFIX", "IdMap", "OutpostHandle"]
 FIRST_AZ_SUFFIX = "a"
 
 
+class LgwRouteTableHandle(Protocol):
+    """One of an Outpost's LGW route tables (``SeededLgwRouteTable``)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def local_gateway_route_table_id(self) -> str: ...
+
+
 class OutpostHandle(Protocol):
     """What seeding needs of ``SandboxControl.seed_outpost``'s result (``SeededOutpost``)."""
 
@@ -32,6 +42,8 @@ class OutpostHandle(Protocol):
     def local_gateway_id(self) -> str: ...
     @property
     def local_gateway_route_table_id(self) -> str: ...
+    @property
+    def route_tables(self) -> Sequence[LgwRouteTableHandle]: ...
 
 
 @dataclass
@@ -55,9 +67,17 @@ class IdMap:
     network_interfaces: dict[str, str] = field(default_factory=dict)  # VPC name -> eni id
     subnet_associations: dict[str, str] = field(default_factory=dict)  # subnet -> explicit assoc
     lgw_associations: dict[tuple[str, str], str] = field(default_factory=dict)  # (vpc, outpost)
+    lgw_route_tables: dict[str, str] = field(default_factory=dict)  # table name -> lgw-rtb id
+    main_associations: dict[str, str] = field(default_factory=dict)  # VPC -> its main assoc id
+    # VPC -> (the scenario's ipv6_cidr, the /56 AWS gave): subnets' /64s keep their offset
+    ipv6_blocks: dict[str, tuple[ipaddress.IPv6Network, ipaddress.IPv6Network]] = field(
+        default_factory=dict
+    )
     _names: dict[str, str] = field(default_factory=dict, repr=False)
     _targets: dict[str, str] = field(default_factory=dict, repr=False)
     _last_subnet_ids: dict[str, str] = field(default_factory=dict, repr=False)
+    _table_outposts: dict[str, str] = field(default_factory=dict, repr=False)  # lgw-rtb -> Outpost
+    _cidrs: dict[str, str] = field(default_factory=dict, repr=False)  # AWS's IPv6 -> scenario's
 
     # -- recording --
 
@@ -81,14 +101,35 @@ class IdMap:
     def add_outpost(self, name: str, outpost: OutpostHandle, availability_zone: str) -> None:
         self.outposts[name] = outpost
         self.outpost_azs[name] = availability_zone
-        for aws_id in (
-            outpost.outpost_arn,
-            outpost.outpost_id,
-            outpost.local_gateway_route_table_id,
-        ):
+        for aws_id in (outpost.outpost_arn, outpost.outpost_id, outpost.local_gateway_id):
             self._names[aws_id] = name
-        self._names[outpost.local_gateway_id] = name
         self._targets[outpost.local_gateway_id] = f"{LGW_PREFIX}{name}"
+        tables = list(outpost.route_tables)
+        for table in tables:
+            table_id = table.local_gateway_route_table_id
+            self.lgw_route_tables[table.name] = table_id
+            self._names[table_id] = table.name
+            self._table_outposts[table_id] = name
+        if not tables:  # a rack seeded the first way: one table, named after it
+            self.lgw_route_tables[name] = outpost.local_gateway_route_table_id
+            self._names[outpost.local_gateway_route_table_id] = name
+            self._table_outposts[outpost.local_gateway_route_table_id] = name
+
+    def add_ipv6_block(self, vpc: str, scenario_cidr: str, aws_cidr: str) -> None:
+        self.ipv6_blocks[vpc] = (
+            ipaddress.IPv6Network(scenario_cidr),
+            ipaddress.IPv6Network(aws_cidr),
+        )
+        self._cidrs[aws_cidr] = scenario_cidr
+
+    def ipv6_in_sandbox(self, vpc: str, scenario_cidr: str) -> str:
+        """The IPv6 block AWS has for the scenario's: same offset in the VPC's actual /56."""
+        ours, theirs = self.ipv6_blocks[vpc]
+        network = ipaddress.IPv6Network(scenario_cidr)
+        offset = int(network.network_address) - int(ours.network_address)
+        actual = ipaddress.IPv6Network((int(theirs.network_address) + offset, network.prefixlen))
+        self._cidrs[str(actual)] = scenario_cidr
+        return str(actual)
 
     def add_internet_gateway(self, vpc: str, igw_id: str) -> None:
         self.internet_gateways[vpc] = igw_id
@@ -117,6 +158,19 @@ class IdMap:
 
     def outpost(self, name: str) -> OutpostHandle:
         return self.outposts[name]
+
+    def lgw_route_table_id(self, name: str) -> str:
+        return self.lgw_route_tables[name]
+
+    def resource_id(self, kind: str, name: str) -> str:
+        """The id of a ``tag`` step's resource (``kind`` one of the model's TAG_KINDS)."""
+        lookups: dict[str, Mapping[str, str]] = {
+            "vpc": self.vpcs,
+            "subnet": self.subnets,
+            "route_table": self.route_tables,
+            "lgw_route_table": self.lgw_route_tables,
+        }
+        return lookups[kind][name]
 
     def subnet_availability_zone(self, outpost: str | None) -> str:
         """The AZ a subnet is created in: its Outpost's, else the region's first."""
@@ -162,6 +216,13 @@ class IdMap:
             if isinstance(value, str) and value:
                 return self.target_text(value)
         return "unknown"
+
+    def outpost_of_lgw_route_table(self, table_id: str) -> str | None:
+        return self._table_outposts.get(table_id)
+
+    def scenario_cidrs(self) -> Mapping[str, str]:
+        """AWS's IPv6 blocks -> the scenario's, for rewriting text."""
+        return self._cidrs
 
     def outpost_of_local_gateway(self, local_gateway_id: str) -> str | None:
         target = self._targets.get(local_gateway_id, "")

@@ -19,6 +19,7 @@ class LiveSubnet:
     network: IPv4
     explicit_table: str | None
     seeded: bool
+    ipv6: ipaddress.IPv6Network | None = None
 
 
 @dataclass
@@ -26,20 +27,25 @@ class Live:
     """What exists at the current point of the steps."""
 
     vpc_networks: dict[str, tuple[IPv4, ...]] = field(default_factory=dict)  # VPC -> CIDR blocks
+    vpc_ipv6: dict[str, ipaddress.IPv6Network] = field(default_factory=dict)  # VPC -> its /56
+    # VPC -> its main route table now: main:VPC (the one AWS made) until set_main_route_table
+    main_tables: dict[str, str] = field(default_factory=dict)
     intra_vpc: dict[str, bool] = field(default_factory=dict)  # Outpost -> has the update
     subnets: dict[str, LiveSubnet] = field(default_factory=dict)  # live ones, by name
     ever: set[str] = field(default_factory=set)  # every subnet name seen so far
     deleted: set[str] = field(default_factory=set)  # seeded subnets deleted by a step
 
+    def main_table(self, vpc: str) -> str:
+        return self.main_tables.get(vpc, f"{MAIN_PREFIX}{vpc}")
+
     def served_by(self, table: str, vpc: str) -> list[LiveSubnet]:
-        """The live subnets whose effective route table is ``table`` (of ``vpc``)."""
-        if table.startswith(MAIN_PREFIX):
-            return [
-                s
-                for s in self.subnets.values()
-                if s.spec.vpc == vpc and s.explicit_table in (None, table)
-            ]
-        return [s for s in self.subnets.values() if s.explicit_table == table]
+        """The live subnets whose effective route table (explicit, else the VPC's main one now)
+        is ``table`` (of ``vpc``)."""
+        return [
+            s
+            for s in self.subnets.values()
+            if s.spec.vpc == vpc and (s.explicit_table or self.main_table(vpc)) == table
+        ]
 
     def route_problem(
         self, vpc: str, table: str, dest: IPv4, target: str

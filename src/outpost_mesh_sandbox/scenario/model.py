@@ -16,27 +16,41 @@ __all__ = [
     "DEFAULT_ROUTES_PER_TABLE",
     "LGW_MODES",
     "LGW_PREFIX",
+    "LGW_TABLE_STATES",
     "MAIN_PREFIX",
     "STEP_KINDS",
+    "TAG_KINDS",
     "AddRouteStep",
+    "AdvanceClockStep",
+    "AssociateLgwRouteTableStep",
     "AssociateRouteTableStep",
+    "AssociateVpcCidrStep",
     "CallStep",
     "CreateSubnetStep",
     "DeleteRouteStep",
     "DeleteSubnetStep",
+    "DisassociateLgwRouteTableStep",
     "DisassociateRouteTableStep",
     "EventStep",
     "FailStep",
+    "LgwAssociationSpec",
+    "LgwRouteTableSpec",
     "OutpostSpec",
     "Quotas",
+    "ReleaseStep",
     "RouteSpec",
     "RouteTableSpec",
     "Scenario",
+    "SetMainRouteTableStep",
+    "SettingsSpec",
     "Step",
     "SubnetSpec",
     "SweepStep",
+    "TagStep",
+    "Tags",
     "ThrottleSpec",
     "TogetherStep",
+    "UntagStep",
     "VpcSpec",
     "lgw_outpost",
 ]
@@ -48,9 +62,23 @@ MAX_VPC_CIDR_BLOCKS = 5  # AWS's default "IPv4 CIDR blocks per VPC" quota (moto 
 MIN_PREFIX, MAX_PREFIX = 16, 28  # AWS's allowed sizes of VPC and subnet CIDR blocks
 LGW_MODES = ("direct-vpc-routing", "coip")
 DEFAULT_LGW_MODE = "direct-vpc-routing"
+# LGW route table states a scenario may seed (docs/aws-facts.md, "Several LGW route tables per
+# Outpost": pending | available | deleting | deleted; a deleted table is simply not there).
+LGW_TABLE_STATES = ("available", "pending", "deleting")
+DEFAULT_LGW_TABLE_STATE = "available"
+GENERATIONS = (1, 2)
+# Active (VIF-group associated) LGW route tables per Outpost: one on a first-generation rack, up
+# to 10 routing domains on a second-generation one (docs/aws-facts.md, "Several LGW route tables
+# per Outpost").
+MAX_ACTIVE_TABLES = {1: 1, 2: 10}
+# An Amazon-provided IPv6 block of a VPC is a /56 and a subnet's IPv6 block a /64 (Amazon VPC
+# User Guide, "IPv6 VPC CIDR blocks" / "Subnet CIDR blocks").
+VPC_IPV6_PREFIX, SUBNET_IPV6_PREFIX = 56, 64
 MAIN_PREFIX = "main:"
 LGW_PREFIX = "lgw:"
 SIMPLE_TARGETS = ("eni", "igw")
+#: What ``tag`` / ``untag`` steps name, and the EC2 resource each is.
+TAG_KINDS = ("vpc", "subnet", "route_table", "lgw_route_table")
 #: Steps that make API calls: the only ones a ``together`` may hold.
 CALL_KINDS = (
     "create_subnet",
@@ -59,8 +87,17 @@ CALL_KINDS = (
     "disassociate_route_table",
     "add_route",
     "delete_route",
+    "associate_lgw_route_table",
+    "disassociate_lgw_route_table",
+    "tag",
+    "untag",
+    "associate_vpc_cidr",
+    "set_main_route_table",
 )
-STEP_KINDS = (*CALL_KINDS, "sweep", "fail", "together", "event")
+STEP_KINDS = (*CALL_KINDS, "sweep", "fail", "together", "event", "release", "advance_clock")
+
+#: Tags of one resource, as (key, value) pairs in the file's order (frozen; ``dict()`` them).
+Tags: TypeAlias = tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True)
@@ -68,6 +105,8 @@ class VpcSpec:
     name: str
     cidr: str
     secondary_cidrs: tuple[str, ...] = ()
+    ipv6_cidr: str | None = None  # how the scenario names the VPC's Amazon-provided /56
+    tags: Tags = ()
 
     @property
     def cidrs(self) -> tuple[str, ...]:
@@ -76,10 +115,40 @@ class VpcSpec:
 
 
 @dataclass(frozen=True)
+class LgwRouteTableSpec:
+    """One LGW route table of an Outpost (with its VIF group, a routing domain)."""
+
+    name: str
+    mode: str = DEFAULT_LGW_MODE
+    active: bool = True  # associated with a VIF group: it carries traffic
+    state: str = DEFAULT_LGW_TABLE_STATE
+    tags: Tags = ()
+
+
+@dataclass(frozen=True)
 class OutpostSpec:
+    """An Outpost rack; ``lgw_route_tables`` is never empty once loaded (the default: one table
+    named after the Outpost, in ``lgw_mode``, active); ``lgw_mode`` is the first table's mode."""
+
     name: str
     lgw_mode: str = DEFAULT_LGW_MODE
     intra_vpc: bool = True
+    generation: int = 1
+    lgw_route_tables: tuple[LgwRouteTableSpec, ...] = ()
+
+    @property
+    def tables(self) -> tuple[LgwRouteTableSpec, ...]:
+        """The Outpost's LGW route tables (the default one when none are given)."""
+        return self.lgw_route_tables or (LgwRouteTableSpec(self.name, self.lgw_mode),)
+
+
+@dataclass(frozen=True)
+class LgwAssociationSpec:
+    """``lgw_associations``: a VPC associated with an LGW route table by a person, before the
+    first step."""
+
+    vpc: str
+    lgw_route_table: str
 
 
 @dataclass(frozen=True)
@@ -98,6 +167,7 @@ class RouteTableSpec:
     name: str
     vpc: str
     routes: tuple[RouteSpec, ...] = ()
+    tags: Tags = ()
 
 
 @dataclass(frozen=True)
@@ -107,6 +177,8 @@ class SubnetSpec:
     cidr: str
     outpost: str | None = None
     route_table: str | None = None  # None: the VPC's main route table
+    ipv6_cidr: str | None = None  # a /64 of the VPC's ipv6_cidr
+    tags: Tags = ()
 
 
 @dataclass(frozen=True)
@@ -123,6 +195,47 @@ class ThrottleSpec:
 
 
 @dataclass(frozen=True)
+class SettingsSpec:
+    """``settings``: the stack parameters the pipeline runs with; None keeps template.yaml's
+    default. :meth:`parameters` names them as template.yaml does."""
+
+    report_only: bool | None = None
+    managed_vpcs: str | None = None
+    opt_in_tag_key: str | None = None
+    opt_out_tag_key: str | None = None
+    apply_max_concurrency: int | None = None
+    routes_per_table_quota: int | None = None
+    delete_threshold_percent: int | None = None
+    delete_min_owned_routes: int | None = None
+    quarantine_minutes: int | None = None
+    lease_seconds: int | None = None
+
+    PARAMETERS: ClassVar[dict[str, str]] = {
+        "report_only": "ReportOnly",
+        "managed_vpcs": "ManagedVpcs",
+        "opt_in_tag_key": "OptInTagKey",
+        "opt_out_tag_key": "OptOutTagKey",
+        "apply_max_concurrency": "ApplyMaxConcurrency",
+        "routes_per_table_quota": "RoutesPerTableQuota",
+        "delete_threshold_percent": "DeleteThresholdPercent",
+        "delete_min_owned_routes": "DeleteMinOwnedRoutes",
+        "quarantine_minutes": "QuarantineMinutes",
+        "lease_seconds": "LeaseSeconds",
+    }
+
+    def parameters(self) -> dict[str, str]:
+        """The given settings as template.yaml parameter values (text, as CloudFormation)."""
+        found: dict[str, str] = {}
+        for key, parameter in self.PARAMETERS.items():
+            value = getattr(self, key)
+            if isinstance(value, bool):
+                found[parameter] = "true" if value else "false"
+            elif value is not None:
+                found[parameter] = str(value)
+        return found
+
+
+@dataclass(frozen=True)
 class CreateSubnetStep:
     """``create_subnet``: CreateSubnet, then AssociateRouteTable when route_table is given."""
 
@@ -133,10 +246,20 @@ class CreateSubnetStep:
     outpost: str | None = None
     route_table: str | None = None  # may be "main:VPC"
     quiet: bool = False
+    ipv6_cidr: str | None = None
+    tags: Tags = ()
 
     @property
     def subnet(self) -> SubnetSpec:
-        return SubnetSpec(self.name, self.vpc, self.cidr, self.outpost, self.route_table)
+        return SubnetSpec(
+            self.name,
+            self.vpc,
+            self.cidr,
+            self.outpost,
+            self.route_table,
+            self.ipv6_cidr,
+            self.tags,
+        )
 
     @property
     def label(self) -> str:
@@ -213,6 +336,120 @@ class DeleteRouteStep:
 
 
 @dataclass(frozen=True)
+class AssociateLgwRouteTableStep:
+    """``associate_lgw_route_table``: CreateLocalGatewayRouteTableVpcAssociation (a person's)."""
+
+    kind: ClassVar[str] = "associate_lgw_route_table"
+    vpc: str
+    lgw_route_table: str
+    quiet: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"associate_lgw_route_table {self.vpc} -> {self.lgw_route_table}"
+
+
+@dataclass(frozen=True)
+class DisassociateLgwRouteTableStep:
+    """``disassociate_lgw_route_table``: DeleteLocalGatewayRouteTableVpcAssociation, whoever
+    made the association."""
+
+    kind: ClassVar[str] = "disassociate_lgw_route_table"
+    vpc: str
+    lgw_route_table: str
+    quiet: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"disassociate_lgw_route_table {self.vpc} -> {self.lgw_route_table}"
+
+
+@dataclass(frozen=True)
+class TagStep:
+    """``tag``: CreateTags on one resource (``target_kind`` is one of TAG_KINDS)."""
+
+    kind: ClassVar[str] = "tag"
+    target_kind: str
+    target: str
+    tags: Tags
+    quiet: bool = False
+
+    @property
+    def label(self) -> str:
+        pairs = ", ".join(f"{k}={v}" for k, v in self.tags)
+        return f"tag {self.target_kind} {self.target} {pairs}"
+
+
+@dataclass(frozen=True)
+class UntagStep:
+    """``untag``: DeleteTags of some keys on one resource."""
+
+    kind: ClassVar[str] = "untag"
+    target_kind: str
+    target: str
+    keys: tuple[str, ...]
+    quiet: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"untag {self.target_kind} {self.target} {', '.join(self.keys)}"
+
+
+@dataclass(frozen=True)
+class AssociateVpcCidrStep:
+    """``associate_vpc_cidr``: AssociateVpcCidrBlock (an IPv4 block)."""
+
+    kind: ClassVar[str] = "associate_vpc_cidr"
+    vpc: str
+    cidr: str
+    quiet: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"associate_vpc_cidr {self.vpc} {self.cidr}"
+
+
+@dataclass(frozen=True)
+class SetMainRouteTableStep:
+    """``set_main_route_table``: ReplaceRouteTableAssociation of the VPC's main association."""
+
+    kind: ClassVar[str] = "set_main_route_table"
+    vpc: str
+    route_table: str
+    quiet: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"set_main_route_table {self.vpc} -> {self.route_table}"
+
+
+@dataclass(frozen=True)
+class ReleaseStep:
+    """``release``: no call; the CLI's release of the Outpost's quarantine."""
+
+    kind: ClassVar[str] = "release"
+    outpost: str
+    quiet: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"release {self.outpost}"
+
+
+@dataclass(frozen=True)
+class AdvanceClockStep:
+    """``advance_clock``: no call; the sandbox's clock (AWS time) moves on ``seconds``."""
+
+    kind: ClassVar[str] = "advance_clock"
+    seconds: int
+    quiet: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"advance_clock {self.seconds}s"
+
+
+@dataclass(frozen=True)
 class SweepStep:
     """``sweep``: no call; the scheduled reconcile of every VPC runs now."""
 
@@ -277,10 +514,18 @@ CallStep: TypeAlias = (
     | DisassociateRouteTableStep
     | AddRouteStep
     | DeleteRouteStep
+    | AssociateLgwRouteTableStep
+    | DisassociateLgwRouteTableStep
+    | TagStep
+    | UntagStep
+    | AssociateVpcCidrStep
+    | SetMainRouteTableStep
 )
 """A step that makes API calls (and only those may sit in a ``together``)."""
 
-Step: TypeAlias = CallStep | SweepStep | FailStep | TogetherStep | EventStep
+Step: TypeAlias = (
+    CallStep | SweepStep | FailStep | TogetherStep | EventStep | ReleaseStep | AdvanceClockStep
+)
 
 
 @dataclass(frozen=True)
@@ -290,7 +535,10 @@ class Scenario:
     ``create_subnet NAME``, ``delete_subnet NAME``, ``associate_route_table SUBNET -> TABLE``,
     ``disassociate_route_table SUBNET``, ``add_route TABLE DEST -> TARGET``,
     ``delete_route TABLE DEST``, ``sweep``, ``fail API ERROR xTIMES``, ``together (N steps)``,
-    ``event EVENTNAME`` (detail.eventName, else detail-type, else nothing).
+    ``event EVENTNAME`` (detail.eventName, else detail-type, else nothing),
+    ``associate_lgw_route_table VPC -> TABLE``, ``disassociate_lgw_route_table VPC -> TABLE``,
+    ``tag KIND NAME K=V, ...``, ``untag KIND NAME K, ...``, ``associate_vpc_cidr VPC CIDR``,
+    ``set_main_route_table VPC -> TABLE``, ``release OUTPOST``, ``advance_clock Ns``.
     """
 
     name: str
@@ -302,6 +550,8 @@ class Scenario:
     quotas: Quotas = Quotas()
     steps: tuple[Step, ...] = ()
     throttle: ThrottleSpec | None = None  # None: no throttle emulation
+    lgw_associations: tuple[LgwAssociationSpec, ...] = ()
+    settings: SettingsSpec = SettingsSpec()
 
     def vpc(self, name: str) -> VpcSpec:
         return _by_name(self.vpcs, name, "VPC")
@@ -311,6 +561,14 @@ class Scenario:
 
     def route_table(self, name: str) -> RouteTableSpec:
         return _by_name(self.route_tables, name, "route table")
+
+    def lgw_route_table(self, name: str) -> tuple[OutpostSpec, LgwRouteTableSpec]:
+        """An LGW route table by its name, with its Outpost."""
+        for outpost in self.outposts:
+            for table in outpost.tables:
+                if table.name == name:
+                    return outpost, table
+        raise KeyError(f"no LGW route table named {name!r}")
 
     def subnet(self, name: str) -> SubnetSpec:
         """A seeded subnet (see :meth:`subnet_specs` for step-created ones too)."""

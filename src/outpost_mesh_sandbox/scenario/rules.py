@@ -20,7 +20,12 @@ Rules beyond the format's text, all AWS's or needed to keep the report unambiguo
   step deletes (AWS refuses to delete a subnet holding an interface);
 - AWS (as the sandbox plays it) refuses some LGW routes, so neither a seed nor an ``add_route``
   step may ask for one: more specific than the VPC CIDR on a rack with ``intra_vpc: false``, or in
-  a table that serves, at that point, a subnet that is not on the LGW's Outpost.
+  a table that serves, at that point, a subnet that is not on the LGW's Outpost;
+- a subnet's ``ipv6_cidr`` is a /64 inside its VPC's ``ipv6_cidr`` (which it needs) and overlaps
+  no live subnet's; ``associate_vpc_cidr`` adds an IPv4 block that overlaps none of the VPC's,
+  within AWS's 5 blocks; ``set_main_route_table`` names a custom table of the VPC, which then
+  serves every subnet without an explicit association;
+- Outposts, LGW route tables and associations: :mod:`.lgw`.
 """
 
 from __future__ import annotations
@@ -31,31 +36,42 @@ from typing import NoReturn
 
 from outpost_mesh_sandbox.scenario import schema
 from outpost_mesh_sandbox.scenario.errors import ScenarioError, join, suggest
+from outpost_mesh_sandbox.scenario.lgw import LgwRules
 from outpost_mesh_sandbox.scenario.live import Live, LiveSubnet
 from outpost_mesh_sandbox.scenario.model import (
-    DEFAULT_LGW_MODE,
     DEFAULT_ROUTES_PER_TABLE,
     MAIN_PREFIX,
+    MAX_VPC_CIDR_BLOCKS,
     SIMPLE_TARGETS,
     AddRouteStep,
+    AdvanceClockStep,
+    AssociateLgwRouteTableStep,
     AssociateRouteTableStep,
+    AssociateVpcCidrStep,
     CallStep,
     CreateSubnetStep,
     DeleteRouteStep,
     DeleteSubnetStep,
+    DisassociateLgwRouteTableStep,
     DisassociateRouteTableStep,
     EventStep,
     FailStep,
+    LgwAssociationSpec,
     OutpostSpec,
     Quotas,
+    ReleaseStep,
     RouteSpec,
     RouteTableSpec,
     Scenario,
+    SetMainRouteTableStep,
+    SettingsSpec,
     Step,
     SubnetSpec,
     SweepStep,
+    TagStep,
     ThrottleSpec,
     TogetherStep,
+    UntagStep,
     VpcSpec,
     lgw_outpost,
 )
@@ -64,6 +80,17 @@ from outpost_mesh_sandbox.scenario.placeholders import check_event
 __all__ = ["build"]
 
 IPv4 = ipaddress.IPv4Network
+IPv6 = ipaddress.IPv6Network
+
+
+# Steps that change the account around the subnets: LGW associations, tags, blocks, main table.
+_ACCOUNT_ARGS = (
+    schema.LgwAssociationArgs,
+    schema.TagArgs,
+    schema.UntagArgs,
+    schema.AssociateVpcCidrArgs,
+    schema.SetMainRouteTableArgs,
+)
 
 
 def build(file: schema.ScenarioFile, source: str, name: str) -> Scenario:
@@ -75,7 +102,8 @@ class _Rules:
     def __init__(self, source: str) -> None:
         self.source = source
         self.vpcs: dict[str, VpcSpec] = {}
-        self.outposts: dict[str, OutpostSpec] = {}
+        self.lgw = LgwRules(self.fail)
+        self.outposts = self.lgw.outposts
         self.tables: dict[str, RouteTableSpec] = {}
         self.state = Live()
         self.eni_uses: list[tuple[str, str]] = []  # (vpc, path of the target)
@@ -104,6 +132,10 @@ class _Rules:
         outposts = tuple(
             self.outpost(item, f"outposts[{i}]") for i, item in enumerate(file.outposts or [])
         )
+        associations = tuple(
+            self.lgw_association(item.vpc, item.lgw_route_table, f"lgw_associations[{i}]")
+            for i, item in enumerate(file.lgw_associations or [])
+        )
         table_items = file.route_tables or []
         for i, item in enumerate(table_items):  # names first: subnets refer to them
             self.table_header(item, f"route_tables[{i}]")
@@ -120,7 +152,28 @@ class _Rules:
         if file.throttle is not None:
             scale = file.throttle.time_scale
             throttle = ThrottleSpec(1.0 if scale is None else float(scale))
-        return Scenario(name, description, vpcs, outposts, tables, subnets, quotas, steps, throttle)
+        settings = self.settings(file.settings, limit)
+        return Scenario(
+            name,
+            description,
+            vpcs,
+            outposts,
+            tables,
+            subnets,
+            quotas,
+            steps,
+            throttle,
+            associations,
+            settings,
+        )
+
+    @staticmethod
+    def settings(entry: schema.SettingsEntry | None, routes_per_table: int | None) -> SettingsSpec:
+        """The given settings; RoutesPerTableQuota defaults to ``quotas.routes_per_table``."""
+        given = entry.model_dump(exclude_none=True) if entry is not None else {}
+        if routes_per_table is not None:
+            given.setdefault("routes_per_table_quota", routes_per_table)
+        return SettingsSpec(**given)
 
     def vpc(self, entry: schema.VpcEntry, path: str) -> VpcSpec:
         self.unique(entry.name, self.vpcs, join(path, "name"), "VPC")
@@ -132,24 +185,33 @@ class _Rules:
                 if network.overlaps(other):
                     self.fail(f"{extra_path}[{i}]", f"{network} overlaps the VPC's {other}")
             networks.append(network)
-        spec = VpcSpec(entry.name, entry.cidr, tuple(str(n) for n in networks[1:]))
+        spec = VpcSpec(
+            entry.name,
+            entry.cidr,
+            tuple(str(n) for n in networks[1:]),
+            entry.ipv6_cidr,
+            tuple((entry.tags or {}).items()),
+        )
         self.vpcs[entry.name] = spec
         self.state.vpc_networks[entry.name] = tuple(networks)
+        if entry.ipv6_cidr is not None:
+            self.state.vpc_ipv6[entry.name] = IPv6(entry.ipv6_cidr)
         return spec
 
     def outpost(self, entry: schema.OutpostEntry, path: str) -> OutpostSpec:
-        self.unique(entry.name, self.outposts, join(path, "name"), "Outpost")
-        mode = entry.lgw_mode or DEFAULT_LGW_MODE
-        intra = True if entry.intra_vpc is None else entry.intra_vpc
-        spec = OutpostSpec(entry.name, mode, intra)
-        self.outposts[entry.name] = spec
-        self.state.intra_vpc[entry.name] = intra
+        spec = self.lgw.outpost(entry, path)
+        self.state.intra_vpc[spec.name] = spec.intra_vpc
         return spec
+
+    def lgw_association(self, vpc: str, table: str, path: str) -> LgwAssociationSpec:
+        self.ref(vpc, join(path, "vpc"), self.vpcs, "VPC")
+        return self.lgw.associate(vpc, table, path)
 
     def table_header(self, entry: schema.RouteTableEntry, path: str) -> None:
         self.unique(entry.name, self.tables, join(path, "name"), "route table")
         vpc = self.ref(entry.vpc, join(path, "vpc"), self.vpcs, "VPC")
-        self.tables[entry.name] = RouteTableSpec(entry.name, vpc)
+        tags = tuple((entry.tags or {}).items())
+        self.tables[entry.name] = RouteTableSpec(entry.name, vpc, tags=tags)
 
     def table_routes(
         self, entry: schema.RouteTableEntry, path: str, quotas: Quotas
@@ -175,8 +237,11 @@ class _Rules:
             seen[dest] = i
             target = self.target(item.target, join(item_path, "target"), header.vpc)
             self.check_route(header.vpc, header.name, dest, target, item_path)
+            outpost = lgw_outpost(target)
+            if outpost is not None:
+                self.lgw.implied_by_route(header.vpc, outpost, join(item_path, "target"))
             routes.append(RouteSpec(str(dest), target))
-        spec = RouteTableSpec(header.name, header.vpc, tuple(routes))
+        spec = RouteTableSpec(header.name, header.vpc, tuple(routes), header.tags)
         self.tables[spec.name] = spec
         return spec
 
@@ -260,10 +325,27 @@ class _Rules:
             )
             if table_vpc != vpc:
                 self.fail(table_path, f"route table {table} belongs to VPC {table_vpc}, not {vpc}")
-        spec = SubnetSpec(name, vpc, str(network), outpost, table)
-        self.state.subnets[name] = LiveSubnet(spec, network, table, seeded)
+        ipv6 = self.subnet_ipv6(entry.ipv6_cidr, vpc, join(path, "ipv6_cidr"))
+        tags = tuple((entry.tags or {}).items())
+        spec = SubnetSpec(name, vpc, str(network), outpost, table, entry.ipv6_cidr, tags)
+        self.state.subnets[name] = LiveSubnet(spec, network, table, seeded, ipv6)
         self.state.ever.add(name)
         return spec
+
+    def subnet_ipv6(self, text: str | None, vpc: str, path: str) -> IPv6 | None:
+        """AWS's rules for a subnet's IPv6 block: a /64 of the VPC's block, overlapping none."""
+        if text is None:
+            return None
+        block = self.state.vpc_ipv6.get(vpc)
+        if block is None:
+            self.fail(path, f"VPC {vpc} has no ipv6_cidr: a subnet's IPv6 block is one of its /64s")
+        network = IPv6(text)
+        if not network.subnet_of(block):
+            self.fail(path, f"{network} is not inside VPC {vpc}'s ipv6_cidr {block}")
+        for other in self.state.subnets.values():
+            if other.spec.vpc == vpc and other.ipv6 is not None and other.ipv6.overlaps(network):
+                self.fail(path, f"{network} is subnet {other.spec.name}'s IPv6 block too")
+        return network
 
     def seeded_subnet(self, entry: schema.SubnetEntry, path: str) -> SubnetSpec:
         return self.subnet(entry, path, allow_main=False, seeded=True)
@@ -300,7 +382,15 @@ class _Rules:
             inner: list[CallStep] = []
             for i, item in enumerate(args):
                 step = self.step(item, f"{kind_path}[{i}]")
-                assert not isinstance(step, SweepStep | FailStep | TogetherStep | EventStep)
+                assert not isinstance(
+                    step,
+                    SweepStep
+                    | FailStep
+                    | TogetherStep
+                    | EventStep
+                    | ReleaseStep
+                    | AdvanceClockStep,
+                )
                 inner.append(step)
             return TogetherStep(tuple(inner), quiet)
         if kind == "event":
@@ -310,6 +400,13 @@ class _Rules:
             return SweepStep(quiet)
         if isinstance(args, schema.FailArgs):
             return FailStep(args.api, args.error, args.times, quiet)
+        if isinstance(args, schema.ReleaseArgs):
+            outpost = self.ref(args.outpost, join(kind_path, "outpost"), self.outposts, "Outpost")
+            return ReleaseStep(outpost, quiet)
+        if isinstance(args, schema.AdvanceClockArgs):
+            return AdvanceClockStep(args.seconds, quiet)
+        if isinstance(args, _ACCOUNT_ARGS):
+            return self.account_step(args, kind_path, quiet)
         return self.call_step(args, kind_path, quiet)
 
     def call_step(self, args: schema.Args, path: str, quiet: bool) -> Step:
@@ -361,6 +458,58 @@ class _Rules:
         target = self.target(args.target, join(path, "target"), vpc)
         self.check_route(vpc, table, dest, target, path)
         return AddRouteStep(table, str(dest), target, quiet)
+
+    def account_step(self, args: schema.Args, path: str, quiet: bool) -> Step:
+        """The steps that change LGW associations, tags, VPC blocks and the main table."""
+        if isinstance(args, schema.LgwAssociationArgs):
+            vpc = self.ref(args.vpc, join(path, "vpc"), self.vpcs, "VPC")
+            if isinstance(args, schema.AssociateLgwRouteTableArgs):
+                self.lgw.associate(vpc, args.lgw_route_table, path)
+                return AssociateLgwRouteTableStep(vpc, args.lgw_route_table, quiet)
+            self.lgw.disassociate(vpc, args.lgw_route_table, path)
+            return DisassociateLgwRouteTableStep(vpc, args.lgw_route_table, quiet)
+        if isinstance(args, schema.TagArgs | schema.UntagArgs):
+            kind, name = args.resource
+            self.tagged(kind, name, join(path, kind))
+            if isinstance(args, schema.TagArgs):
+                return TagStep(kind, name, tuple(args.tags.items()), quiet)
+            return UntagStep(kind, name, tuple(args.keys), quiet)
+        if isinstance(args, schema.AssociateVpcCidrArgs):
+            vpc = self.ref(args.vpc, join(path, "vpc"), self.vpcs, "VPC")
+            self.add_vpc_block(vpc, IPv4(args.cidr), join(path, "cidr"))
+            return AssociateVpcCidrStep(vpc, args.cidr, quiet)
+        assert isinstance(args, schema.SetMainRouteTableArgs)
+        vpc = self.ref(args.vpc, join(path, "vpc"), self.vpcs, "VPC")
+        table_path = join(path, "route_table")
+        table, table_vpc = self.route_table_ref(args.route_table, table_path, allow_main=True)
+        if table_vpc != vpc:
+            self.fail(table_path, f"route table {table} belongs to VPC {table_vpc}, not {vpc}")
+        self.state.main_tables[vpc] = table
+        return SetMainRouteTableStep(vpc, table, quiet)
+
+    def tagged(self, kind: str, name: str, path: str) -> None:
+        """The resource a ``tag`` / ``untag`` step names exists at this point."""
+        if kind == "vpc":
+            self.ref(name, path, self.vpcs, "VPC")
+        elif kind == "subnet":
+            self.live_subnet(name, path)
+        elif kind == "route_table":
+            self.route_table_ref(name, path, allow_main=True)
+        else:
+            self.lgw.table_ref(name, path)
+
+    def add_vpc_block(self, vpc: str, network: IPv4, path: str) -> None:
+        blocks = self.state.vpc_networks[vpc]
+        for other in blocks:
+            if network.overlaps(other):
+                self.fail(path, f"{network} overlaps VPC {vpc}'s {other}")
+        if len(blocks) >= MAX_VPC_CIDR_BLOCKS:
+            self.fail(
+                path,
+                f"VPC {vpc} has {len(blocks)} CIDR blocks at this point, AWS's default quota "
+                f"is {MAX_VPC_CIDR_BLOCKS}",
+            )
+        self.state.vpc_networks[vpc] = (*blocks, network)
 
     def known_names(self, kind: str) -> Iterable[str]:
         """The names a ``{{kind:NAME}}`` placeholder may use at this point of the steps."""

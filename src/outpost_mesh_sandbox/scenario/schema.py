@@ -27,18 +27,32 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from outpost_mesh_sandbox.scenario.errors import ScenarioError, join, suggest, type_name
-from outpost_mesh_sandbox.scenario.model import CALL_KINDS, STEP_KINDS
+from outpost_mesh_sandbox.scenario.model import CALL_KINDS, STEP_KINDS, TAG_KINDS
 from outpost_mesh_sandbox.scenario.values import (
+    ApplyMaxConcurrency,
     Cidr,
+    DeleteMinOwnedRoutes,
+    DeleteThresholdPercent,
     Ec2Action,
     ErrorCode,
+    Generation,
+    LeaseSeconds,
     LgwMode,
+    LgwTableState,
+    ManagedVpcs,
     Name,
+    QuarantineMinutes,
     RoutesPerTable,
     SecondaryCidrs,
+    Seconds,
     SizedCidr,
+    SubnetIpv6Cidr,
+    TagKey,
+    TagKeys,
+    TagMap,
     Times,
     TimeScale,
+    VpcIpv6Cidr,
     not_empty,
     problem,
 )
@@ -46,6 +60,16 @@ from outpost_mesh_sandbox.scenario.values import (
 __all__ = ["ScenarioFile", "StepEntry", "read"]
 
 _STEP_EXAMPLE = "{create_subnet: {...}}"
+LATER_STEP_KINDS = ("approve", "reject")
+# Keys of later versions of the format (approvals, several accounts): refused by name.
+_NOT_YET = "is not supported yet"
+
+
+def _refuse_later_keys(value: Any, keys: tuple[str, ...]) -> None:
+    if isinstance(value, dict):
+        for key in keys:
+            if key in value:
+                raise problem(f"{key} {_NOT_YET}", at=key)
 
 
 # -- the document -------------------------------------------------------------------------------
@@ -57,18 +81,52 @@ def _may_be_absent() -> Any:
 
 class _Entry(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
+    LATER: ClassVar[tuple[str, ...]] = ()  # keys of later versions of the format
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_yet(cls, value: Any) -> Any:
+        _refuse_later_keys(value, cls.LATER)
+        return value
 
 
 class VpcEntry(_Entry):
+    LATER = ("account",)
+
     name: Name
     cidr: SizedCidr
     secondary_cidrs: SecondaryCidrs | None = None
+    ipv6_cidr: VpcIpv6Cidr | None = None
+    tags: TagMap | None = None
+
+
+class LgwRouteTableEntry(_Entry):
+    name: Name
+    mode: LgwMode | None = None
+    active: StrictBool | None = None
+    state: LgwTableState | None = None
+    tags: TagMap | None = None
 
 
 class OutpostEntry(_Entry):
+    LATER = ("account", "shared_with")
+
     name: Name
     lgw_mode: LgwMode | None = None
     intra_vpc: StrictBool | None = None
+    generation: Generation | None = None
+    lgw_route_tables: (
+        Annotated[
+            list[LgwRouteTableEntry],
+            AfterValidator(not_empty("lgw_route_tables needs at least one table")),
+        ]
+        | None
+    ) = None
+
+
+class LgwAssociationEntry(_Entry):
+    vpc: StrictStr
+    lgw_route_table: StrictStr
 
 
 class RouteEntry(_Entry):
@@ -80,6 +138,7 @@ class RouteTableEntry(_Entry):
     name: Name
     vpc: StrictStr
     routes: list[RouteEntry] | None = None
+    tags: TagMap | None = None
 
 
 class SubnetEntry(_Entry):
@@ -88,6 +147,25 @@ class SubnetEntry(_Entry):
     cidr: SizedCidr
     outpost: StrictStr | None = None
     route_table: StrictStr | None = None
+    ipv6_cidr: SubnetIpv6Cidr | None = None
+    tags: TagMap | None = None
+
+
+class SettingsEntry(_Entry):
+    """``settings``: stack parameters (omitted: template.yaml's defaults)."""
+
+    LATER = ("approval_mode",)
+
+    report_only: StrictBool | None = None
+    managed_vpcs: ManagedVpcs | None = None
+    opt_in_tag_key: TagKey | None = None
+    opt_out_tag_key: TagKey | None = None
+    apply_max_concurrency: ApplyMaxConcurrency | None = None
+    routes_per_table_quota: RoutesPerTable | None = None
+    delete_threshold_percent: DeleteThresholdPercent | None = None
+    delete_min_owned_routes: DeleteMinOwnedRoutes | None = None
+    quarantine_minutes: QuarantineMinutes | None = None
+    lease_seconds: LeaseSeconds | None = None
 
 
 class QuotasEntry(_Entry):
@@ -110,6 +188,8 @@ class CreateSubnetArgs(Args):
     cidr: SizedCidr
     outpost: StrictStr | None = None
     route_table: StrictStr | None = None
+    ipv6_cidr: SubnetIpv6Cidr | None = None
+    tags: TagMap | None = None
 
 
 class DeleteSubnetArgs(Args):
@@ -136,6 +216,72 @@ class DeleteRouteArgs(Args):
     destination: Cidr
 
 
+class LgwAssociationArgs(Args):
+    """``associate_lgw_route_table`` and ``disassociate_lgw_route_table``."""
+
+    vpc: StrictStr
+    lgw_route_table: StrictStr
+
+
+class AssociateLgwRouteTableArgs(LgwAssociationArgs):
+    pass
+
+
+class DisassociateLgwRouteTableArgs(LgwAssociationArgs):
+    pass
+
+
+class _TaggingArgs(Args):
+    """``tag`` / ``untag``: exactly one of the resource kinds names what is (un)tagged."""
+
+    vpc: StrictStr | None = None
+    subnet: StrictStr | None = None
+    route_table: StrictStr | None = None
+    lgw_route_table: StrictStr | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_resource(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            given = [k for k in TAG_KINDS if value.get(k) is not None]
+            if len(given) != 1:
+                got = f"got {' and '.join(given)}" if given else "got none"
+                raise problem(f"name one resource, by one of: {', '.join(TAG_KINDS)} ({got})")
+        return value
+
+    @property
+    def resource(self) -> tuple[str, str]:
+        """(kind, name) of the resource."""
+        kind = next(k for k in TAG_KINDS if getattr(self, k) is not None)
+        return kind, str(getattr(self, kind))
+
+
+class TagArgs(_TaggingArgs):
+    tags: Annotated[TagMap, AfterValidator(not_empty("tag needs at least one tag"))]
+
+
+class UntagArgs(_TaggingArgs):
+    keys: TagKeys
+
+
+class AssociateVpcCidrArgs(Args):
+    vpc: StrictStr
+    cidr: SizedCidr
+
+
+class SetMainRouteTableArgs(Args):
+    vpc: StrictStr
+    route_table: StrictStr
+
+
+class ReleaseArgs(Args):
+    outpost: StrictStr
+
+
+class AdvanceClockArgs(Args):
+    seconds: Seconds
+
+
 class SweepArgs(Args):
     pass
 
@@ -160,6 +306,12 @@ class InnerStepEntry(_Entry):
     disassociate_route_table: DisassociateRouteTableArgs = _may_be_absent()
     add_route: AddRouteArgs = _may_be_absent()
     delete_route: DeleteRouteArgs = _may_be_absent()
+    associate_lgw_route_table: AssociateLgwRouteTableArgs = _may_be_absent()
+    disassociate_lgw_route_table: DisassociateLgwRouteTableArgs = _may_be_absent()
+    tag: TagArgs = _may_be_absent()
+    untag: UntagArgs = _may_be_absent()
+    associate_vpc_cidr: AssociateVpcCidrArgs = _may_be_absent()
+    set_main_route_table: SetMainRouteTableArgs = _may_be_absent()
 
     @model_validator(mode="before")
     @classmethod
@@ -169,6 +321,7 @@ class InnerStepEntry(_Entry):
         keys = [k for k in value if k != "quiet"]
         if not keys:
             raise problem(f"a step needs a kind, one of: {', '.join(cls.KINDS)}")
+        _refuse_later_keys(value, LATER_STEP_KINDS)
         unknown = [k for k in keys if not isinstance(k, str) or k not in STEP_KINDS]
         if unknown:
             key = str(unknown[0])
@@ -205,15 +358,21 @@ class StepEntry(InnerStepEntry):
         list[InnerStepEntry], AfterValidator(not_empty("together needs at least one step"))
     ] = _may_be_absent()
     event: dict[Any, Any] = _may_be_absent()
+    release: ReleaseArgs = _may_be_absent()
+    advance_clock: AdvanceClockArgs = _may_be_absent()
 
 
 class ScenarioFile(_Entry):
+    LATER = ("accounts",)
+
     description: StrictStr | None = None
     quotas: QuotasEntry | None = None
     vpcs: Annotated[list[VpcEntry], AfterValidator(not_empty("a scenario needs at least one VPC"))]
     outposts: list[OutpostEntry] | None = None
+    lgw_associations: list[LgwAssociationEntry] | None = None
     route_tables: list[RouteTableEntry] | None = None
     subnets: list[SubnetEntry] | None = None
+    settings: SettingsEntry | None = None
     steps: list[StepEntry] | None = None
     throttle: ThrottleEntry | None = None
 

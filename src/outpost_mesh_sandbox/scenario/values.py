@@ -1,9 +1,10 @@
 """The value types of a scenario file: what one value must be, whatever the rest says.
 
-Names, CIDR blocks (IPv4, canonical, /16 to /28 for VPCs and subnets), whole numbers in a range,
-the throttle's time scale, LGW modes, EC2 action and error-code spellings, as pydantic types
-(``Annotated`` with a validator) for :mod:`.schema`. A validator's mistake is a
-:func:`problem`, a pydantic error that :func:`.schema.read` shows as it is.
+Names, CIDR blocks (IPv4, canonical, /16 to /28 for VPCs and subnets; IPv6 /56 for VPCs and /64
+for subnets), whole numbers in a range, the throttle's time scale, LGW modes and table states, rack
+generations, tags, the stack settings' ranges (template.yaml's), EC2 action and error-code
+spellings, as pydantic types (``Annotated`` with a validator) for :mod:`.schema`. A validator's
+mistake is a :func:`problem`, a pydantic error that :func:`.schema.read` shows as it is.
 """
 
 from __future__ import annotations
@@ -19,28 +20,61 @@ from pydantic_core import PydanticCustomError
 
 from outpost_mesh_sandbox.scenario.errors import suggest
 from outpost_mesh_sandbox.scenario.model import (
+    GENERATIONS,
     LGW_MODES,
+    LGW_TABLE_STATES,
     MAX_PREFIX,
     MAX_ROUTES_PER_TABLE,
     MAX_TIME_SCALE,
     MAX_VPC_CIDR_BLOCKS,
     MIN_PREFIX,
+    SUBNET_IPV6_PREFIX,
+    VPC_IPV6_PREFIX,
 )
 
 __all__ = [
+    "ApplyMaxConcurrency",
     "Cidr",
+    "DeleteMinOwnedRoutes",
+    "DeleteThresholdPercent",
     "Ec2Action",
     "ErrorCode",
+    "Generation",
+    "LeaseSeconds",
     "LgwMode",
+    "LgwTableState",
+    "ManagedVpcs",
     "Name",
+    "QuarantineMinutes",
     "RoutesPerTable",
     "SecondaryCidrs",
+    "Seconds",
     "SizedCidr",
+    "SubnetIpv6Cidr",
+    "TagKey",
+    "TagKeys",
+    "TagMap",
     "TimeScale",
     "Times",
+    "VpcIpv6Cidr",
     "not_empty",
     "problem",
 ]
+
+# The stack parameters' limits, as template.yaml states them (a unit test holds the two together).
+APPLY_MAX_CONCURRENCY = (1, 40)  # ApplyMaxConcurrency MinValue/MaxValue
+DELETE_THRESHOLD_PERCENT = (0, 100)  # DeleteThresholdPercent
+DELETE_MIN_OWNED_ROUTES = (0, 100000)  # DeleteMinOwnedRoutes
+LEASE_SECONDS = (60, 86400)  # LeaseSeconds
+QUARANTINE_MINUTES = (0, 15, 30, 60, 120, 240, 480, 720, 1440, 2880, 4320, 10080)  # AllowedValues
+MANAGED_VPCS = ("all", "opt-in")  # ManagedVpcs AllowedValues
+TAG_KEY_LENGTH = 128  # OptInTagKey/OptOutTagKey MaxLength; EC2's tag key limit too
+# EC2 tags (Amazon EC2 User Guide, "Tag restrictions"): keys of 1 to 128 characters, values of at
+# most 256, at most 50 per resource, no key starting "aws:". The scenario keeps "Name" for its own
+# names (seeding tags every resource with it).
+TAG_VALUE_LENGTH = 256
+MAX_TAGS = 50
+RESERVED_TAG_KEY = "Name"
 
 _NAME_FORBIDDEN = re.compile(r"[\s:{}]")
 _ERROR_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$")
@@ -75,6 +109,27 @@ def _cidr(text: str) -> str:
     return text
 
 
+def _ipv6_cidr(prefix: int) -> Callable[[str], str]:
+    def check(text: str) -> str:
+        try:
+            network = ipaddress.ip_network(text, strict=False)
+        except ValueError:
+            raise problem(
+                f"{text!r} is not a valid IPv6 CIDR block (expected e.g. 2600:1f14:aaaa::/56)"
+            ) from None
+        if not isinstance(network, ipaddress.IPv6Network):
+            raise problem(f"{text!r} is IPv4; ipv6_cidr takes an IPv6 block")
+        if str(network) != text:
+            raise problem(
+                f"{text!r} has host bits set or is not canonical; did you mean {network}?"
+            )
+        if network.prefixlen != prefix:
+            raise problem(f"{text} is a /{network.prefixlen}; AWS gives a /{prefix} here")
+        return text
+
+    return check
+
+
 def _sized(text: str) -> str:
     prefix = ipaddress.IPv4Network(text).prefixlen
     if not MIN_PREFIX <= prefix <= MAX_PREFIX:
@@ -107,6 +162,73 @@ def _lgw_mode(mode: str) -> str:
             f"expected one of: {', '.join(LGW_MODES)}"
         )
     return mode
+
+
+def _one_of(what: str, choices: tuple[str, ...]) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if value not in choices:
+            raise problem(
+                f"unknown {what} {value!r}{suggest(value, choices)}; "
+                f"expected one of: {', '.join(choices)}"
+            )
+        return value
+
+    return check
+
+
+def _generation(value: int) -> int:
+    if value not in GENERATIONS:
+        raise problem(f"generation is 1 or 2, got {value}")
+    return value
+
+
+def _quarantine_minutes(value: int) -> int:
+    if value not in QUARANTINE_MINUTES:
+        allowed = ", ".join(str(m) for m in QUARANTINE_MINUTES)
+        raise problem(f"must be one of {allowed} (template.yaml's QuarantineMinutes), got {value}")
+    return value
+
+
+def _tag_key_problem(key: str) -> str | None:
+    if not 1 <= len(key) <= TAG_KEY_LENGTH:
+        return f"a tag key has 1 to {TAG_KEY_LENGTH} characters, got {len(key)}"
+    if key.lower().startswith("aws:"):
+        return f"tag key {key!r}: keys starting with aws: are reserved by AWS"
+    return None
+
+
+def _tag_key(key: str) -> str:
+    found = _tag_key_problem(key)
+    if found is not None:
+        raise problem(found)
+    return key
+
+
+def _scenario_tag_key_problem(key: str) -> str | None:
+    if key == RESERVED_TAG_KEY:
+        return "the Name tag holds the scenario's name of each resource; use another key"
+    return _tag_key_problem(key)
+
+
+def _scenario_tag_key(key: str) -> str:
+    found = _scenario_tag_key_problem(key)
+    if found is not None:
+        raise problem(found)
+    return key
+
+
+def _tag_map(tags: dict[str, str]) -> dict[str, str]:
+    if len(tags) > MAX_TAGS:
+        raise problem(f"a resource has at most {MAX_TAGS} tags, got {len(tags)}")
+    for key, value in tags.items():
+        found = _scenario_tag_key_problem(key)
+        if found is not None:
+            raise problem(found, at=key)
+        if len(value) > TAG_VALUE_LENGTH:
+            raise problem(
+                f"a tag value has at most {TAG_VALUE_LENGTH} characters, got {len(value)}", at=key
+            )
+    return tags
 
 
 @functools.cache
@@ -162,3 +284,22 @@ LgwMode = Annotated[StrictStr, AfterValidator(_lgw_mode)]
 Ec2Action = Annotated[StrictStr, AfterValidator(_ec2_action)]
 ErrorCode = Annotated[StrictStr, AfterValidator(_error_code)]
 SecondaryCidrs = Annotated[list[SizedCidr], AfterValidator(_secondary_count)]
+VpcIpv6Cidr = Annotated[StrictStr, AfterValidator(_ipv6_cidr(VPC_IPV6_PREFIX))]
+SubnetIpv6Cidr = Annotated[StrictStr, AfterValidator(_ipv6_cidr(SUBNET_IPV6_PREFIX))]
+LgwTableState = Annotated[StrictStr, AfterValidator(_one_of("state", LGW_TABLE_STATES))]
+Generation = Annotated[StrictInt, AfterValidator(_generation)]
+ManagedVpcs = Annotated[StrictStr, AfterValidator(_one_of("managed_vpcs", MANAGED_VPCS))]
+TagKey = Annotated[StrictStr, AfterValidator(_tag_key)]
+#: A scenario's tags: EC2's rules, and never the Name tag (the scenario's names live there).
+TagMap = Annotated[dict[StrictStr, StrictStr], AfterValidator(_tag_map)]
+TagKeys = Annotated[
+    list[Annotated[StrictStr, AfterValidator(_scenario_tag_key)]],
+    AfterValidator(not_empty("untag needs at least one key")),
+]
+ApplyMaxConcurrency = Annotated[StrictInt, AfterValidator(_between(*APPLY_MAX_CONCURRENCY))]
+DeleteThresholdPercent = Annotated[StrictInt, AfterValidator(_between(*DELETE_THRESHOLD_PERCENT))]
+DeleteMinOwnedRoutes = Annotated[StrictInt, AfterValidator(_between(*DELETE_MIN_OWNED_ROUTES))]
+LeaseSeconds = Annotated[StrictInt, AfterValidator(_between(*LEASE_SECONDS))]
+QuarantineMinutes = Annotated[StrictInt, AfterValidator(_quarantine_minutes)]
+#: ``advance_clock.seconds``: a whole number of at least 1.
+Seconds = Annotated[StrictInt, AfterValidator(_between(1))]

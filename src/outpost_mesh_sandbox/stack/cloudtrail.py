@@ -14,7 +14,14 @@ shapes docs/aws-facts.md ("Events") gives, and as thin as AWS makes them:
   newAssociationId, associationState}``;
 - DisassociateRouteTable: ``{associationId}`` / ``{requestId, _return: true}``;
 - CreateRoute (legacy): ``{routeTableId, destinationCidrBlock, <target>Id}`` / ``{requestId,
-  _return: true}``; DeleteRoute: ``{routeTableId, destinationCidrBlock}`` / the same.
+  _return: true}``; DeleteRoute: ``{routeTableId, destinationCidrBlock}`` / the same;
+- CreateTags / DeleteTags (legacy): ``{resourcesSet: {items: [{resourceId}]}, tagSet: {items:
+  [{key, value?}]}}`` / ``{requestId, _return: true}``;
+- Create/DeleteLocalGatewayRouteTableVpcAssociation, newer actions, wrapped (docs/aws-facts.md,
+  "Events": "probably wrapped (unverified)"): ``{<Action>Request: {PascalCase fields}}`` /
+  ``{<Action>Response: {xmlns, requestId, camelCase fields}}``;
+- any other action (AssociateVpcCidrBlock, ...): flat lowerCamelCase request keys and the XML
+  answer's elements.
 
 A failed call gives an event with ``errorCode`` and ``errorMessage`` and ``responseElements:
 null`` (CloudTrail logs failures too; the rules filter them out). Read-only calls give none:
@@ -54,6 +61,15 @@ _INT_FIELDS = frozenset({"availableIpAddressCount"})
 # route's target (one of the model's ROUTE_TARGET_KEYS) and the other kinds of destination.
 _CREATE_ROUTE_KEYS = (*ROUTE_TARGET_KEYS, "DestinationIpv6CidrBlock", "DestinationPrefixListId")
 _INDEXED = re.compile(r"^(.*?)\.(\d+)(?:\.(.*))?$")
+# Newer actions CloudTrail logs wrapped, and the wrapper's parts (docs/aws-facts.md, "Events").
+_WRAPPED = frozenset(
+    {
+        "CreateLocalGatewayRouteTableVpcAssociation",
+        "DeleteLocalGatewayRouteTableVpcAssociation",
+    }
+)
+_QUERY_KEYS = ("Action", "Version")
+_NAMESPACE = "http://ec2.amazonaws.com/doc/2016-11-15/"
 
 
 def iso_time(epoch: float) -> str:
@@ -148,6 +164,27 @@ def _pick(params: dict[str, Any], *names: str) -> dict[str, Any]:
     return {_lower_first(n): params[n] for n in names if n in params}
 
 
+def _tagging_request(params: dict[str, Any]) -> dict[str, Any]:
+    """CreateTags / DeleteTags: ``ResourceId.N`` and ``Tag.N.Key|Value`` as CloudTrail's sets."""
+    resources = [
+        {"resourceId": params[k]}
+        for k in sorted((k for k in params if k.startswith("ResourceId.")), key=_index)
+    ]
+    tags: dict[int, dict[str, Any]] = {}
+    for key, value in params.items():
+        match = re.match(r"^Tag\.(\d+)\.(Key|Value)$", key)
+        if match is not None:
+            tags.setdefault(int(match.group(1)), {})[match.group(2).lower()] = value
+    return {
+        "resourcesSet": {"items": resources},
+        "tagSet": {"items": [tags[i] for i in sorted(tags)]},
+    }
+
+
+def _index(key: str) -> int:
+    return int(key.split(".")[1])
+
+
 def _generic_request(params: dict[str, Any]) -> dict[str, Any]:
     """Best effort for actions the table above does not list: flat keys, lowerCamelCase."""
     out: dict[str, Any] = {}
@@ -200,6 +237,16 @@ def _shapes(call: ApiCall) -> tuple[dict[str, Any] | None, dict[str, Any] | None
     elif action == "DeleteRoute":
         request = _pick(params, "RouteTableId", "DestinationCidrBlock", "DestinationIpv6CidrBlock")
         response = done
+    elif action in ("CreateTags", "DeleteTags"):
+        request, response = _tagging_request(params), done
+    elif action in _WRAPPED:
+        request = {f"{action}Request": {k: v for k, v in params.items() if k not in _QUERY_KEYS}}
+        body: dict[str, Any] = {"xmlns": _NAMESPACE, "requestId": request_id}
+        if root is not None:
+            body.update(
+                {_strip(e.tag): _xml_value(e) for e in root if _strip(e.tag) != "requestId"}
+            )
+        response = {f"{action}Response": body}
     else:
         request = _generic_request(params)
         response = {"requestId": request_id}

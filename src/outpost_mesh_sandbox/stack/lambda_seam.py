@@ -23,8 +23,10 @@ clients are made from a session that points at the sandbox with the pipeline's a
 sandbox counts the pipeline's calls. Each deployed function gets one ``ReconcileService`` (one
 warm container), given to its handler module through the ``services`` name that
 ``outpost_mesh.lambda_kit.task`` reads; invocations may run concurrently (Map iterations), as on
-AWS. What a handler prints (Powertools' EMF metrics) and logs goes to the seam's log sink, as
-Lambda sends it to CloudWatch Logs.
+AWS. Its ledger reads "now" from the seam's ``ledger_clock`` when one is given (the sandbox's AWS
+time: quarantines and leases expire when the demo runner's clock moves on), else real time. What
+a handler prints (Powertools' EMF metrics) and logs goes to the seam's log sink, as Lambda sends
+it to CloudWatch Logs.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ import logging
 import threading
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -72,8 +74,10 @@ class LambdaSeam:
         *,
         function_prefix: str = "outpost-mesh",
         log_copy_to: Any = None,
+        ledger_clock: Callable[[], float] | None = None,
     ) -> None:
         self.endpoint_url = endpoint_url
+        self.ledger_clock = ledger_clock
         self.region = region
         self.account = account
         self.function_prefix = function_prefix
@@ -211,12 +215,17 @@ class LambdaSeam:
     def _services(self, binding: FunctionBinding) -> Any:
         with self._lock:
             if binding.services is None:
+                from outpost_mesh.ledger import LedgerStore
                 from outpost_mesh.service import ReconcileService
                 from outpost_mesh.settings import Settings
 
                 session = SandboxSession(self.endpoint_url, self.region)
                 settings = Settings.from_env(binding.environment)
-                binding.services = ReconcileService(settings, session)
+                store = None
+                if self.ledger_clock is not None:
+                    dynamodb = session.client("dynamodb")
+                    store = LedgerStore(dynamodb, settings.table, clock=self.ledger_clock)
+                binding.services = ReconcileService(settings, session, store=store)
                 services = binding.services
                 # The handler modules call lambda_kit.services(): give this function its own.
                 vars(binding.module)["services"] = lambda: services

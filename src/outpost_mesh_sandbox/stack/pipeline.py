@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,9 +77,9 @@ def find_root(start: Path | None = None) -> Path:
 class PipelineOptions:
     """How the sandbox stack differs from a deployed one: only in speed.
 
-    ``parameters`` override template parameters; the interval defaults keep moto's real-time
-    Wait and Retry short. ``env`` overrides every function's environment (pacing off: the
-    sandbox does not throttle unless a scenario's ``fail`` step says so).
+    ``parameters`` override template parameters (the rest keep template.yaml's defaults: the
+    functions pace their EC2 calls as deployed); the interval defaults keep moto's real-time
+    Wait and Retry short. ``env`` overrides every function's environment (nothing by default).
     """
 
     stack_name: str = "outpost-mesh"
@@ -87,9 +87,7 @@ class PipelineOptions:
     association_wait_seconds: int = 0
     association_max_checks: int = 60
     parameters: Mapping[str, str] = field(default_factory=dict)
-    env: Mapping[str, str] = field(
-        default_factory=lambda: {"MUTATING_RATE": "1000", "MUTATING_BURST": "1000"}
-    )
+    env: Mapping[str, str] = field(default_factory=dict)
     idle_timeout: float = 60.0
     poll_interval: float = 0.02
 
@@ -129,7 +127,10 @@ class SandboxPipeline:
         options: PipelineOptions | None = None,
         root: Path | None = None,
         log_copy_to: Any = None,
+        ledger_clock: Callable[[], float] | None = None,
     ) -> None:
+        """``ledger_clock``: what the functions' ledger reads as now (epoch seconds; default:
+        real time), for a run whose AWS time is the sandbox's clock."""
         self.sandbox = sandbox
         self.options = options or PipelineOptions()
         self.root = root or find_root()
@@ -146,6 +147,7 @@ class SandboxPipeline:
             sandbox.account_id,
             function_prefix=self.options.stack_name,
             log_copy_to=log_copy_to,
+            ledger_clock=ledger_clock,
         )
         self.sfn = sandbox.client("stepfunctions", caller=RUNNER_ACCESS_KEY)
         self.state_machine_arn = ""
