@@ -28,9 +28,13 @@ def seeded(sb: Sandbox, name: str, *, run_steps: bool = True) -> IdMap:
     return seed(scenario, person, sb.control)
 
 
-def reconcile(ec2: Any, store: LedgerStore, vpc: str, **kwargs: Any) -> ReconcileResult:
-    """reconcile_vpc without real pauses: the sandbox moves associations on by describes."""
-    svc = ReconcileService(Settings(table=store.table_name), ec2=ec2, store=store)
+def reconcile(
+    ec2: Any, store: LedgerStore, vpc: str, *, account_id: str = "", **kwargs: Any
+) -> ReconcileResult:
+    """reconcile_vpc without real pauses: the sandbox moves associations on by describes.
+    ``account_id``: the stack's account (""; VPC ownership is not checked)."""
+    settings = Settings(table=store.table_name, account_id=account_id)
+    svc = ReconcileService(settings, ec2=ec2, store=store)
     return reconcile_vpc(
         svc,
         vpc,
