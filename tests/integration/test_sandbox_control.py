@@ -45,7 +45,7 @@ def test_fault_is_ec2_shaped_and_the_call_does_not_run(sb: Sandbox, ec2: Any) ->
         "Code": "UnauthorizedOperation",
         "Message": "You are not authorized.",
     }
-    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
     assert ec2.describe_vpcs()["Vpcs"] == []
     faulted = sb.control.calls()[0]
     assert faulted.action == "CreateVpc"

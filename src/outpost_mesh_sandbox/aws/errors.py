@@ -6,11 +6,10 @@ place if AWS is ever observed to answer differently.
 
 from __future__ import annotations
 
-import uuid
-from xml.sax.saxutils import escape
-
 from moto.ec2.exceptions import EC2ClientError
 from werkzeug.exceptions import HTTPException
+
+from outpost_mesh_sandbox.aws.faults import Fault, render
 
 # --- confirmed codes --------------------------------------------------------------------------
 # docs/aws-facts.md "LGW route tables and VPC associations"; also terraform-provider-aws
@@ -80,7 +79,7 @@ ASSUMED_TABLE_NOT_AVAILABLE = "IncorrectState"
 # subnet associations, LGW associations). AWS: participants "cannot change the owner's route
 # tables"; the code is assumed to be EC2's authorisation failure, UnauthorizedOperation, HTTP 403.
 # docs/aws-facts.md, "Accounts and sharing".
-ASSUMED_NOT_OWNER = "UnauthorizedOperation"  # answered with HTTP 403: not_owner() below
+ASSUMED_NOT_OWNER = "UnauthorizedOperation"  # with HTTP 403 (aws/faults.py)
 
 
 def domain_taken_message(vpc_id: str, table_id: str, taken_by: str, association_id: str) -> str:
@@ -106,29 +105,21 @@ class SandboxEC2Error(EC2ClientError):
         super().__init__(code, message)
 
 
-class SandboxEC2Forbidden(HTTPException):
-    """An EC2 client error answered with HTTP 403 (moto's serialiser answers every EC2 error with
-    400), in EC2's error shape (EC2 API reference, "Example error response")."""
-
-    code = 403
+class SandboxEC2HttpError(HTTPException):
+    """An EC2 client error with the HTTP status EC2 gives its code, shaped as an injected fault
+    of that code is (aws/faults.py); moto's serialiser answers every EC2 error with 400."""
 
     def __init__(self, error_code: str, message: str) -> None:
-        self.error_code = error_code
-        self.message = message
-        super().__init__(
-            description=(
-                f'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>'
-                f"{escape(error_code)}</Code><Message>{escape(message)}</Message></Error>"
-                f"</Errors><RequestID>{uuid.uuid4()}</RequestID></Response>"
-            )
-        )
+        self.rendered = render(Fault("ec2", "", error_code, message, 1), "ec2", False)
+        self.code = self.rendered.status
+        super().__init__(description=self.rendered.body.decode("utf-8"))
 
     def get_headers(self, *args: object, **kwargs: object) -> list[tuple[str, str]]:
-        return [("Content-Type", "text/xml;charset=UTF-8")]
+        return list(self.rendered.headers)
 
 
-def not_owner(vpc_id: str, owner_id: str) -> SandboxEC2Forbidden:
-    return SandboxEC2Forbidden(
+def not_owner(vpc_id: str, owner_id: str) -> SandboxEC2HttpError:
+    return SandboxEC2HttpError(
         ASSUMED_NOT_OWNER,
         f"You are not authorized to perform this operation. VPC {vpc_id} is owned by account "
         f"{owner_id} and shared with this account.",

@@ -11,6 +11,10 @@ from xml.sax.saxutils import escape
 # HTTP status per error code. EC2 answers throttling (RequestLimitExceeded) with 503 and server
 # errors with a 500-series status (EC2 API reference, error codes); client errors with 400.
 _STATUS_BY_CODE = {
+    # ASSUMPTION: EC2's authorisation failure comes with 403 Forbidden (as IAM-denied calls are
+    # seen to); the error-code list gives no status. Also the sandbox's own refusal of a change to
+    # a shared-in VPC (errors.ASSUMED_NOT_OWNER; docs/aws-facts.md, "Accounts and sharing").
+    "UnauthorizedOperation": 403,
     "RequestLimitExceeded": 503,
     "ServiceUnavailable": 503,
     "Unavailable": 503,
