@@ -3,9 +3,9 @@
 The sandbox plays AWS; the stack of template.yaml runs in it (the real handlers, the real state
 machine, the rules' real event patterns). ``--json`` prints exactly the report of
 docs/scenario-format.md on stdout; without it, a report for a person: the topology, the ping
-matrix before the first step, each step with its events, executions and route changes, and the
-ping matrix after. A bad file is one line on stderr and exit 2; a crash of the runner, one line
-and exit 1.
+matrix before the first step, each step with its events, executions and route changes, the
+ping matrix after, and the routing domain (LGW route table) each VPC is in on each Outpost. A bad
+file is one line on stderr and exit 2; a crash of the runner, one line and exit 1.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from outpost_mesh_sandbox.demo import DemoRun, StepRecord
     from outpost_mesh_sandbox.demo.report import Snapshot
+    from outpost_mesh_sandbox.scenario import OutpostSpec
 
 EXIT_BAD_FILE = 2
 EXIT_RUNNER_FAILED = 1
@@ -229,6 +230,19 @@ def _step_lines(run: DemoRun, number: int, record: StepRecord) -> list[str]:
     return lines
 
 
+def _outpost_lines(outpost: OutpostSpec) -> list[str]:
+    """An Outpost in the topology: its rack, and each LGW route table (routing domain)."""
+    extra = "" if outpost.intra_vpc else ", without the intra-VPC update"
+    if not outpost.lgw_route_tables:
+        return [f"  Outpost {outpost.name}  LGW route table in {outpost.lgw_mode} mode{extra}"]
+    lines = [f"  Outpost {outpost.name}  generation {outpost.generation}{extra}"]
+    for table in outpost.lgw_route_tables:
+        facts = [table.mode, "active" if table.active else "no VIF group", table.state]
+        facts += [f"{k}={v}" for k, v in table.tags]
+        lines.append(f"    LGW route table {table.name}  {', '.join(facts)}")
+    return lines
+
+
 def render_text(run: DemoRun) -> str:
     scenario = run.scenario
     lines = [f"outpost-mesh demo: {scenario.name}"]
@@ -238,8 +252,7 @@ def render_text(run: DemoRun) -> str:
     for vpc in scenario.vpcs:
         lines.append(f"  VPC {vpc.name}  {', '.join(vpc.cidrs)}")
     for outpost in scenario.outposts:
-        extra = "" if outpost.intra_vpc else ", without the intra-VPC update"
-        lines.append(f"  Outpost {outpost.name}  LGW route table in {outpost.lgw_mode} mode{extra}")
+        lines += _outpost_lines(outpost)
     rows = [["subnet", "vpc", "cidr", "outpost", "route table"]]
     for name, info in run.before.subnets.items():
         rows.append(
@@ -262,10 +275,11 @@ def render_text(run: DemoRun) -> str:
         lines += ["", *_step_lines(run, number, record)]
     lines += ["", "Ping after the last step"]
     lines += _ping_lines(run, run.after, "at the end", subnets)
-    lines += ["", "LGW route table associations"]
-    lines += [f"  {a['vpc']} <-> {a['outpost']}: {a['state']}" for a in run.after.associations] or [
-        "  none"
-    ]
+    lines += ["", "Routing domains (LGW route table associations)"]
+    lines += [
+        f"  {a['vpc']} on {a['outpost']}: {a['lgw_route_table']} ({a['state']})"
+        for a in run.after.associations
+    ] or ["  none"]
     lines += ["", "Findings"]
     lines += [f"  {f['kind']:<18} {f['subject']}: {f['message']}" for f in run.findings] or [
         "  none"

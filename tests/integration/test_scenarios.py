@@ -413,6 +413,74 @@ def test_redelivered_create_subnet_event_changes_nothing(shipped: Callable[[str]
     assert reachable(report) == {("subnet-a", "subnet-b"): True, ("subnet-b", "subnet-a"): True}
 
 
+def domains(report: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """(vpc, outpost) -> the LGW route table (routing domain) it is associated with."""
+    return {(a["vpc"], a["outpost"]): a["lgw_route_table"] for a in report["associations"]}
+
+
+def test_routing_domains_meshes_through_the_direct_vpc_routing_domain_listed_second(
+    shipped: Callable[[str], Ran],
+) -> None:
+    report = shipped("routing-domains").report
+    # coip-dmz is rack-a's first table: the VPC is associated with dvr-prod, never with it.
+    assert domains(report) == {("app", "rack-a"): "dvr-prod", ("app", "rack-b"): "rack-b"}
+    assert report["findings"] == []
+    assert reachable(report) == {("subnet-a", "subnet-b"): True, ("subnet-b", "subnet-a"): True}
+    assert routes(report, "rt-a") == {"10.70.2.0/24": "lgw:rack-a"}
+
+
+def test_ambiguous_domains_stay_out_until_a_person_tags_one(
+    shipped: Callable[[str], Ran],
+) -> None:
+    ran = shipped("ambiguous-domains")
+    report, run = ran.report, ran.run
+    first = run.steps[0].after
+    assert first is not None
+    assert first.associations == [] and all(not rs for rs in first.route_tables.values())
+    assert ("ambiguous-routing-domain", "rack-a") in {
+        (f["kind"], f["subject"]) for f in report["findings"]
+    }
+    assert report["steps"][1]["executions"] == []  # CreateTags: no rule watches it
+    assert domains(report)[("app", "rack-a")] == "dvr-blue"
+    assert reachable(report) == {("subnet-a", "subnet-b"): True, ("subnet-b", "subnet-a"): True}
+
+
+def test_opt_out_tags_use_the_stacks_own_key(shipped: Callable[[str], Ran]) -> None:
+    ran = shipped("opt-out-tags")
+    first = ran.run.steps[0].after
+    assert first is not None
+    before_tag = {(p["from"], p["to"]): p["reachable"] for p in first.reachability}
+    assert before_tag[("subnet-a", "subnet-d")] and before_tag[("subnet-c", "subnet-a")]
+    assert not any(ok for (a, b), ok in before_tag.items() if "subnet-b" in (a, b))
+    report = ran.report
+    # rt-d tagged with team:no-mesh: subnet-d is left out too, and the routes to it went.
+    assert routes(report, "rt-a") == {"10.72.3.0/24": "lgw:rack-a"}
+    assert routes(report, "rt-c") == {"10.72.1.0/24": "lgw:rack-c"}
+    assert routes(report, "rt-b") == {}
+    pairs = reachable(report)
+    assert pairs[("subnet-a", "subnet-c")] and pairs[("subnet-c", "subnet-a")]
+    assert not any(ok for (a, b), ok in pairs.items() if {a, b} & {"subnet-b", "subnet-d"})
+
+
+def test_quarantine_expires_with_the_clock_and_ends_on_release(
+    shipped: Callable[[str], Ran],
+) -> None:
+    ran = shipped("quarantine-expiry")
+    report = ran.report
+    tried = [s["api_calls"]["CreateRoute"] for s in report["steps"]]
+    statuses_by_step = [statuses(report, i) for i in range(len(report["steps"]))]
+    # While quarantined, a sweep leaves rack-old out: nothing is tried, nothing fails.
+    assert tried[1] == 0 and statuses_by_step[1] == ["SUCCEEDED"]
+    # Past QuarantineMinutes (advance_clock), and after release, the sweep tries it again.
+    assert tried[3] > 0 and statuses_by_step[3] == ["FAILED"]
+    assert tried[5] > 0 and statuses_by_step[5] == ["FAILED"]
+    for index in (3, 5):
+        error, _ = ran.run.steps[index].failures[report["steps"][index]["executions"][0]["name"]]
+        assert error == "RackNotUpdatedError"
+    assert report["steps"][2]["executions"] == [] and report["steps"][4]["executions"] == []
+    assert reachable(report)[("subnet-a", "subnet-b")] is True
+
+
 # -- the command itself ------------------------------------------------------------------------
 def test_demo_text_report_for_a_person(shipped: Callable[[str], Ran]) -> None:
     from outpost_mesh_cli.demo_cmd import render_text
@@ -424,6 +492,16 @@ def test_demo_text_report_for_a_person(shipped: Callable[[str], Ran]) -> None:
     assert "CreateSubnet -> Ec2ApiCallRule -> TriggerFunction started 1 execution(s)" in after
     assert "rt-a       10.7.11.0/24 -> lgw:rack-a" in after
     assert "subnet-a 10.7.7.0/24 <-> subnet-b 10.7.11.0/24: ping works" in after
+    assert "app on rack-a: rack-a (associated)" in after
+
+
+def test_demo_text_report_names_each_routing_domain(shipped: Callable[[str], Ran]) -> None:
+    from outpost_mesh_cli.demo_cmd import render_text
+
+    text = render_text(shipped("routing-domains").run)
+    assert "Outpost rack-a  generation 2" in text
+    assert "LGW route table coip-dmz  coip, active, available" in text
+    assert "app on rack-a: dvr-prod (associated)" in text
 
 
 def test_demo_command_runs_its_own_sandbox(

@@ -51,6 +51,7 @@ from outpost_mesh_sandbox.scenario.model import (
     TogetherStep,
     UntagStep,
 )
+from outpost_mesh_sandbox.scenario.placeholders import substitute_placeholders
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
@@ -215,9 +216,10 @@ def _account_calls(step: Step, ec2: EC2Client, ids: IdMap) -> None:
     elif isinstance(step, DisassociateLgwRouteTableStep):
         _disassociate_lgw(ec2, ids, step.vpc, step.lgw_route_table)
     elif isinstance(step, TagStep):
+        tags = substitute_placeholders(dict(step.tags), ids, source=step.label, path="tags")
         ec2.create_tags(
             Resources=[ids.resource_id(step.target_kind, step.target)],
-            Tags=[{"Key": k, "Value": v} for k, v in step.tags],
+            Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
         )
     elif isinstance(step, UntagStep):
         ec2.delete_tags(

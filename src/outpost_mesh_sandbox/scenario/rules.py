@@ -472,6 +472,8 @@ class _Rules:
             kind, name = args.resource
             self.tagged(kind, name, join(path, kind))
             if isinstance(args, schema.TagArgs):
+                # a value may name a resource's id, as in events: {{vpc:app}}
+                check_event(args.tags, join(path, "tags"), self.known_names, self.fail)
                 return TagStep(kind, name, tuple(args.tags.items()), quiet)
             return UntagStep(kind, name, tuple(args.keys), quiet)
         if isinstance(args, schema.AssociateVpcCidrArgs):
