@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import yaml
 
 from outpost_mesh_sandbox.aws.server import Sandbox
@@ -281,3 +282,40 @@ steps:
     ]
     assert all(not step.executions for step in ran.steps)
     assert ran.steps[3].call_errors and "no association" in ran.steps[3].call_errors[0]
+
+
+def test_without_throttle_the_functions_pace_as_deployed_on_the_sandbox_clock(
+    sb: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Template defaults (5 mutating calls a second, a bucket of 50): 96 routes need pauses,
+    which jump the sandbox's clock instead of waiting."""
+    assert sb.app is not None
+    clock = sb.app.throttle.clock
+    sleeps: list[float] = []
+    real_sleep = clock.sleep
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        real_sleep(seconds)
+
+    monkeypatch.setattr(clock, "sleep", sleep)
+    cells = [(r, i) for r in range(3) for i in range(4)]
+    text = "\n".join(
+        [
+            "vpcs: [{name: app, cidr: 10.0.0.0/16}]",
+            "outposts: [{name: rack-0}, {name: rack-1}, {name: rack-2}]",
+            "route_tables:",
+            *(f"  - {{name: rt-{r}-{i}, vpc: app}}" for r, i in cells),
+            "subnets:",
+            *(
+                f"  - {{name: s-{r}-{i}, vpc: app, cidr: 10.0.{r * 10 + i}.0/24, "
+                f"outpost: rack-{r}, route_table: rt-{r}-{i}}}"
+                for r, i in cells
+            ),
+            "steps: [{sweep: {}}]",
+        ]
+    )
+    report = run(sb, text).report
+    assert report["api_calls"]["CreateRoute"] == 96
+    assert all(reachable(report).values())
+    assert sum(sleeps) >= (96 - 50) / 5 - 1  # EC2's refill rate, not a raised one
