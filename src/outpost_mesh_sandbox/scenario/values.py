@@ -155,15 +155,6 @@ def _time_scale(value: float) -> float:
     return value
 
 
-def _lgw_mode(mode: str) -> str:
-    if mode not in LGW_MODES:
-        raise problem(
-            f"unknown lgw_mode {mode!r}{suggest(mode, LGW_MODES)}; "
-            f"expected one of: {', '.join(LGW_MODES)}"
-        )
-    return mode
-
-
 def _one_of(what: str, choices: tuple[str, ...]) -> Callable[[str], str]:
     def check(value: str) -> str:
         if value not in choices:
@@ -280,7 +271,7 @@ SizedCidr = Annotated[StrictStr, AfterValidator(_cidr), AfterValidator(_sized)]
 Times = Annotated[StrictInt, AfterValidator(_between(1))]
 RoutesPerTable = Annotated[StrictInt, AfterValidator(_between(1, MAX_ROUTES_PER_TABLE))]
 TimeScale = Annotated[StrictFloat, AfterValidator(_time_scale)]
-LgwMode = Annotated[StrictStr, AfterValidator(_lgw_mode)]
+LgwMode = Annotated[StrictStr, AfterValidator(_one_of("lgw_mode", LGW_MODES))]
 Ec2Action = Annotated[StrictStr, AfterValidator(_ec2_action)]
 ErrorCode = Annotated[StrictStr, AfterValidator(_error_code)]
 SecondaryCidrs = Annotated[list[SizedCidr], AfterValidator(_secondary_count)]
