@@ -58,6 +58,7 @@ REQUIRED_METRICS = {
     "Rollbacks",
     "ReconcileSeconds",
     "RouteQuotaHeadroom",
+    "DeletionsHeld",  # issue 12: deletion safety holds, never blocks
 }
 STATE_MACHINE_METRICS = {"ExecutionsFailed", "ExecutionsTimedOut", "ExecutionThrottled"}
 SAMPLE_VPC = "vpc-0a1b2c3d4e5f60718"
@@ -325,6 +326,8 @@ def test_the_reconcile_ran_and_emitted_every_metric_once_per_task(run: Run) -> N
         v for (_, n, _), vs in run.emitted().items() if n == "RouteQuotaHeadroom" for v in vs
     ]
     assert headroom[0] == 49  # quota 50 (RoutesPerTableQuota), rt-a gets 1 LGW route
+    held = [v for (_, n, _), vs in run.emitted().items() if n == "DeletionsHeld" for v in vs]
+    assert held == [0, 0]  # one per plan, nothing held
     assert {name for (_, name, _) in run.emitted()} == REQUIRED_METRICS
 
 

@@ -17,6 +17,7 @@ def handler(event: PlanInput, svc: ReconcileService) -> PlanOutput:
     count("Conflicts", kinds.count(FindingKind.CONFLICT))
     count("BlockedSubnets", result.blocked_subnets)
     count("RouteQuotaHeadroom", result.route_quota_headroom)
+    count("DeletionsHeld", result.counts.get("routes_held", 0))
     logger.info(
         "plan: %(associations_to_create)s association(s) to create, %(associations_to_delete)s "
         "to delete, %(routes_to_create)s route(s) to create, %(routes_to_delete)s to delete, "

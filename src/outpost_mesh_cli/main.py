@@ -1,8 +1,8 @@
 """``outpost-mesh``: plan, apply, verify and remove the LGW mesh of a VPC; run the sandbox.
 
 Works the same against AWS and the sandbox. Errors are one line on stderr and a non-zero exit:
-2 for a usage or environment problem, 1 for ``verify`` finding a broken pair or ``apply`` rolling
-back.
+2 for a usage or environment problem (or an unconfirmed ``remove``), 1 for ``verify`` finding a
+broken pair or ``apply`` rolling back, 3 for ``apply`` holding deletions (deletion safety).
 """
 
 from __future__ import annotations

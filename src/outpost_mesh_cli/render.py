@@ -13,7 +13,7 @@ def plan_text(plan: Plan) -> str:
     lines = [
         f"Plan for {plan.vpc_id}: {c['associations_to_create']} association(s) to create, "
         f"{c['associations_to_delete']} to delete, {c['routes_to_create']} route(s) to create, "
-        f"{c['routes_to_delete']} to delete, {c['findings']} finding(s)"
+        f"{c['routes_to_delete']} to delete, {c['routes_held']} held, {c['findings']} finding(s)"
     ]
     lines.extend(domain_lines(plan))
     for a in plan.associations_to_create:
@@ -33,6 +33,11 @@ def plan_text(plan: Plan) -> str:
     for r in plan.routes_to_delete:
         lines.append(
             f"  - route {r.route_table_id} {r.destination} -> {r.local_gateway_id}  # {r.reason}"
+        )
+    for r in plan.routes_held:
+        lines.append(
+            f"  ~ held: route {r.route_table_id} {r.destination} -> {r.local_gateway_id}  "
+            "# deletion safety (--force applies it)"
         )
     lines.extend(findings_lines(plan.findings))
     if not plan.has_changes:

@@ -107,10 +107,6 @@ class MalformedInputError(OutpostMeshError):
     """An event or task input that does not fit its model: rejected, never retried into success."""
 
 
-class UnsafePlanError(OutpostMeshError):
-    """A plan deletes more than the safety threshold allows without --force."""
-
-
 class ReconcileFailedError(OutpostMeshError):
     """A pass could not be applied whole; this actor's own changes were rolled back."""
 

@@ -34,6 +34,7 @@ class FindingKind(StrEnum):
     AMBIGUOUS_ROUTING_DOMAIN = "ambiguous-routing-domain"
     NO_ROUTING_DOMAIN = "no-routing-domain"
     NOT_OWNER = "not-owner"
+    DELETION_HELD = "deletion-held"
 
 
 # Kinds that leave a subnet out of the mesh (counted as BlockedSubnets). All but
@@ -398,6 +399,8 @@ class Plan:
     stale_associations: tuple[OwnedAssociation, ...] = ()
     # The routing domain used (or why none) on each Outpost of the VPC's subnets.
     routing_domains: tuple[DomainChoice, ...] = ()
+    # Owned routes whose deletion deletion safety holds (not in routes_to_delete): they stay.
+    routes_held: tuple[RouteChange, ...] = ()
 
     @property
     def has_changes(self) -> bool:
@@ -418,6 +421,7 @@ class Plan:
             "associations_to_delete": len(self.associations_to_delete),
             "routes_to_create": len(self.routes_to_create),
             "routes_to_delete": len(self.routes_to_delete),
+            "routes_held": len(self.routes_held),
             "findings": len(self.findings),
         }
 
@@ -428,6 +432,7 @@ class Plan:
             "associations_to_delete": [c.to_dict() for c in self.associations_to_delete],
             "routes_to_create": [c.to_dict() for c in self.routes_to_create],
             "routes_to_delete": [c.to_dict() for c in self.routes_to_delete],
+            "routes_held": [c.to_dict() for c in self.routes_held],
             "findings": [f.to_dict() for f in self.findings],
             "routing_domains": [d.to_dict() for d in self.routing_domains],
         }

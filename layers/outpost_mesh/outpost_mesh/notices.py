@@ -37,6 +37,7 @@ RUNBOOK_SECTION: dict[FindingKind, str] = {
     FindingKind.AMBIGUOUS_ROUTING_DOMAIN: "routing-domains",
     FindingKind.NO_ROUTING_DOMAIN: "routing-domains",
     FindingKind.NOT_OWNER: "vpcs-shared-into-the-account",
+    FindingKind.DELETION_HELD: "deletionsheldalarm",
 }
 
 # What each finding means for the mesh, in one phrase.
@@ -53,6 +54,9 @@ EFFECT: dict[FindingKind, str] = {
     FindingKind.AMBIGUOUS_ROUTING_DOMAIN: "the Outpost's subnets are left out of the mesh",
     FindingKind.NO_ROUTING_DOMAIN: "the Outpost's subnets are left out of the mesh",
     FindingKind.NOT_OWNER: "nothing in the VPC is changed from this account",
+    FindingKind.DELETION_HELD: (
+        "those route deletions are held (the routes stay); the rest of the plan was applied"
+    ),
 }
 
 NEXT_STEPS: dict[FindingKind, tuple[str, ...]] = {
@@ -94,6 +98,14 @@ NEXT_STEPS: dict[FindingKind, tuple[str, ...]] = {
         "Ask the Outpost's owner to make a direct-vpc-routing table available and associate it "
         "with a VIF group (and share it through AWS RAM if it is another account's); the next "
         "reconcile uses it.",
+    ),
+    FindingKind.DELETION_HELD: (
+        "The plan would delete routes between subnets that still exist, more of them than the "
+        "stack's DeleteThresholdPercent of the routes outpost-mesh owns in the VPC: more likely "
+        "a bad reading (a mis-tagged VPC or table, a rack turned ineligible) than intent.",
+        "See what is held: outpost-mesh plan --vpc {vpc} (lines `~ held`). If the cut is "
+        "intended: outpost-mesh apply --vpc {vpc} --force. If not: undo the change that caused "
+        "it (tag, route table, routing domain); the next reconcile holds nothing.",
     ),
     FindingKind.NOT_OWNER: (
         "The VPC is shared into this account by its owner (VPC sharing); only the owner can "

@@ -16,7 +16,7 @@ them would put the eligibility rules and the ownership rules they depend on in t
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from outpost_mesh.domains import routing_domain
@@ -325,12 +325,7 @@ def plan_vpc(
             if (table_id, destination, existing.target) in owned_keys:
                 # Our own route, now to the wrong LGW (the table moved to another rack): redo it.
                 routes_to_delete.append(
-                    RouteChange(
-                        table_id,
-                        destination,
-                        existing.target,
-                        reason="owned route targets another local gateway than wanted",
-                    )
+                    RouteChange(table_id, destination, existing.target, reason=REDO_REASON)
                 )
                 to_create.append(destination)
             else:
@@ -465,29 +460,75 @@ def removal_plan(topology: Topology, ledger: Ledger, account_id: str = "") -> Pl
     )
 
 
-DELETE_SHARE_LIMIT = 0.30  # share of owned routes one pass may delete (octoDNS-style safety)
-DELETE_MIN_OWNED = 10  # below this many owned routes any deletion is allowed
+DELETE_SHARE_LIMIT = 0.30  # share of owned routes one pass may delete by cutting pairs
+DELETE_MIN_OWNED = 10  # below this many owned routes no deletion is held
+REDO_REASON = "owned route targets another local gateway than wanted"
 
 
-def unsafe_deletion(
+def cutting_deletions(plan: Plan, topology: Topology) -> tuple[RouteChange, ...]:
+    """The plan's route deletions that would cut connectivity between subnets that still exist.
+
+    A deleted route cuts when its destination subnet still exists with that CIDR on an Outpost
+    and its route table still serves an Outpost subnet on another Outpost (a rack turned
+    ineligible, a table became shared, an opt-out tag, a mode change). Clean-up after a subnet
+    that is gone, or that left that Outpost or that table, cuts nothing; nor does an owned route
+    deleted to be made anew to the right LGW.
+    """
+    index = TopologyIndex(topology)
+    by_id = {s.subnet_id: s for s in topology.subnets}
+    by_cidr = {s.cidr: s for s in topology.subnets if s.cidr}
+    cutting = []
+    for change in plan.routes_to_delete:
+        if change.reason == REDO_REASON:
+            continue
+        dest = by_id.get(change.destination_subnet_id) or by_cidr.get(change.destination)
+        if dest is None or dest.cidr != change.destination or dest.outpost_arn is None:
+            continue
+        table = index.route_table(change.route_table_id)
+        served = index.served_subnets(table) if table is not None else ()
+        if any(s.on_outpost and s.outpost_arn != dest.outpost_arn for s in served):
+            cutting.append(change)
+    return tuple(cutting)
+
+
+def hold_deletions(
     plan: Plan,
+    topology: Topology,
     ledger: Ledger,
     share_limit: float = DELETE_SHARE_LIMIT,
     min_owned: int = DELETE_MIN_OWNED,
-) -> Finding | None:
-    """A finding when the plan deletes more of the owned routes than a person would expect.
+) -> Plan:
+    """Deletion safety: guards, never blocks (docs/architecture.md, rule 8).
 
-    Like octoDNS's ``raise_if_unsafe``: a sudden mass deletion is more likely a bad observation
-    (an API hiccup, a mis-tagged VPC) than intent, so it needs ``--force``.
+    Only the deletions that would cut connectivity between subnets that still exist count. When
+    they are more than ``share_limit`` of the owned routes (once ``min_owned`` are owned), like
+    octoDNS's ``raise_if_unsafe`` a sudden mass cut is more likely a bad observation (an API
+    hiccup, a mis-tagged VPC) than intent: exactly those deletions are held (``routes_held``,
+    a ``deletion-held`` finding), with the associations the held routes still use, and the rest
+    of the plan -- creations, associations, routine clean-up -- goes ahead.
     """
     owned = len(ledger.routes)
-    deleting = len(plan.routes_to_delete)
-    if owned < min_owned or deleting <= share_limit * owned:
-        return None
-    return Finding(
-        FindingKind.ERROR,
+    if owned < min_owned or not plan.routes_to_delete:
+        return plan
+    cutting = cutting_deletions(plan, topology)
+    if len(cutting) <= share_limit * owned:
+        return plan
+    held = set(cutting)
+    gateways = {c.local_gateway_id for c in cutting}
+    finding = Finding(
+        FindingKind.DELETION_HELD,
         plan.vpc_id,
-        f"refused: this plan deletes {deleting} of the {owned} routes outpost-mesh owns in "
-        f"{plan.vpc_id} (more than {share_limit:.0%}); nothing of it was applied. Check the VPC, "
-        "then run `outpost-mesh apply --vpc ID --force` if the deletion is intended",
+        f"held {len(cutting)} route deletion(s) that would cut connectivity between subnets that "
+        f"still exist in {plan.vpc_id} ({len(cutting)} of the {owned} routes outpost-mesh owns "
+        f"there, more than {share_limit:.0%}); the rest of the plan is applied. Check the VPC, "
+        f"then run `outpost-mesh apply --vpc {plan.vpc_id} --force` if the deletion is intended",
+    )
+    return replace(
+        plan,
+        routes_to_delete=tuple(c for c in plan.routes_to_delete if c not in held),
+        associations_to_delete=tuple(
+            a for a in plan.associations_to_delete if a.local_gateway_id not in gateways
+        ),
+        routes_held=tuple(sorted(cutting)),
+        findings=tuple(sorted({*plan.findings, finding})),
     )

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from outpost_mesh.apply import Applier
-from outpost_mesh.errors import OutpostMeshError, ReconcileFailedError, UnsafePlanError
+from outpost_mesh.errors import OutpostMeshError, ReconcileFailedError
 from outpost_mesh.model import Finding, PairReachability, Plan
 from outpost_mesh.service import ReconcileService, failure_of
 from outpost_mesh.verify import reachability
@@ -37,9 +37,12 @@ class ReconcileResult:
         return self.passes[-1].reachability if self.passes else ()
 
 
-def preview(svc: ReconcileService, vpc_id: str, *, remove: bool = False) -> ReconcileResult:
-    """What a reconcile would change and why: reads only, records and notifies nothing."""
-    planned = svc.plan(vpc_id, remove=remove, force=True)
+def preview(
+    svc: ReconcileService, vpc_id: str, *, remove: bool = False, force: bool = False
+) -> ReconcileResult:
+    """What a reconcile would change and why (deletions it would hold among it, unless
+    ``force``): reads only, records and notifies nothing."""
+    planned = svc.plan(vpc_id, remove=remove, force=force)
     pairs = reachability(planned.topology)
     return ReconcileResult(vpc_id, (PassResult(planned.plan, pairs, False),), planned.plan.findings)
 
@@ -61,8 +64,6 @@ def reconcile_vpc(
     try:
         while True:
             planned = svc.plan(vpc_id, remove=remove, force=force)
-            if planned.refusal is not None:
-                raise UnsafePlanError(planned.refusal.message, subject=vpc_id)
             plan = svc.record(planned, owner)
             findings.update(plan.findings)
             applier = applier_factory() if applier_factory else Applier(svc.ec2, svc.store, owner)

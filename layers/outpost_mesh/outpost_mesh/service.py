@@ -48,7 +48,7 @@ from outpost_mesh.model import (
 from outpost_mesh.notices import Notifier, actor_words, failure_notice, findings_notice
 from outpost_mesh.observe import observe_vpc
 from outpost_mesh.pacing import TokenBucket, ec2_share
-from outpost_mesh.planner import desired_state, plan_vpc, removal_plan, unsafe_deletion
+from outpost_mesh.planner import desired_state, hold_deletions, plan_vpc, removal_plan
 from outpost_mesh.settings import Settings
 from outpost_mesh.verify import reachability
 
@@ -64,23 +64,12 @@ _STOPPED = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 
 @dataclass(frozen=True)
 class PlannedPass:
-    """One pass's reading of a VPC and what it plans there.
-
-    ``refusal``: the deletion-safety finding when the plan deletes more of the owned routes than
-    the stack's threshold allows (then nothing of the plan may be applied without ``force``).
-    """
+    """One pass's reading of a VPC and what it plans there (deletions that deletion safety
+    holds are in ``plan.routes_held``, not in ``plan.routes_to_delete``)."""
 
     topology: Topology
     ledger: Ledger
     plan: Plan
-    refusal: Finding | None = None
-
-    def held(self) -> Plan:
-        """The plan as the workflow runs it: all of it, or, when refused, only its findings
-        (with the refusal among them): nothing applied, everything reported."""
-        if self.refusal is None:
-            return self.plan
-        return Plan(self.plan.vpc_id, findings=(*self.plan.findings, self.refusal))
 
 
 @dataclass(frozen=True)
@@ -278,31 +267,33 @@ class ReconcileService:
         return observe_vpc(self.ec2, vpc_id, self.settings.opt_out_tag)
 
     def plan(self, vpc_id: str, *, remove: bool = False, force: bool = False) -> PlannedPass:
-        """Read the VPC and plan it (or, with ``remove``, plan taking out all that is owned);
-        deletion safety at the stack's thresholds unless ``force``. Changes nothing."""
+        """Read the VPC and plan it (or, with ``remove``, plan taking out all that is owned: an
+        explicit teardown, which deletion safety does not hold). Deletions that would cut
+        connectivity past the stack's thresholds are held unless ``force``. Changes nothing."""
         topology = self.observe(vpc_id)
         ledger = self.store.load(vpc_id)
         if remove:
-            plan = removal_plan(topology, ledger, self.account_id)
-        else:
-            plan = plan_vpc(topology, ledger, self.store.quarantined(), self.account_id)
-        refusal = None
+            return PlannedPass(topology, ledger, removal_plan(topology, ledger, self.account_id))
+        plan = plan_vpc(topology, ledger, self.store.quarantined(), self.account_id)
         if not force:
-            refusal = unsafe_deletion(
-                plan, ledger, self.settings.delete_share_limit, self.settings.delete_min_owned
+            plan = hold_deletions(
+                plan,
+                topology,
+                ledger,
+                self.settings.delete_share_limit,
+                self.settings.delete_min_owned,
             )
-        return PlannedPass(topology, ledger, plan, refusal)
+        return PlannedPass(topology, ledger, plan)
 
     def record(self, planned: PlannedPass, actor: str) -> Plan:
-        """What a pass leaves in the ledger and tells people; returns the plan it may run
-        (``planned.held()``: all of it, or only its findings when deletion safety refused it).
+        """What a pass leaves in the ledger and tells people; returns the plan it may run.
 
         A finding is notified once, when it appears (not on every sweep while it stands); one
         whose notice could not be sent is not recorded, so the next pass tries again. Owned
         routes and associations someone else removed are forgotten, and where the VPC's subnets
         and tables live is remembered for events that name no VPC.
         """
-        plan = planned.held()
+        plan = planned.plan
         vpc_id = plan.vpc_id
         known = {(f.kind, f.subject) for f in self.store.open_findings(vpc_id)}
         new = tuple(f for f in plan.findings if (f.kind, f.subject) not in known)
