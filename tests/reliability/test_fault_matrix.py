@@ -11,6 +11,7 @@ the trigger's own storms are cases of their own.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -96,6 +97,18 @@ class Case:
     all_faults_hit: bool = False  # every injected fault must have been answered to the pipeline
     codes: frozenset[str] = frozenset()  # AWS error codes that are this case's fault
     then: Callable[[World, Outcome], None] | None = None  # the case's own extra checks
+
+
+def _nothing_sent_to_the_full_table(world: World, outcome: Outcome) -> None:
+    """No call touched rt-c, no EC2 call failed, nothing was rolled back, and no route reaches
+    subnet-c one way only: the pass left rt-c's pairs out in both directions."""
+    full = world.ids.route_table_id("rt-c")
+    assert not [c for c in mutating(outcome.calls) if full in json.dumps(c.params)]
+    failed = [c.action for c in outcome.calls if c.service == "ec2" and c.error_code]
+    assert not failed, failed
+    assert not any(e.rolled_back for e in outcome.executions)
+    cidr_c = "10.40.3.0/24"
+    assert not [r for r in outcome.after.routes if r[1] == cidr_c]
 
 
 def inject_when(
@@ -319,8 +332,19 @@ CASES = [
         scenario=THREE,
         converge_first=True,
         codes=frozenset({"RouteLimitExceeded"}),
-        options=PipelineOptions(parameters={"RoutesPerTableQuota": "2"}),
+        # The stack believes the default quota (50): the account's real one (2) is only met
+        # when CreateRoute fails, mid-apply.
+        options=PipelineOptions(parameters={"RoutesPerTableQuota": "50"}),
         expect=rolled_back("route-quota", "RouteQuotaHeadroom"),
+    ),
+    Case(
+        id="route-quota-known-up-front",
+        fault="rt-c cannot take its 2 new LGW routes (RoutesPerTableQuota 2, the real quota)",
+        scenario=THREE,
+        converge_first=True,
+        options=PipelineOptions(parameters={"RoutesPerTableQuota": "2"}),
+        expect=Expect(final="any", findings=frozenset({"route-quota"})),
+        then=_nothing_sent_to_the_full_table,
     ),
     Case(
         id="rack-without-intra-vpc-update",

@@ -532,3 +532,70 @@ def hold_deletions(
         routes_held=tuple(sorted(cutting)),
         findings=tuple(sorted({*plan.findings, finding})),
     )
+
+
+def _quota_routes(table: RouteTable) -> int:
+    """Routes that count towards the table's routes-per-table quota: IPv4 and IPv6 count apart
+    and AWS's local routes not at all (docs/aws-facts.md, "Quotas and throttling")."""
+    count = 0
+    for route in table.routes:
+        if route.is_local:
+            continue
+        try:
+            if parse_cidr(route.destination).version == 6:
+                continue
+        except ValueError:
+            pass  # a prefix list: counted
+        count += 1
+    return count
+
+
+def fit_quota(plan: Plan, topology: Topology, quota: int) -> Plan:
+    """Rule 4: a route table whose known routes-per-table quota cannot take all of its new routes
+    takes none of them (what it has stays), with a ``route-quota`` finding and no call; the pairs
+    those routes would serve are left out in the other direction too (no one-way mesh); the
+    rest of the plan goes ahead. Room made by the plan's own deletions in that table counts."""
+    creating: dict[str, int] = {}
+    for change in plan.routes_to_create:
+        creating[change.route_table_id] = creating.get(change.route_table_id, 0) + 1
+    if not creating:
+        return plan
+    deleting: dict[str, int] = {}
+    for change in plan.routes_to_delete:
+        deleting[change.route_table_id] = deleting.get(change.route_table_id, 0) + 1
+    index = TopologyIndex(topology)
+    findings: set[Finding] = set(plan.findings)
+    full: set[str] = set()
+    for table_id, new in sorted(creating.items()):
+        table = index.route_table(table_id)
+        have = _quota_routes(table) if table is not None else 0
+        need = have - deleting.get(table_id, 0) + new
+        if need <= quota:
+            continue
+        full.add(table_id)
+        findings.add(
+            Finding(
+                FindingKind.ROUTE_QUOTA,
+                table_id,
+                f"route table {table_id} would need {need} routes, more than its routes-per-table "
+                f"quota of {quota} (RoutesPerTableQuota): none of its {new} new LGW route(s) is "
+                "created and the pairs they would serve are left out in both directions; raise "
+                "the Amazon VPC quota L-93826ACB and RoutesPerTableQuota, or use fewer subnets "
+                "per route table",
+            )
+        )
+    if not full:
+        return plan
+    left_out = {
+        (source, change.destination_subnet_id)
+        for change in plan.routes_to_create
+        if change.route_table_id in full
+        for source in change.source_subnet_ids
+    }
+    kept = tuple(
+        c
+        for c in plan.routes_to_create
+        if c.route_table_id not in full
+        and not any((c.destination_subnet_id, s) in left_out for s in c.source_subnet_ids)
+    )
+    return replace(plan, routes_to_create=kept, findings=tuple(sorted(findings)))

@@ -48,7 +48,13 @@ from outpost_mesh.model import (
 from outpost_mesh.notices import Notifier, actor_words, failure_notice, findings_notice
 from outpost_mesh.observe import observe_vpc
 from outpost_mesh.pacing import TokenBucket, ec2_share
-from outpost_mesh.planner import desired_state, hold_deletions, plan_vpc, removal_plan
+from outpost_mesh.planner import (
+    desired_state,
+    fit_quota,
+    hold_deletions,
+    plan_vpc,
+    removal_plan,
+)
 from outpost_mesh.settings import Settings
 from outpost_mesh.verify import reachability
 
@@ -283,6 +289,7 @@ class ReconcileService:
                 self.settings.delete_share_limit,
                 self.settings.delete_min_owned,
             )
+        plan = fit_quota(plan, topology, self.settings.routes_per_table)
         return PlannedPass(topology, ledger, plan)
 
     def record(self, planned: PlannedPass, actor: str) -> Plan:
