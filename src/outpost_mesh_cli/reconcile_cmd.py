@@ -122,13 +122,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 "to": p.destination_subnet_id,
                 "reachable": p.reachable,
                 "expected": p.key in result.expected,
+                "routed": p.key in result.routed,
                 "reason": p.reason,
             }
             for p in result.pairs
         ],
         "broken": len(result.broken),
     }
-    emit(args, data, reachability_text(result.pairs, result.expected))
+    emit(args, data, reachability_text(result.pairs, result.expected, result.routed))
     return 1 if result.broken else 0
 
 

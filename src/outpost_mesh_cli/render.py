@@ -59,7 +59,9 @@ def findings_lines(findings: Iterable[Finding]) -> list[str]:
 
 
 def reachability_text(
-    pairs: Iterable[PairReachability], expected: AbstractSet[tuple[str, str]] | None = None
+    pairs: Iterable[PairReachability],
+    expected: AbstractSet[tuple[str, str]] | None = None,
+    routed: AbstractSet[tuple[str, str]] | None = None,
 ) -> str:
     rows = list(pairs)
     if not rows:
@@ -67,8 +69,11 @@ def reachability_text(
     lines = []
     for p in rows:
         mark = "reachable  " if p.reachable else "UNREACHABLE"
-        meshed = expected is None or (p.source_subnet_id, p.destination_subnet_id) in expected
+        key = (p.source_subnet_id, p.destination_subnet_id)
+        meshed = expected is None or key in expected
         want = "" if meshed else " (not meshed)"
+        if meshed and routed is not None and key not in routed and not p.reachable:
+            want = " (routes not in place yet)"
         lines.append(
             f"  {p.source_subnet_id} -> {p.destination_subnet_id}: {mark}{want}  # {p.reason}"
         )

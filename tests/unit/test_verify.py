@@ -24,7 +24,7 @@ from outpost_mesh.model import (
     Topology,
     VpcAssociation,
 )
-from outpost_mesh.planner import plan_vpc
+from outpost_mesh.planner import desired_state, plan_vpc
 from outpost_mesh.verify import pair_reachability, reachability
 
 from .strategies import Scenario, scenarios
@@ -310,3 +310,20 @@ def test_reachability_equals_the_pair_by_pair_reference(case: Scenario) -> None:
         )
 
         assert with_reasons(reachability(topo)) == with_reasons(expected)
+
+
+# --------------------------------------------------------------------------- routed pairs
+
+
+def test_only_pairs_with_their_routes_in_place_can_be_broken() -> None:
+    """The rule of verify and the UnreachablePairs alarm: a pair never meshed (report-only, held,
+    a full table) is not broken; a meshed pair that lost its association is."""
+    never = meshed(rt_a=(), rt_b=(), associations=())
+    one_way = meshed(rt_b=())
+    lost_association = meshed(associations=(association("b"),))
+
+    assert desired_state(never).routed_pairs(never) == frozenset()
+    assert desired_state(one_way).routed_pairs(one_way) == frozenset()
+    both = {("subnet-a", "subnet-b"), ("subnet-b", "subnet-a")}
+    assert desired_state(lost_association).routed_pairs(lost_association) == both
+    assert not all(p.reachable for p in reachability(lost_association))

@@ -119,6 +119,23 @@ class DesiredState:
             (a, b) for a, pa in outposts.items() for b, pb in outposts.items() if pa != pb
         )
 
+    def routed_pairs(self, topology: Topology) -> frozenset[tuple[str, str]]:
+        """The expected pairs whose routes are all in place: each subnet's table sends the
+        other's CIDR to its own Outpost's LGW. Only these can be "broken" (a pair never meshed,
+        in report-only mode, held or left out by a quota, is not)."""
+        index = TopologyIndex(topology)
+        by_id = {e.subnet.subnet_id: e for e in self.eligible}
+
+        def routes_to(a: EligibleSubnet, b: EligibleSubnet) -> bool:
+            route = index.routes_by_destination(a.table).get(b.cidr)
+            return route is not None and route.target == a.lgw.local_gateway_id
+
+        return frozenset(
+            (a, b)
+            for a, b in self.expected_pairs
+            if routes_to(by_id[a], by_id[b]) and routes_to(by_id[b], by_id[a])
+        )
+
 
 def _label(subnet: Subnet) -> str:
     return subnet.subnet_id

@@ -81,14 +81,19 @@ class PlannedPass:
 @dataclass(frozen=True)
 class Verification:
     """The VPC's pairs after a pass: every ordered pair of Outpost subnets on different Outposts,
-    and which of them the mesh should connect (both subnets eligible)."""
+    which of them the mesh should connect (both subnets eligible), and which of those have all
+    their routes in place (``DesiredState.routed_pairs``)."""
 
     pairs: tuple[PairReachability, ...]
     expected: frozenset[tuple[str, str]]
+    routed: frozenset[tuple[str, str]] = frozenset()
 
     @property
     def broken(self) -> tuple[PairReachability, ...]:
-        return tuple(p for p in self.pairs if p.key in self.expected and not p.reachable)
+        """Pairs whose routes are all in place yet that are not reachable (what verify and the
+        UnreachablePairs alarm report: a pair not meshed yet, in report-only mode say, is not
+        broken)."""
+        return tuple(p for p in self.pairs if p.key in self.routed and not p.reachable)
 
     @property
     def reachable(self) -> int:
@@ -441,7 +446,9 @@ class ReconcileService:
         """Every pair's reachability, and which pairs the mesh should connect."""
         topology = topology if topology is not None else self.observe(vpc_id)
         desired = desired_state(topology, self.store.quarantined(), self.account_id)
-        return Verification(reachability(topology), desired.expected_pairs)
+        return Verification(
+            reachability(topology), desired.expected_pairs, desired.routed_pairs(topology)
+        )
 
 
 def failure_of(error: OutpostMeshError) -> CaughtError:
