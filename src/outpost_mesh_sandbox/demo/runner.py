@@ -39,7 +39,6 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from outpost_mesh import pacing
 from outpost_mesh.ledger import LedgerStore
 from outpost_mesh_sandbox.aws.identities import PIPELINE_ACCESS_KEY, SCENARIO_ACCESS_KEY
 from outpost_mesh_sandbox.aws.server import Sandbox
@@ -174,8 +173,6 @@ class _Runner:
         self.pipeline = pipeline = SandboxPipeline(
             sb, options, root=self.root, ledger_clock=AwsTime(clock)
         )
-        # The functions pace themselves on the sandbox's clock, for this run only.
-        previous = pacing.use_time_source(clock.time_source())
         try:
             pipeline.deploy()
             person = sb.client("ec2", caller="scenario")
@@ -209,7 +206,6 @@ class _Runner:
             )
         finally:
             pipeline.close()
-            pacing.use_time_source(previous)
 
     # -- steps -------------------------------------------------------------------------------
     def _run_step(

@@ -9,7 +9,10 @@
   ARNs; short retry and wait intervals so that tests do not sleep), executed by moto's engine;
 * the EventBridge rules: their literal event patterns are applied with moto's own matcher, and a
   matched event is delivered to the rule's target functions in-process (moto does not fire Lambda
-  targets); schedule rules fire when :meth:`SandboxPipeline.sweep` is called.
+  targets); schedule rules fire when :meth:`SandboxPipeline.sweep` is called;
+* while deployed, the functions' pacing (template.yaml's MutatingRate and MutatingBurst) reads
+  the sandbox's clock through ``outpost_mesh.pacing.use_time_source``: a pause jumps that clock
+  instead of sleeping, so batching runs as deployed without real waits.
 
 :meth:`SandboxPipeline.wait_idle` waits, with a deadline, until no execution runs and no event is
 being delivered.
@@ -26,7 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from outpost_mesh import pacing
 from outpost_mesh.ledger import create_table
+from outpost_mesh.pacing import TimeSource
 from outpost_mesh_sandbox.stack.cloudtrail import scheduled_event
 from outpost_mesh_sandbox.stack.lambda_runtime import Invocation, trust_policy
 from outpost_mesh_sandbox.stack.lambda_seam import LambdaSeam
@@ -158,6 +163,7 @@ class SandboxPipeline:
         self._pending = 0
         self._pending_lock = threading.Lock()
         self._deployed = False
+        self._previous_time: TimeSource | None = None
         self._async_retries: dict[str, int] = {}
 
     # -- deployment --------------------------------------------------------------------------
@@ -201,6 +207,10 @@ class SandboxPipeline:
             if r.event_pattern is not None
         }
         self.seam.install()
+        # The functions pace themselves as deployed, on the sandbox's clock: a pause jumps it
+        # instead of sleeping (with throttle, it also runs time_scale times faster).
+        assert sb.app is not None, "the sandbox runs in this process"
+        self._previous_time = pacing.use_time_source(sb.app.throttle.clock.time_source())
         self._deployed = True
         return self
 
@@ -226,6 +236,9 @@ class SandboxPipeline:
 
     def close(self) -> None:
         self.seam.uninstall()
+        if self._previous_time is not None:
+            pacing.use_time_source(self._previous_time)
+            self._previous_time = None
 
     def __enter__(self) -> SandboxPipeline:
         return self.deploy()
