@@ -35,6 +35,10 @@ from moto.ec2.responses import EC2Response
 from moto.ec2.responses.route_tables import RouteTables
 from moto.ec2.responses.subnets import Subnets
 from moto.ec2.responses.vpcs import VPCs
+from moto.sns.models import SNSBackend
+from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import (
+    ErrorEqualsDecl,
+)
 
 from outpost_mesh_sandbox.aws import (
     account,
@@ -43,6 +47,7 @@ from outpost_mesh_sandbox.aws import (
     local_gateways,
     routes,
     sharing,
+    size_limits,
 )
 from outpost_mesh_sandbox.aws.lgw_models import RESOURCE_PREFIXES
 
@@ -318,6 +323,25 @@ PATCHES: tuple[Patch, ...] = (
         ec2_actions.paged("Vpcs"),
         "moto returns every VPC in one answer, MaxResults or not",
         "as DescribeSubnets (EC2 API reference, Pagination)",
+    ),
+    # -- size limits (aws/size_limits.py) --------------------------------------------------------
+    Patch(
+        SNSBackend,
+        "publish",
+        size_limits.publish_size_checked,
+        "moto counts a message's characters, not its UTF-8 bytes, and not its attributes",
+        "SNS Publish refuses a message over 262,144 bytes, message attributes included, with "
+        "InvalidParameter 'Invalid parameter: Message too long' (docs/aws-facts.md 'Size "
+        "limits'; SNS API reference, MessageAttributeValue)",
+    ),
+    Patch(
+        ErrorEqualsDecl,
+        "_eval_body",
+        size_limits.terminal_not_caught_by_all,
+        "moto's States.ALL matches every error, States.DataLimitExceeded too",
+        "States.DataLimitExceeded (a task result or state over 256 KiB) is terminal: States.ALL "
+        "neither catches nor retries it (docs/aws-facts.md 'Size limits'; Step Functions "
+        "developer guide, error names); explicit names assumed to match (aws/size_limits.py)",
     ),
     # -- Lambda (aws/lambda_service.py) ----------------------------------------------------------
     Patch(
