@@ -284,6 +284,7 @@ CASES = [
             "DescribeSubnets",
             "DescribeRouteTables",
             "DescribeLocalGatewayRouteTables",
+            "DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociations",
             "DescribeLocalGatewayRouteTableVpcAssociations",
             "CreateLocalGatewayRouteTableVpcAssociation",
             "CreateRoute",

@@ -78,6 +78,20 @@ def _action(function: Callable[..., Any]) -> Callable[[Any], Any]:
     return lambda _original: function
 
 
+def _subnet_ipv6_associations(subnet: Any) -> list[dict[str, Any]]:
+    """A subnet's associated IPv6 blocks as DescribeSubnets' template reads them, with the
+    state once (moto nests its own ``{"State": ...}`` dict inside ``state``)."""
+    return [
+        {
+            "ipv6CidrBlock": association["ipv6CidrBlock"],
+            "associationId": association["associationId"],
+            "ipv6CidrBlockState": {"state": association["ipv6CidrBlockState"]["State"]},
+        }
+        for association in subnet.ipv6_cidr_block_associations.values()
+        if association["ipv6CidrBlockState"]["State"] == "associated"
+    ]
+
+
 _LGW_API = (
     "EC2 API reference: DescribeLocalGateways, DescribeLocalGatewayRouteTables, "
     "DescribeLocalGatewayVirtualInterfaceGroups, "
@@ -117,6 +131,15 @@ PATCHES: tuple[Patch, ...] = (
         _value(None),
         "DescribeSubnets serialises Subnet.OutpostArn from this attribute (None: In-Region)",
         "DescribeSubnets returns OutpostArn for a subnet on an Outpost (EC2 API reference, Subnet)",
+    ),
+    Patch(
+        Subnet,
+        "ipv6_cidr_block_association_set",
+        _value(property(_subnet_ipv6_associations)),
+        "moto answers Ipv6CidrBlockState.State as the repr of a dict ({'State': 'associated'})",
+        "DescribeSubnets: Ipv6CidrBlockAssociationSet[].Ipv6CidrBlockState.State is associating | "
+        "associated | disassociating | disassociated | failing | failed (EC2 API reference, "
+        "SubnetCidrBlockState)",
     ),
     Patch(
         Subnet,
