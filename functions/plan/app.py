@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from outpost_mesh.lambda_kit import count, logger, task
+from outpost_mesh.limits import more
 from outpost_mesh.model import FindingKind
 from outpost_mesh.service import ReconcileService
 from outpost_mesh.task_models import PlanInput, PlanOutput
@@ -13,8 +14,7 @@ from outpost_mesh.workflow import tasks
 def handler(event: PlanInput, svc: ReconcileService) -> PlanOutput:
     logger.append_keys(vpc_id=event.vpc_id)
     result = tasks.plan(svc, event)
-    kinds = [f.kind for f in result.findings]
-    count("Conflicts", kinds.count(FindingKind.CONFLICT))
+    count("Conflicts", result.finding_count(FindingKind.CONFLICT))
     count("BlockedSubnets", result.blocked_subnets)
     count("RouteQuotaHeadroom", result.route_quota_headroom)
     count("DeletionsHeld", result.counts.get("routes_held", 0))
@@ -27,11 +27,20 @@ def handler(event: PlanInput, svc: ReconcileService) -> PlanOutput:
             "report_only": result.report_only,
             "changes": _changes_in_words(result),
             "findings": [f.model_dump(mode="json") for f in result.findings],
+            **_left_out(result),
             "route_quota_headroom": result.route_quota_headroom,
             "blocked_subnets": result.blocked_subnets,
         },
     )
     return result
+
+
+def _left_out(result: PlanOutput) -> dict[str, object]:
+    """What the result's findings leave out (rule 10), per kind and where to read it whole."""
+    left_out = sum(result.findings_left_out.values())
+    if not left_out:
+        return {}
+    return {"findings_left_out": result.findings_left_out, "more": more(left_out, result.vpc_id)}
 
 
 def _changes_in_words(result: PlanOutput) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from outpost_mesh.lambda_kit import count, logger, task
+from outpost_mesh.limits import more
 from outpost_mesh.service import ReconcileService
 from outpost_mesh.task_models import VerifyInput, VerifyOutput
 from outpost_mesh.workflow import tasks
@@ -17,6 +18,13 @@ def handler(event: VerifyInput, svc: ReconcileService) -> VerifyOutput:
         "verified: %d pair(s) reachable, %d unreachable",
         result.reachable,
         result.unreachable,
-        extra={"broken": [b.model_dump(by_alias=True) for b in result.broken]},
+        extra={
+            "broken": [b.model_dump(by_alias=True) for b in result.broken],
+            **(
+                {"more": more(result.broken_left_out, event.vpc_id)}
+                if result.broken_left_out
+                else {}
+            ),
+        },
     )
     return result

@@ -90,18 +90,29 @@ def test_dynamodb_refuses_an_update_that_grows_an_item_over_400_kb(sb: Sandbox) 
 
 
 # -- Step Functions: a Lambda result over 256 KiB -------------------------------------------------
-CAUGHT_MACHINE = {
-    "StartAt": "Answer",
-    "States": {
-        "Answer": {
-            "Type": "Task",
-            "Resource": "{function}",
-            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Caught"}],
-            "End": True,
-        },
-        "Caught": {"Type": "Pass", "End": True},
+# The Lambda task as a bare function ARN, and as the service integration the project's state
+# machine uses (whose result is the whole invocation response, Payload included).
+TASKS = {
+    "function-arn": {"Resource": "{function}"},
+    "lambda-invoke": {
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "{function}", "Payload.$": "$"},
     },
 }
+
+
+def _machine(task: dict[str, Any], function: str) -> str:
+    answer = {
+        "Type": "Task",
+        **task,
+        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Caught"}],
+        "End": True,
+    }
+    machine = {
+        "StartAt": "Answer",
+        "States": {"Answer": answer, "Caught": {"Type": "Pass", "End": True}},
+    }
+    return json.dumps(machine).replace("{function}", function)
 
 
 def _zip() -> bytes:
@@ -111,7 +122,9 @@ def _zip() -> bytes:
     return buffer.getvalue()
 
 
-def _run_answering(sb: Sandbox, result: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _run_answering(
+    sb: Sandbox, task: dict[str, Any], result: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """A state machine whose Lambda task (Catch States.ALL -> Caught) answers ``result`` (moto's
     simple Lambda answers what its queue holds); the finished execution and its history."""
     iam = sb.client("iam")
@@ -131,8 +144,9 @@ def _run_answering(sb: Sandbox, result: str) -> tuple[dict[str, Any], list[dict[
     )
     assert queued.status_code == 201, queued.text
     sfn = sb.client("stepfunctions")
-    definition = json.dumps(CAUGHT_MACHINE).replace("{function}", function)
-    machine = sfn.create_state_machine(name="limits", definition=definition, roleArn=role)
+    machine = sfn.create_state_machine(
+        name="limits", definition=_machine(task, function), roleArn=role
+    )
     arn = sfn.start_execution(
         stateMachineArn=machine["stateMachineArn"], name="limits-1", input="{}"
     )["executionArn"]
@@ -151,14 +165,18 @@ def _entered(history: list[dict[str, Any]]) -> list[str]:
     ]
 
 
-def test_a_lambda_result_over_256_kib_ends_the_execution_uncaught(sb: Sandbox) -> None:
-    execution, history = _run_answering(sb, json.dumps({"blob": "x" * 262_144}))
+@pytest.mark.parametrize("task", TASKS.values(), ids=list(TASKS))
+def test_a_lambda_result_over_256_kib_ends_the_execution_uncaught(
+    sb: Sandbox, task: dict[str, Any]
+) -> None:
+    execution, history = _run_answering(sb, task, json.dumps({"blob": "x" * 262_144}))
     assert execution["status"] == "FAILED"
     assert execution["error"] == "States.DataLimitExceeded"
     assert _entered(history) == ["Answer"]  # the Catch on States.ALL did not run
 
 
-def test_a_lambda_result_under_256_kib_goes_on(sb: Sandbox) -> None:
-    execution, history = _run_answering(sb, json.dumps({"blob": "x" * 200_000}))
+@pytest.mark.parametrize("task", TASKS.values(), ids=list(TASKS))
+def test_a_lambda_result_under_256_kib_goes_on(sb: Sandbox, task: dict[str, Any]) -> None:
+    execution, history = _run_answering(sb, task, json.dumps({"blob": "x" * 200_000}))
     assert execution["status"] == "SUCCEEDED"
     assert _entered(history) == ["Answer"]

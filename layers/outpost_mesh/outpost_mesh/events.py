@@ -21,6 +21,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from outpost_mesh.limits import bounded_name
+
 WATCHED_EVENTS = (
     "CreateSubnet",
     "DeleteSubnet",
@@ -142,6 +144,6 @@ _NAME_BAD = re.compile(r"[^0-9A-Za-z_-]")
 
 
 def execution_name(vpc_id: str, event_id: str, prefix: str = "") -> str:
-    """Unique per event and VPC, stable on redelivery; Step Functions' naming rules (aws-facts)."""
-    raw = f"{prefix}{vpc_id}-{event_id}"
-    return _NAME_BAD.sub("-", raw)[:80]
+    """Unique per event and VPC, stable on redelivery; Step Functions' naming rules (aws-facts):
+    a name longer than 80 characters keeps a hash of all of it, so it stays unique."""
+    return bounded_name(_NAME_BAD.sub("-", f"{prefix}{vpc_id}-{event_id}"))

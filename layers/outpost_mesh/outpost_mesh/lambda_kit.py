@@ -20,6 +20,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ValidationError
 
 from outpost_mesh.errors import MalformedInputError
+from outpost_mesh.limits import LOG_LIST_ITEMS, LOG_TEXT_CHARS, clip, first
 from outpost_mesh.service import ReconcileService
 from outpost_mesh.settings import Settings
 
@@ -50,7 +51,32 @@ class _Tracing:
         return cast(F, self.tracer.capture_lambda_handler(handler))
 
 
+class CappedLists(logging.Filter):
+    """Bounds every log line whatever the VPC's size (rule 10; docs/aws-facts.md, "Size limits":
+    a CloudWatch Logs event is at most 256 KB): a list or tuple in a line's ``extra=`` keeps its
+    first ``LOG_LIST_ITEMS`` items and ``<name>_not_logged`` counts the rest; a longer text value
+    is cut to ``LOG_TEXT_CHARS``."""
+
+    _STANDARD = frozenset(vars(logging.makeLogRecord({})))
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for name, value in list(vars(record).items()):
+            if name in self._STANDARD:
+                continue
+            if isinstance(value, list | tuple) and len(value) > LOG_LIST_ITEMS:
+                kept, left_out = first(value, LOG_LIST_ITEMS)
+                setattr(record, name, kept)
+                setattr(record, f"{name}_not_logged", left_out)
+            elif isinstance(value, str):
+                setattr(record, name, clip(value, LOG_TEXT_CHARS))
+        if isinstance(record.msg, str):
+            record.msg = clip(record.msg, LOG_TEXT_CHARS)
+        return True
+
+
 logger = Logger()
+# Every line through the JSON handler, the core's too, is bounded.
+logger.registered_handler.addFilter(CappedLists())
 # The core (outpost_mesh.*: apply, workflow) logs with plain ``logging``, free of Powertools: its
 # lines go through this logger's JSON handler, with the same keys (vpc_id, correlation_id).
 logging.getLogger("outpost_mesh")

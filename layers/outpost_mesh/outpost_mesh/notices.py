@@ -17,6 +17,17 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from outpost_mesh.errors import from_client_error
+from outpost_mesh.limits import (
+    NOTICE_BYTES,
+    NOTICE_FINDINGS,
+    NOTICE_LINE_CHARS,
+    clip,
+    clip_bytes,
+    first,
+    more,
+    status_command,
+    utf8_size,
+)
 from outpost_mesh.model import OPT_OUT_TAG, FindingKind
 
 RUNBOOK = "docs/runbook.md"
@@ -193,7 +204,7 @@ def _rerun(vpc_id: str) -> list[str]:
         "To re-run a reconcile now: outpost-mesh apply --vpc "
         f"{vpc_id} (or start the state machine with "
         f'{{"vpc_id": "{vpc_id}", "trigger": "manual"}}); the scheduled sweep also retries.',
-        f"To see the VPC's mesh and open findings: outpost-mesh status --vpc {vpc_id}",
+        f"To see the VPC's mesh and open findings: {status_command(vpc_id)}",
     ]
 
 
@@ -211,9 +222,15 @@ def findings_notice(
     *,
     opt_out_tag: str = OPT_OUT_TAG,
 ) -> Notice:
-    """New findings of one kind from a plan: ``findings`` is ``(subject, message)`` pairs."""
-    items = sorted(set(findings))
-    count = len(items)
+    """New findings of one kind from a plan: ``findings`` is ``(subject, message)`` pairs.
+
+    The message stays under SNS's limit whatever their number (rule 10): it lists the first
+    ``NOTICE_FINDINGS`` and says how many more there are and where to read them all.
+    """
+    every = sorted(set(findings))
+    count = len(every)
+    items, left_out = first(every, NOTICE_FINDINGS)
+    rest_listed = [f"  ... {more(left_out, vpc_id)}"] if left_out else []
     rest = (
         "Report-only mode: nothing is changed in the VPC."
         if report_only
@@ -225,10 +242,12 @@ def findings_notice(
         f"finding(s): {EFFECT.get(kind, 'see below')}. {rest}",
         "",
         "WHERE",
-        *where_lines(vpc_id, (subject for subject, _ in items)),
+        *(clip(line, NOTICE_LINE_CHARS) for line in where_lines(vpc_id, (s for s, _ in items))),
+        *rest_listed,
         "",
         "WHY",
-        *(f"  - {subject}: {message}" for subject, message in items),
+        *(clip(f"  - {subject}: {message}", NOTICE_LINE_CHARS) for subject, message in items),
+        *rest_listed,
         "",
         "WHAT TO DO NEXT",
         *(
@@ -270,7 +289,7 @@ def failure_notice(
         *where_lines(vpc_id, [subject]),
         "",
         "WHY",
-        f"  {cause}",
+        f"  {clip(cause, NOTICE_LINE_CHARS * 4)}",
         "",
         "WHAT TO DO NEXT",
         *(f"  - {step}" for step in _steps(kind, vpc_id, [subject], opt_out_tag)),
@@ -292,6 +311,17 @@ def failure_notice(
     )
 
 
+def message_body(body: str, vpc_id: str, attributes: dict[str, dict[str, str]]) -> str:
+    """``body`` as SNS takes it: message and attributes at most 256 KB together (docs/aws-facts.md,
+    "Size limits"); a body too long for that is cut and says where to read the rest."""
+    weight = sum(
+        utf8_size(name) + utf8_size(value["DataType"]) + utf8_size(value["StringValue"])
+        for name, value in attributes.items()
+    )
+    note = f"\n... (cut to fit an SNS message; {status_command(vpc_id)} shows it all)"
+    return clip_bytes(body, NOTICE_BYTES - weight, note)
+
+
 class Notifier:
     """Publishes notices to the stack's SNS topic (none configured: nothing is sent)."""
 
@@ -302,16 +332,17 @@ class Notifier:
     def publish(self, notice: Notice) -> None:
         if not self.topic_arn:
             return
+        attributes = {
+            "kind": {"DataType": "String", "StringValue": str(notice.kind)},
+            "vpc_id": {"DataType": "String", "StringValue": notice.vpc_id},
+        }
         try:
             self.sns.publish(
                 TopicArn=self.topic_arn,
                 Subject=_NOT_SUBJECT_TEXT.sub(" ", notice.subject).strip()[: SNS_SUBJECT_MAX - 1]
                 or str(notice.kind),
-                Message=notice.body,
-                MessageAttributes={
-                    "kind": {"DataType": "String", "StringValue": str(notice.kind)},
-                    "vpc_id": {"DataType": "String", "StringValue": notice.vpc_id},
-                },
+                Message=message_body(notice.body, notice.vpc_id, attributes),
+                MessageAttributes=attributes,
             )
         except ClientError as error:
             raise from_client_error(error, subject=notice.vpc_id) from error

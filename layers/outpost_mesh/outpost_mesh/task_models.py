@@ -10,6 +10,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from outpost_mesh.limits import STATE_MESSAGE_CHARS, STATE_SUBJECT_CHARS, clip
 from outpost_mesh.model import (
     AssociationChange,
     Finding,
@@ -250,7 +251,12 @@ class FindingItem(_Output):
 
     @classmethod
     def of(cls, finding: Finding) -> FindingItem:
-        return cls(kind=finding.kind, subject=finding.subject, message=finding.message)
+        """The finding as a task result carries it: long texts cut (the ledger has them whole)."""
+        return cls(
+            kind=finding.kind,
+            subject=clip(finding.subject, STATE_SUBJECT_CHARS),
+            message=clip(finding.message, STATE_MESSAGE_CHARS),
+        )
 
 
 class BatchRef(_Output):
@@ -275,7 +281,15 @@ class PlanOutput(_Output):
     counts: dict[str, int]
     route_quota_headroom: int
     blocked_subnets: int
+    # The first findings of each kind (limits.PLAN_FINDINGS_PER_KIND) and, per kind, how many
+    # more there are (rule 10: the result stays under 256 KiB; the ledger has them all).
     findings: list[FindingItem]
+    findings_left_out: dict[str, int] = Field(default_factory=dict)
+
+    def finding_count(self, kind: FindingKind) -> int:
+        """How many findings of ``kind`` the plan has, listed or left out."""
+        listed = sum(1 for f in self.findings if f.kind == kind)
+        return listed + self.findings_left_out.get(str(kind), 0)
 
 
 class AssociateOutput(_Output):
@@ -308,14 +322,20 @@ class BrokenPair(_Output):
     @classmethod
     def of(cls, pair: PairReachability) -> BrokenPair:
         return cls.model_validate(
-            {"from": pair.source_subnet_id, "to": pair.destination_subnet_id, "reason": pair.reason}
+            {
+                "from": pair.source_subnet_id,
+                "to": pair.destination_subnet_id,
+                "reason": clip(pair.reason, STATE_MESSAGE_CHARS),
+            }
         )
 
 
 class VerifyOutput(_Output):
     reachable: int
     unreachable: int
+    # The first unreachable pairs (limits.VERIFY_BROKEN_PAIRS) and how many more there are.
     broken: list[BrokenPair]
+    broken_left_out: int = 0
 
 
 class ReleaseOutput(_Output):

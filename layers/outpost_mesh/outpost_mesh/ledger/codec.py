@@ -29,8 +29,8 @@ def _types() -> tuple[TypeSerializer, TypeDeserializer]:
     return TypeSerializer(), TypeDeserializer()
 
 
-def encode(values: Mapping[str, str | int | tuple[str, ...]]) -> Item:
-    """Plain values (str, int, a tuple of str) as attribute values, names kept."""
+def encode(values: Mapping[str, str | int | bytes | tuple[str, ...]]) -> Item:
+    """Plain values (str, int, bytes, a tuple of str) as attribute values, names kept."""
     serializer = _types()[0]
     return {name: serializer.serialize(value) for name, value in values.items()}
 
@@ -71,6 +71,15 @@ def number(item: Mapping[str, Any], name: str, default: int | None = None) -> in
     if not isinstance(value, Decimal):
         raise TypeError(f"ledger attribute {name} is not a number: {item[name]!r}")
     return int(value)
+
+
+def binary(item: Mapping[str, Any], name: str) -> bytes:
+    """A binary attribute (``B``; TypeDeserializer gives boto3's ``Binary``)."""
+    value = _value(item, name)
+    data = getattr(value, "value", value)
+    if not isinstance(data, bytes):
+        raise TypeError(f"ledger attribute {name} is not binary: {item[name]!r}")
+    return data
 
 
 def texts(item: Mapping[str, Any], name: str) -> tuple[str, ...]:

@@ -30,11 +30,22 @@ migration.
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from outpost_mesh.ledger.codec import Item, encode, key, number, optional_text, text, texts
+from outpost_mesh.ledger.codec import (
+    Item,
+    binary,
+    encode,
+    key,
+    number,
+    optional_text,
+    text,
+    texts,
+)
+from outpost_mesh.limits import LEDGER_MESSAGE_BYTES, bounded_name, clip_bytes
 from outpost_mesh.model import Finding, FindingKind, OwnedAssociation, OwnedRoute
 
 R = TypeVar("R", OwnedRoute, OwnedAssociation)
@@ -252,7 +263,14 @@ class QuarantineItems:
 # -- findings -----------------------------------------------------------------------------------
 class FindingItem:
     """``FINDINGS#<vpc>`` / ``<kind>#<subject>``: a finding reported for the VPC, by whom, when
-    last seen, and ``resolved_at`` once a later plan no longer has it."""
+    last seen, and ``resolved_at`` once a later plan no longer has it.
+
+    Bounded (rule 10; docs/aws-facts.md, "Size limits"): a sort key is at most 1,024 bytes, so a
+    longer ``<kind>#<subject>`` keeps its head and a hash of all of it (the ``subject`` attribute
+    stays whole); the message is cut at ``LEDGER_MESSAGE_BYTES``, far under the 400 KB item.
+    """
+
+    SK_CHARS = 1024  # the sort key's limit in bytes; subjects are AWS ids, ARNs, CIDRs (ASCII)
 
     @staticmethod
     def pk(vpc_id: str) -> str:
@@ -264,10 +282,12 @@ class FindingItem:
         return encode(
             {
                 "pk": FindingItem.pk(vpc_id),
-                "sk": f"{kind}#{finding.subject}",
+                "sk": bounded_name(f"{kind}#{finding.subject}", FindingItem.SK_CHARS),
                 "kind": kind,
                 "subject": finding.subject,
-                "message": finding.message,
+                "message": clip_bytes(
+                    finding.message, LEDGER_MESSAGE_BYTES, "... (cut: too long to keep)"
+                ),
                 "source": source,
                 "last_seen": last_seen,
             }
@@ -287,7 +307,14 @@ class FindingItem:
 # -- a pass's route batches, kept out of the Step Functions state -------------------------------
 class PlanBatchItem:
     """``PLAN#<execution>`` / ``<stamp>-<index>``: one route batch as compact JSON, with the
-    ``ttl`` attribute DynamoDB's TTL deletes it by."""
+    ``ttl`` attribute DynamoDB's TTL deletes it by.
+
+    A batch's JSON longer than ``INLINE_BYTES`` is kept zlib-compressed in ``body_z`` (binary):
+    each change lists the subnets of its table, the same from change to change, so a batch of a
+    table serving hundreds of subnets stays far under DynamoDB's 400 KB item (rule 10).
+    """
+
+    INLINE_BYTES = 64 * 1024
 
     @staticmethod
     def pk(execution: str) -> str:
@@ -295,16 +322,17 @@ class PlanBatchItem:
 
     @staticmethod
     def encode(execution: str, batch_key: str, batch: dict[str, Any], ttl: int) -> Item:
-        return encode(
-            {
-                "pk": PlanBatchItem.pk(execution),
-                "sk": batch_key,
-                "body": json.dumps(batch, separators=(",", ":")),
-                "ttl": ttl,
-            }
+        body = json.dumps(batch, separators=(",", ":"))
+        data = body.encode("utf-8")
+        stored: dict[str, str | bytes] = (
+            {"body": body}
+            if len(data) <= PlanBatchItem.INLINE_BYTES
+            else {"body_z": zlib.compress(data, 9)}
         )
+        return encode({"pk": PlanBatchItem.pk(execution), "sk": batch_key, **stored, "ttl": ttl})
 
     @staticmethod
     def decode(item: Mapping[str, Any]) -> dict[str, Any]:
-        body: dict[str, Any] = json.loads(text(item, "body"))
+        raw = text(item, "body") if "body" in item else zlib.decompress(binary(item, "body_z"))
+        body: dict[str, Any] = json.loads(raw)
         return body

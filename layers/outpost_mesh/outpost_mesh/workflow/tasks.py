@@ -13,6 +13,7 @@ from typing import Any
 
 from outpost_mesh.errors import AssociationFailedError, LeaseBusyError, MalformedInputError
 from outpost_mesh.ledger import LeaseClaim
+from outpost_mesh.limits import PLAN_FINDINGS_PER_KIND, VERIFY_BROKEN_PAIRS, first, first_per_kind
 from outpost_mesh.model import Plan
 from outpost_mesh.service import ReconcileService
 from outpost_mesh.task_models import (
@@ -83,6 +84,9 @@ def _plan_output(
     result: Plan, report_only: bool, headroom: int, blocked: int, batches: list[dict[str, Any]]
 ) -> PlanOutput:
     changes = not report_only and result.has_changes
+    # Rule 10: the first findings of each kind, and per kind how many more (the ledger table has
+    # them all; outpost-mesh status --vpc ID shows them).
+    kept, left_out = first_per_kind(result.findings, lambda f: f.kind, PLAN_FINDINGS_PER_KIND)
     return PlanOutput(
         vpc_id=result.vpc_id,
         report_only=report_only,
@@ -97,7 +101,8 @@ def _plan_output(
         counts=result.counts(),
         route_quota_headroom=headroom,
         blocked_subnets=blocked,
-        findings=[FindingItem.of(f) for f in result.findings],
+        findings=[FindingItem.of(f) for f in kept],
+        findings_left_out=left_out,
     )
 
 
@@ -170,11 +175,12 @@ def disassociate(svc: ReconcileService, task: DisassociateInput) -> Disassociate
 
 def verify(svc: ReconcileService, task: VerifyInput) -> VerifyOutput:
     result = svc.verify(task.vpc_id)
-    broken = result.broken
+    broken, left_out = first(result.broken, VERIFY_BROKEN_PAIRS)  # rule 10: status shows all
     return VerifyOutput(
         reachable=result.reachable,
-        unreachable=len(broken),
+        unreachable=len(result.broken),
         broken=[BrokenPair.of(p) for p in broken],
+        broken_left_out=left_out,
     )
 
 

@@ -1,0 +1,115 @@
+"""Every payload bounded whatever the VPC's size (docs/architecture.md, rule 10).
+
+AWS's size limits (docs/aws-facts.md, "Size limits") and the project's own caps, far below them:
+what grows with a VPC (findings, unreachable pairs, changes) is cut in task results, notices and
+log lines, with a count of what was left out and the command that shows it whole (the ledger
+table keeps every finding; ``outpost-mesh status --vpc ID`` reads it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+# -- AWS's limits (docs/aws-facts.md, "Size limits") ---------------------------------------------
+STATE_BYTES = 262_144  # a Step Functions task result or state: 256 KiB of UTF-8 JSON
+SNS_MESSAGE_BYTES = 262_144  # SNS Publish: message and message attributes together
+LOG_EVENT_BYTES = 262_144  # one CloudWatch Logs event (longer ones are truncated)
+DYNAMODB_ITEM_BYTES = 400 * 1024  # one DynamoDB item: attribute names and values
+EXECUTION_NAME_MAX = 80  # StartExecution name
+
+# -- the project's caps ----------------------------------------------------------------------------
+# Findings per kind in the Plan task's result (11 kinds x 10 x ~1 KB at most: < 128 KiB).
+PLAN_FINDINGS_PER_KIND = 10
+# Unreachable pairs in the Verify task's result and its log line.
+VERIFY_BROKEN_PAIRS = 50
+# Findings listed in one SNS notice; each listed line at most NOTICE_LINE_CHARS.
+NOTICE_FINDINGS = 100
+NOTICE_LINE_CHARS = 1_000
+# What a notice may weigh: AWS's limit less room for the message attributes (counted by SNS).
+NOTICE_BYTES = SNS_MESSAGE_BYTES - 8_192
+# Items of a list in one log line (a handler's ``extra=``); longer text values are cut.
+LOG_LIST_ITEMS = 50
+LOG_TEXT_CHARS = 8_000
+# One finding's message or subject as a task result carries it (the ledger keeps it whole).
+STATE_MESSAGE_CHARS = 500
+STATE_SUBJECT_CHARS = 256
+# One finding's message in the ledger (far under DynamoDB's item limit).
+LEDGER_MESSAGE_BYTES = 16_384
+# How many hex digits of a SHA-256 stand for what was cut from a name or key.
+NAME_HASH_CHARS = 10
+
+_CUT = "..."
+
+
+def utf8_size(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def json_size(value: Any) -> int:
+    """Bytes of ``value`` as compact UTF-8 JSON (how Step Functions measures a result)."""
+    return utf8_size(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+
+
+def status_command(vpc_id: str) -> str:
+    """Where a person reads a VPC's findings and pairs whole."""
+    return f"outpost-mesh status --vpc {vpc_id}"
+
+
+def more(left_out: int, vpc_id: str) -> str:
+    """``and 1,143 more: outpost-mesh status --vpc ID``."""
+    return f"and {left_out:,} more: {status_command(vpc_id)}"
+
+
+def clip(text: str, chars: int) -> str:
+    """``text`` at most ``chars`` characters, a cut one ending in ``...``."""
+    return text if len(text) <= chars else text[: max(0, chars - len(_CUT))] + _CUT
+
+
+def clip_bytes(text: str, size: int, note: str = _CUT) -> str:
+    """``text`` at most ``size`` UTF-8 bytes with ``note`` appended when cut (never mid-char)."""
+    data = text.encode("utf-8")
+    if len(data) <= size:
+        return text
+    room = max(0, size - utf8_size(note))
+    return data[:room].decode("utf-8", errors="ignore") + note
+
+
+def first(items: Iterable[T], limit: int) -> tuple[list[T], int]:
+    """The first ``limit`` items, and how many were left out."""
+    kept: list[T] = []
+    left_out = 0
+    for item in items:
+        if len(kept) < limit:
+            kept.append(item)
+        else:
+            left_out += 1
+    return kept, left_out
+
+
+def first_per_kind(items: Sequence[T], kind_of: Any, limit: int) -> tuple[list[T], dict[str, int]]:
+    """The first ``limit`` items of each kind (in order), and per kind how many were left out."""
+    kept: list[T] = []
+    seen: dict[str, int] = {}
+    left_out: dict[str, int] = {}
+    for item in items:
+        kind = str(kind_of(item))
+        seen[kind] = seen.get(kind, 0) + 1
+        if seen[kind] <= limit:
+            kept.append(item)
+        else:
+            left_out[kind] = left_out.get(kind, 0) + 1
+    return kept, left_out
+
+
+def bounded_name(raw: str, limit: int = EXECUTION_NAME_MAX) -> str:
+    """``raw`` if it fits in ``limit`` characters; else its head and a hash of all of it, so two
+    names that differ only in what was cut stay different (docs/aws-facts.md, "Size limits")."""
+    if len(raw) <= limit:
+        return raw
+    digest = hashlib.sha256(raw.encode("utf-8")).hexdigest()[:NAME_HASH_CHARS]
+    return f"{raw[: limit - NAME_HASH_CHARS - 1]}-{digest}"
