@@ -11,7 +11,7 @@ from bench.coldstart import ColdStart
 from bench.per_reconcile import Calls, ReconcileRow
 from bench.topology import Topology
 from bench.workflow import HISTORY_CAP, PAYLOAD_CAP, WorkflowRun
-from outpost_mesh.workflow.batching import batch_size
+from outpost_mesh.workflow.batching import plan_lanes
 
 COMMAND = "make bench"  # runs: .venv/bin/python -m bench (after make install and make build)
 PLAN_TARGET_MS = 50.0
@@ -25,8 +25,13 @@ APPLY_LANES = 4  # the template's ApplyMaxConcurrency default, as the bench's pi
 def largest_batches() -> int:
     """Map batches of the largest mesh from nothing, cut as the Plan task cuts them (its
     associations go before the Map)."""
-    limit = batch_size(LARGEST.routes, APPLY_LANES)
-    return LARGEST.tables * -(-LARGEST.routes_per_table // limit)
+    change = {"route_table_id": "", "destination": "", "local_gateway_id": ""}
+    creates = [change] * LARGEST.routes_per_table
+    tables = [
+        {"vpc_id": "", "route_table_id": f"t{t}", "creates": creates, "deletes": []}
+        for t in range(LARGEST.tables)
+    ]
+    return sum(len(lane) for lane in plan_lanes(tables, lanes=APPLY_LANES))
 
 
 @dataclass

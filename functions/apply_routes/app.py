@@ -1,4 +1,5 @@
-"""Workflow task: apply one route table's route changes, paced at EC2's refill rate."""
+"""Workflow task: apply one batch of a route table's changes, its lane's next, paced at the
+lane's share of EC2's refill rate."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from outpost_mesh.workflow import tasks
 
 @task(ApplyRoutesInput)
 def handler(event: ApplyRoutesInput, svc: ReconcileService) -> ApplyRoutesOutput:
-    logger.append_keys(vpc_id=event.batch.vpc_id, route_table_id=event.batch.route_table_id)
+    batch = event.batch
+    logger.append_keys(vpc_id=batch.vpc_id, route_table_id=batch.route_table_id, lane=batch.lane)
     result = tasks.apply_routes(svc, event)
     count("RoutesCreated", result.created)
     count("RoutesDeleted", result.deleted)

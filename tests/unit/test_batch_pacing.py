@@ -1,15 +1,14 @@
-"""The ApplyRoutes Map's batches together: EC2's bucket never refuses a call, and the mesh
-converges close to the floor max(0, N - 50) / 5.
+"""The ApplyRoutes Map's lanes together: EC2's bucket never refuses a call, and the mesh
+converges close to the floor max(0, N - 50) / 5, also when its changes sit mostly in one table.
 
-A discrete-event model of the Map on a fake clock: ``lanes`` batches at a time, the next one
-starting (after a Lambda's start-up gap) as soon as one ends, each paced by the workflow's own
+A discrete-event model of the Map on a fake clock: every lane at once, each applying its batches
+one after the other (after a Lambda's start-up gap), each batch paced by the workflow's own
 ``batch_pacer``; every call is then replayed against a model of EC2's bucket (50, refilled at
 5 per second, full at the start, docs/aws-facts.md, "Quotas and throttling").
 """
 
 from __future__ import annotations
 
-import heapq
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +18,7 @@ from hypothesis import strategies as st
 
 from outpost_mesh.pacing import MUTATING_BUCKET, MUTATING_REFILL_PER_SECOND, RESERVE_TOKENS
 from outpost_mesh.settings import Settings
-from outpost_mesh.workflow.batching import BATCH_CHANGES, batch_pacer, stash_batches
+from outpost_mesh.workflow.batching import BATCH_CHANGES, batch_pacer, plan_lanes
 
 WORK = 0.02  # seconds one call (and its ledger writes) takes after its token
 GAP = 0.1  # seconds between a batch's end and the next batch's first instruction
@@ -47,38 +46,40 @@ class Run:
     end: float
 
 
+Lanes = list[list[dict[str, Any]]]
+
+
 def simulate(
-    sizes: list[int],
-    concurrency: int,
+    lanes: Lanes,
     *,
-    burst: bool = True,
     retried: frozenset[int] = frozenset(),
     delays: tuple[float, ...] = (0.0,),
     work: float = WORK,
 ) -> Run:
-    """Times the Map's batches' calls reach EC2 (batches in Map order); a batch in ``retried``
-    fails after its first call and its retry redoes the rest (as Step Functions' Retry would);
-    call k reaches EC2 ``delays[k % len(delays)]`` seconds after it was paced."""
-    config = Settings(table="t", apply_concurrency=concurrency)
-    free = [(0.0, lane) for lane in range(min(concurrency, len(sizes)))]
+    """Times the lanes' calls reach EC2; batch number k (counted over the lanes in order) in
+    ``retried`` fails after its first call and its retry redoes the rest (as Step Functions'
+    Retry would); call k reaches EC2 ``delays[k % len(delays)]`` seconds after it was paced."""
+    config = Settings(table="t")
     calls: list[float] = []
     end = 0.0
-    for index, size in enumerate(sizes):
-        start, lane = heapq.heappop(free)
-        attempts = [1, size - 1] if index in retried else [size]
-        t = start
-        for retry, count in enumerate(attempts):
-            clock = Clock(t)
-            pacer = batch_pacer(config, index, len(sizes), burst=burst, retry=retry)
-            pacer.clock, pacer.sleep = clock, clock.sleep
-            pacer._last = clock.now  # the bucket starts when the batch does
-            for _ in range(count):
-                pacer.take()
-                calls.append(clock.now + delays[len(calls) % len(delays)])
-                clock.now += work
-            t = clock.now + GAP
+    number = 0
+    for lane in lanes:
+        t = 0.0
+        for batch in lane:
+            size = len(batch["creates"]) + len(batch["deletes"])
+            attempts = [1, size - 1] if number in retried and size > 1 else [size]
+            number += 1
+            for retry, count in enumerate(attempts):
+                clock = Clock(t)
+                pacer = batch_pacer(config, batch["share"], batch["tokens"], retry=retry)
+                pacer.clock, pacer.sleep = clock, clock.sleep
+                pacer._last = clock.now  # the bucket starts when the batch does
+                for _ in range(count):
+                    pacer.take()
+                    calls.append(clock.now + delays[len(calls) % len(delays)])
+                    clock.now += work
+                t = clock.now + GAP
         end = max(end, t)
-        heapq.heappush(free, (t, lane))
     return Run(sorted(calls), end)
 
 
@@ -99,31 +100,28 @@ def floor(n: int) -> float:
     return max(0, n - MUTATING_BUCKET) / MUTATING_REFILL_PER_SECOND
 
 
-class Stash:
-    def stash_plan_batches(self, execution: str, batches: list[dict[str, Any]]) -> list[str]:
-        return [f"{i:05d}" for i in range(len(batches))]
-
-
-def split(tables: list[int], lanes: int) -> list[int]:
-    """Batch sizes, in Map order, as the Plan task cuts tables of these many changes."""
-    batches = [
-        {
-            "vpc_id": "vpc-1",
-            "route_table_id": f"rtb-{t}",
-            "creates": [
-                {
-                    "route_table_id": f"rtb-{t}",
-                    "destination": f"10.{i // 250}.{i % 250}.0/24",
-                    "local_gateway_id": "lgw-1",
-                }
-                for i in range(n)
-            ],
-            "deletes": [],
-        }
-        for t, n in enumerate(tables)
-    ]
-    refs = stash_batches(Stash(), "e", batches, lanes=lanes)  # type: ignore[arg-type]
-    return [int(r["changes"]) for r in refs]
+def lanes_of(tables: list[int], concurrency: int, *, burst: bool = True) -> Lanes:
+    """The lanes the Plan task makes of route tables with these many creations."""
+    return plan_lanes(
+        [
+            {
+                "vpc_id": "vpc-1",
+                "route_table_id": f"rtb-{t:03d}",
+                "creates": [
+                    {
+                        "route_table_id": f"rtb-{t:03d}",
+                        "destination": f"10.{i // 250}.{i % 250}.0/24",
+                        "local_gateway_id": "lgw-1",
+                    }
+                    for i in range(n)
+                ],
+                "deletes": [],
+            }
+            for t, n in enumerate(tables)
+        ],
+        lanes=concurrency,
+        burst=burst,
+    )
 
 
 @pytest.mark.parametrize(
@@ -135,51 +133,61 @@ def split(tables: list[int], lanes: int) -> list[int]:
         ([450], 4),  # one big table
         ([90] * 10, 4),  # 10 x 10, a table per rack
         ([400, 20, 20, 20, 10], 4),  # uneven tables
+        ([450, 10, 10, 10], 4),  # changes mostly in one table
+        ([900] + [5] * 30, 4),
+        ([120] + [1] * 4, 4),  # one table at 1.2x the default quota, and four small ones
+        ([600, 300, 3, 3], 10),
         ([60] * 40, 10),
         ([30] * 40, 1),
     ],
 )
-def test_batches_converge_within_a_tenth_of_the_floor_and_nothing_is_refused(
+def test_lanes_converge_within_a_tenth_of_the_floor_and_nothing_is_refused(
     tables: list[int], concurrency: int
 ) -> None:
-    sizes = split(tables, concurrency)
-    assert max(sizes) <= BATCH_CHANGES
-    run = simulate(sizes, concurrency)
+    lanes = lanes_of(tables, concurrency)
+    assert max(len(b["creates"]) for lane in lanes for b in lane) <= BATCH_CHANGES
+    run = simulate(lanes)
     assert refused(run.calls) == 0
     assert len(run.calls) == sum(tables)
     assert run.calls[-1] <= 1.1 * floor(sum(tables)) + 1.0
 
 
-def test_the_first_wave_spends_the_burst_at_once() -> None:
-    run = simulate([15] * 20, 4)
+def test_a_lane_with_most_of_the_changes_gets_most_of_the_rate() -> None:
+    """Equal shares would leave the big table's lane at a quarter of EC2's rate once the small
+    ones are done: 440 changes at 1.25/s, over 6 minutes for a floor of 86 s."""
+    run = simulate(lanes_of([450, 10, 10, 10], 4))
+    assert run.calls[-1] <= 1.02 * floor(480) + 1.0
+
+
+def test_the_first_calls_spend_the_burst_at_once() -> None:
+    run = simulate(lanes_of([15] * 20, 4))
     # 4 lanes x 12 tokens (EC2's 50 less the reserve of 2): 48 calls before any refill.
     assert sum(1 for t in run.calls if t < 4 * WORK * 13) >= 48
 
 
 def test_without_the_burst_no_batch_starts_with_tokens() -> None:
     """A later pass of the execution: EC2's bucket may still be low from its own calls."""
-    run = simulate([15] * 20, 4, burst=False)
+    run = simulate(lanes_of([15] * 20, 4, burst=False))
     assert run.calls[0] >= 1 / (MUTATING_REFILL_PER_SECOND / 4) - 1e-9
     assert run.calls[-1] >= 300 / MUTATING_REFILL_PER_SECOND - 1
 
 
 def test_a_retried_batch_does_not_spend_the_burst_again() -> None:
     """A retry follows a throttle or a crash: it starts with an empty share."""
-    config = Settings(table="t", apply_concurrency=4)
-    assert batch_pacer(config, 0, 20, burst=True, retry=0)._tokens == pytest.approx(12)
-    assert batch_pacer(config, 0, 20, burst=True, retry=1)._tokens == 0
-    assert batch_pacer(config, 4, 20, burst=True, retry=0)._tokens == 0
-    run = simulate([15] * 20, 4, retried=frozenset({0, 1, 2, 3}))
+    config = Settings(table="t")
+    assert batch_pacer(config, 0.25, 12, retry=0)._tokens == pytest.approx(12)
+    assert batch_pacer(config, 0.25, 12, retry=1)._tokens == 0
+    run = simulate(lanes_of([15] * 20, 4), retried=frozenset({0, 5, 10, 15}))
     assert refused(run.calls) == 0
 
 
-def test_fewer_batches_than_the_map_runs_at_once_share_the_rate_between_them() -> None:
-    one = batch_pacer(Settings(table="t", apply_concurrency=4), 0, 1, burst=True)
+def test_a_lane_paces_at_its_share_of_the_rate_and_the_bucket() -> None:
+    one = batch_pacer(Settings(table="t"), 1.0, MUTATING_BUCKET)
     usable = MUTATING_BUCKET - RESERVE_TOKENS
-    assert (one.rate, one.burst) == (MUTATING_REFILL_PER_SECOND, usable)
-    two = batch_pacer(Settings(table="t", apply_concurrency=4), 1, 2, burst=True)
-    assert (two.rate, two.burst) == (MUTATING_REFILL_PER_SECOND / 2, usable / 2)
-    run = simulate([120], 4)
+    assert (one.rate, one.burst, one._tokens) == (MUTATING_REFILL_PER_SECOND, usable, usable)
+    half = batch_pacer(Settings(table="t"), 0.5, 0)
+    assert (half.rate, half.burst) == (MUTATING_REFILL_PER_SECOND / 2, usable / 2)
+    run = simulate(lanes_of([120], 4))
     assert refused(run.calls) == 0
     assert run.calls[-1] <= 1.01 * floor(120) + 1.0
 
@@ -187,9 +195,9 @@ def test_fewer_batches_than_the_map_runs_at_once_share_the_rate_between_them() -
 @settings(max_examples=150, deadline=None)
 # Two lanes spend EC2's burst at once, then every other call is as late as the jitter allows:
 # without the reserve EC2 refuses one of them.
-@example(sizes=[28, 28], concurrency=2, burst=True, retried=frozenset(), delays=(JITTER, 0.0))
+@example(tables=[28, 28], concurrency=2, burst=True, retried=frozenset(), delays=(JITTER, 0.0))
 @given(
-    sizes=st.lists(st.integers(1, BATCH_CHANGES), min_size=1, max_size=30),
+    tables=st.lists(st.integers(1, 2 * BATCH_CHANGES), min_size=1, max_size=30),
     concurrency=st.integers(1, 40),
     burst=st.booleans(),
     retried=st.frozensets(st.integers(0, 29), max_size=5),
@@ -198,15 +206,14 @@ def test_fewer_batches_than_the_map_runs_at_once_share_the_rate_between_them() -
         st.one_of(st.sampled_from((0.0, JITTER)), st.floats(0, JITTER)), min_size=1, max_size=7
     ).map(tuple),
 )
-def test_whatever_the_batches_ec2_refuses_no_call(
-    sizes: list[int],
+def test_whatever_the_lanes_ec2_refuses_no_call(
+    tables: list[int],
     concurrency: int,
     burst: bool,
     retried: frozenset[int],
     delays: tuple[float, ...],
 ) -> None:
     """Even when calls reach EC2 with uneven delays (up to what the reserve absorbs)."""
-    retried = frozenset(i for i in retried if i < len(sizes) and sizes[i] > 1)
-    run = simulate(sizes, concurrency, burst=burst, retried=retried, delays=delays)
+    run = simulate(lanes_of(tables, concurrency, burst=burst), retried=retried, delays=delays)
     assert refused(run.calls) == 0
-    assert len(run.calls) == sum(sizes)
+    assert len(run.calls) == sum(tables)

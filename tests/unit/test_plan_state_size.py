@@ -1,6 +1,6 @@
 """The Plan task's result stays far below Step Functions' 256 KiB, whatever the mesh's size;
-the batches it stashes are numbered for pacing and keep a re-targeted route's two changes
-together."""
+the batches it stashes come in lanes with their pacing, and keep a re-targeted route's delete
+before its create."""
 
 from __future__ import annotations
 
@@ -45,51 +45,65 @@ def mesh_batches(tables: int, routes_per_table: int) -> list[dict[str, Any]]:
     ]
 
 
+def flat(lanes: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    return [ref for lane in lanes for ref in lane]
+
+
 def test_a_1200_route_mesh_passes_only_keys_through_the_state() -> None:
     store = MemoryStash()
-    refs = stash_batches(store, "exec-1", mesh_batches(40, 30))  # 4 racks x 10, per-subnet
-    assert len(json.dumps(refs)) < STATE_LIMIT // 20
-    assert sum(r["changes"] for r in refs) == 1200
+    lanes = stash_batches(store, "exec-1", mesh_batches(40, 30), lanes=4)  # 4 x 10, per-subnet
+    assert len(json.dumps(lanes)) < STATE_LIMIT // 20
+    assert [sum(r["changes"] for r in lane) for lane in lanes] == [300] * 4
     stored = list(store.items.values())
     assert sum(len(b["creates"]) for b in stored) == 1200
     assert all("reason" not in c for b in stored for c in b["creates"])
 
 
-def test_a_big_table_is_split_into_batches_of_bounded_size() -> None:
+def test_a_big_table_is_split_into_batches_of_bounded_size_in_one_lane() -> None:
     store = MemoryStash()
-    refs = stash_batches(store, "exec-2", mesh_batches(1, 450))
-    assert [r["changes"] for r in refs] == [90] * 5  # as few as BATCH_CHANGES allows, even
-    assert {r["route_table_id"] for r in refs} == {"rtb-00000000000000000"}
+    lanes = stash_batches(store, "exec-2", mesh_batches(1, 450), lanes=4)
+    assert [[r["changes"] for r in lane] for lane in lanes] == [[90] * 5]  # even, in order
+    assert {r["route_table_id"] for r in flat(lanes)} == {"rtb-00000000000000000"}
     for batch in store.items.values():
         assert len(json.dumps(batch)) < 400 * 1024 // 4  # one DynamoDB item, with room to spare
 
 
 def test_the_largest_topology_stays_under_the_state_limit() -> None:
-    refs = stash_batches(MemoryStash(), "exec-3", mesh_batches(200, 180))  # 10 racks x 20
-    assert len(json.dumps(refs)) < STATE_LIMIT
+    mesh = mesh_batches(200, 180)  # 10 racks x 20, per-subnet
+    for lanes in (1, 4, 40):
+        assert len(json.dumps(stash_batches(MemoryStash(), "exec-3", mesh, lanes=lanes))) < (
+            STATE_LIMIT // 2
+        )
 
 
-def test_batches_are_numbered_largest_first_and_carry_the_burst_flag() -> None:
+def test_lanes_carry_their_share_and_tokens() -> None:
     batches = mesh_batches(3, 30) + [
         {**b, "route_table_id": "rtb-big"} for b in mesh_batches(1, 150)
     ]
     for b in batches[3:]:
         b["creates"] = [{**c, "route_table_id": "rtb-big"} for c in b["creates"]]
-    refs = stash_batches(MemoryStash(), "e", batches, burst=False)
-    assert [r["changes"] for r in refs] == [75, 75, 30, 30, 30]  # one lane: up to 100, even
-    assert [r["index"] for r in refs] == [0, 1, 2, 3, 4]
-    assert {r["of"] for r in refs} == {5}
-    assert {r["burst"] for r in refs} == {False}
-    assert stash_batches(MemoryStash(), "e", batches)[0]["burst"] is True
-    # Four lanes: batches of about a lane's share of EC2's burst (50 / 4 -> 13), even per table:
-    # 30 -> 2 x 15, 150 -> 12 parts of 12-13.
-    four = [r["changes"] for r in stash_batches(MemoryStash(), "e", batches, lanes=4)]
-    assert four == [15] * 6 + [13] * 6 + [12] * 6
+    # The big table cannot be balanced with the others: one lane at EC2's whole rate, tables in
+    # name order, the burst handed on from batch to batch as far as it goes.
+    (lane,) = stash_batches(MemoryStash(), "e", batches, lanes=4)
+    assert [(r["changes"], r["share"], r["tokens"]) for r in lane] == [
+        (30, 1.0, 48),
+        (30, 1.0, 18),
+        (30, 1.0, 0),
+        (75, 1.0, 0),
+        (75, 1.0, 0),
+    ]
+    # Tables that balance: a lane each, shares in proportion to their changes.
+    lanes = stash_batches(MemoryStash(), "e", mesh_batches(4, 30), lanes=4)
+    assert [[r["changes"] for r in lane] for lane in lanes] == [[30]] * 4
+    assert [r["lane"] for r in flat(lanes)] == [0, 1, 2, 3]
+    assert [(lane[0]["share"], lane[0]["tokens"]) for lane in lanes] == [(0.25, 12)] * 4
+    later = stash_batches(MemoryStash(), "e", batches, lanes=4, burst=False)
+    assert {r["tokens"] for r in flat(later)} == {0}
 
 
-def test_a_retargeted_route_stays_in_one_batch_with_its_delete() -> None:
-    """An owned route moved to another LGW is a delete and a create of one destination: batches
-    run side by side, so both must be in the same batch (deletes go first within it)."""
+def test_a_retargeted_route_is_deleted_before_it_is_created_again() -> None:
+    """An owned route moved to another LGW is a delete and a create of one destination: the
+    table's lane applies every delete before any create, whatever the batches."""
     table = "rtb-00000000000000001"
 
     def change(n: int, lgw: str) -> dict[str, object]:
@@ -104,15 +118,18 @@ def test_a_retargeted_route_stays_in_one_batch_with_its_delete() -> None:
     deletes = [change(n, "lgw-0000000000000000a") for n in range(150)]
     creates = [change(n, "lgw-0000000000000000b") for n in range(150)]
     store = MemoryStash()
-    refs = stash_batches(
+    lanes = stash_batches(
         store,
         "e",
         [{"vpc_id": "vpc-1", "route_table_id": table, "creates": creates, "deletes": deletes}],
+        lanes=4,
     )
-    assert all(r["changes"] <= BATCH_CHANGES for r in refs)
-    assert sum(r["changes"] for r in refs) == 300
-    for ref in refs:
-        stored = store.items[("e", ref["key"])]
-        assert {c["destination"] for c in stored["creates"]} == {
-            c["destination"] for c in stored["deletes"]
-        }
+    assert len(lanes) == 1
+    assert all(r["changes"] <= BATCH_CHANGES for r in lanes[0])
+    applied = [
+        kind
+        for ref in lanes[0]
+        for kind in ("deletes", "creates")
+        for _ in store.items[("e", ref["key"])][kind]
+    ]
+    assert applied == ["deletes"] * 150 + ["creates"] * 150

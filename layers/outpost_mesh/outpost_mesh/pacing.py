@@ -102,12 +102,16 @@ class TokenBucket:
 def ec2_share(
     rate: float = MUTATING_REFILL_PER_SECOND,
     burst: float = MUTATING_BUCKET,
-    lanes: int = 1,
+    share: float = 1.0,
     *,
-    full: bool = True,
+    initial: float | None = None,
 ) -> TokenBucket:
-    """A pacer for one of ``lanes`` callers sharing EC2's bucket of ``burst`` refilled at
-    ``rate``: an equal share of the rate and of the bucket less RESERVE_TOKENS, starting with its
-    share of the bucket (``full``) or empty."""
-    capacity = max(1.0, (burst - RESERVE_TOKENS) / lanes)
-    return TokenBucket(rate / lanes, capacity, initial=capacity if full else 0.0)
+    """A pacer for a caller that may spend ``share`` (0 < share <= 1) of EC2's bucket of
+    ``burst`` refilled at ``rate``: that share of the rate and of the bucket less RESERVE_TOKENS
+    (at least one token, or it could never call), starting with ``initial`` tokens (default: its
+    share of the bucket, full; never more)."""
+    if not 0 < share <= 1:
+        raise ValueError("share must be > 0 and <= 1")
+    capacity = max(1.0, (burst - RESERVE_TOKENS) * share)
+    start = capacity if initial is None else min(capacity, max(0.0, initial))
+    return TokenBucket(rate * share, capacity, initial=start)

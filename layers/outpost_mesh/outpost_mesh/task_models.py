@@ -161,18 +161,16 @@ class RouteBatch(_Task):
     # (Step Functions' 256 KiB state limit); creates/deletes inline remain accepted.
     key: str | None = Field(default=None, pattern=r"^[0-9]{15}-[0-9]{5}$")
     changes: int | None = Field(default=None, ge=0)
-    # Pacing (workflow.batch_pacer): the batch's place in the Map, and whether the first wave may
-    # spend EC2's burst. Absent (an older plan, a hand-made input): paced alone, from empty.
-    index: int = Field(default=0, ge=0)
-    of: int = Field(default=1, ge=1)
-    burst: bool = False
+    # Pacing (workflow.batch_pacer): the batch's lane, the lane's share of EC2's bucket and the
+    # tokens the batch may start with. Absent (a hand-made input): paced alone, from empty.
+    lane: int = Field(default=0, ge=0)
+    share: float = Field(default=1.0, gt=0, le=1, allow_inf_nan=False)
+    tokens: float = Field(default=0.0, ge=0, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _one_table(self) -> Self:
         if any(r.route_table_id != self.route_table_id for r in [*self.creates, *self.deletes]):
             raise ValueError("a route change is for another route table than the batch's")
-        if self.index >= self.of:
-            raise ValueError(f"batch index {self.index} is not below the batch count {self.of}")
         return self
 
 
@@ -260,15 +258,15 @@ class FindingItem(_Output):
 
 
 class BatchRef(_Output):
-    """A route batch as the Map iterates it: its changes are stashed under ``key``."""
+    """A route batch as a lane of the Map applies it: its changes are stashed under ``key``."""
 
     vpc_id: str
     route_table_id: str
     key: str
     changes: int
-    index: int
-    of: int
-    burst: bool
+    lane: int
+    share: float
+    tokens: float
 
 
 class PlanOutput(_Output):
@@ -277,7 +275,8 @@ class PlanOutput(_Output):
     has_changes: bool
     associations_to_create: list[AssociationItem]
     associations_to_delete: list[AssociationItem]
-    route_batches: list[BatchRef]
+    # The ApplyRoutes Map's items: lanes of batches, each lane applied in order (rule 9).
+    route_lanes: list[list[BatchRef]]
     counts: dict[str, int]
     route_quota_headroom: int
     blocked_subnets: int
@@ -290,6 +289,11 @@ class PlanOutput(_Output):
         """How many findings of ``kind`` the plan has, listed or left out."""
         listed = sum(1 for f in self.findings if f.kind == kind)
         return listed + self.findings_left_out.get(str(kind), 0)
+
+    @property
+    def route_batches(self) -> list[BatchRef]:
+        """Every lane's batches, lane after lane."""
+        return [batch for lane in self.route_lanes for batch in lane]
 
 
 class AssociateOutput(_Output):

@@ -68,6 +68,7 @@ def plan(svc: ReconcileService, task: PlanInput) -> PlanOutput:
             task.execution_name,
             route_batches(result),
             lanes=settings.apply_concurrency,
+            rate=settings.mutating_rate,
             burst=first_pass,
             burst_size=settings.mutating_burst,
         )
@@ -81,7 +82,11 @@ def plan(svc: ReconcileService, task: PlanInput) -> PlanOutput:
 
 
 def _plan_output(
-    result: Plan, report_only: bool, headroom: int, blocked: int, batches: list[dict[str, Any]]
+    result: Plan,
+    report_only: bool,
+    headroom: int,
+    blocked: int,
+    lanes: list[list[dict[str, Any]]],
 ) -> PlanOutput:
     changes = not report_only and result.has_changes
     # Rule 10: the first findings of each kind, and per kind how many more (the ledger table has
@@ -97,7 +102,7 @@ def _plan_output(
         associations_to_delete=(
             [AssociationItem.of(c) for c in result.associations_to_delete] if changes else []
         ),
-        route_batches=[BatchRef.model_validate(b) for b in batches],
+        route_lanes=[[BatchRef.model_validate(b) for b in lane] for lane in lanes],
         counts=result.counts(),
         route_quota_headroom=headroom,
         blocked_subnets=blocked,
@@ -141,9 +146,10 @@ def check_association(svc: ReconcileService, task: CheckAssociationInput) -> Che
 
 
 def apply_routes(svc: ReconcileService, task: ApplyRoutesInput) -> ApplyRoutesOutput:
-    """One batch of a route table's changes, paced at its share of EC2's mutating bucket."""
+    """One batch of a route table's changes (its lane's next), paced at its lane's share of EC2's
+    mutating bucket; deletions first, they make room under the routes-per-table quota."""
     batch = task.batch
-    pacer = batch_pacer(svc.settings, batch.index, batch.of, burst=batch.burst, retry=task.retry)
+    pacer = batch_pacer(svc.settings, batch.share, batch.tokens, retry=task.retry)
     if batch.key:
         stored = svc.store.stashed_plan_batch(task.execution_name, batch.key)
         if stored is None:
