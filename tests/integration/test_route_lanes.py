@@ -1,7 +1,8 @@
 """Rule 9 through the pipeline: one route table, one writer, in order.
 
-Each scenario runs the whole pipeline on the sandbox with EC2 throttled at AWS's rates, pacing on
-the throttle's AWS clock (minutes of AWS time take seconds). Outcomes are read from AWS state:
+Each scenario runs the whole pipeline on the sandbox with EC2 throttled at AWS's rates; the
+functions pace on the throttle's AWS clock (the sandbox pipeline gives it to them), so minutes of
+AWS time take seconds. Outcomes are read from AWS state:
 the executions, the findings, the routes, what EC2 answered and, for who wrote a table when, the
 executions' histories.
 """
@@ -9,32 +10,17 @@ executions' histories.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from outpost_mesh import pacing
 from outpost_mesh_sandbox.aws.identities import PIPELINE_ACCESS_KEY
 from outpost_mesh_sandbox.aws.server import Sandbox
 from outpost_mesh_sandbox.demo import DemoRun, run_demo
 from outpost_mesh_sandbox.stack.pipeline import PipelineOptions
 
-MUTATING_FLOOR = (50, 5.0)  # EC2's mutating bucket and refill per second (docs/aws-facts.md)
-
-
-@pytest.fixture
-def aws_clock_pacing(sb: Sandbox) -> Iterator[None]:
-    """The in-process functions pace on the throttle's AWS clock, as they would on real time."""
-    assert sb.app is not None
-    clock = sb.app.throttle.clock
-    previous = pacing.use_time_source(pacing.TimeSource(clock.now, clock.sleep))
-    try:
-        yield
-    finally:
-        pacing.use_time_source(previous)
+# EC2's mutating bucket and its refill per second (docs/aws-facts.md, Quotas and throttling)
+MUTATING_FLOOR = (50, 5.0)
 
 
 def subnet(name: str, n: int, outpost: str, table: str) -> str:
@@ -95,7 +81,6 @@ def lgw_routes(sb: Sandbox, table_id: str) -> set[str]:
     return {r["DestinationCidrBlock"] for r in table["Routes"] if r.get("LocalGatewayId")}
 
 
-@pytest.mark.usefixtures("aws_clock_pacing")
 def test_a_table_at_its_quota_swaps_ten_routes_under_throttling(
     sb: Sandbox, tmp_path: Path
 ) -> None:
@@ -150,7 +135,6 @@ def test_a_table_at_its_quota_swaps_ten_routes_under_throttling(
     assert lgw_routes(sb, rt_a) == {"10.0.2.0/24"} | {f"10.0.{30 + i}.0/24" for i in range(10)}
 
 
-@pytest.mark.usefixtures("aws_clock_pacing")
 def test_a_table_with_most_changes_converges_near_the_floor_with_one_writer(
     sb: Sandbox, tmp_path: Path
 ) -> None:
@@ -192,5 +176,4 @@ def test_a_table_with_most_changes_converges_near_the_floor_with_one_writer(
     bucket, rate = MUTATING_FLOOR
     floor = max(0, len(routing) - bucket) / rate
     took = routing[-1].aws_time - routing[0].aws_time
-    print(f"one-table-heavy: {took:.2f} s of AWS time for a floor of {floor:.2f} s")
-    assert floor <= took <= 1.1 * floor
+    assert floor <= took <= 1.1 * floor, f"{took:.1f} s of AWS time, floor {floor:.1f} s"
