@@ -270,7 +270,7 @@ def run(sandbox: Sandbox) -> Iterator[Run]:
                     "max_checks": 60,
                 },
             )
-        for batch in plan["route_batches"]:
+        for batch in [b for lane in plan["route_lanes"] for b in lane]:
             invoke("ApplyRoutesFunction", {"batch": batch, "execution_name": name})
         invoke("DisassociateFunction", {**task, "associations": plan["associations_to_delete"]})
         invoke("VerifyFunction", task)
