@@ -6,7 +6,6 @@ test_scenarios.py, where each shipped scenario runs once per session."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import yaml
@@ -291,7 +290,6 @@ def test_without_throttle_the_functions_pace_as_deployed_on_the_sandbox_clock(
     which jump the sandbox's clock instead of waiting."""
     assert sb.app is not None
     clock = sb.app.throttle.clock
-    started = time.monotonic()  # the runner restarts the clock after this
     cells = [(r, i) for r in range(3) for i in range(4)]
     text = "\n".join(
         [
@@ -311,7 +309,7 @@ def test_without_throttle_the_functions_pace_as_deployed_on_the_sandbox_clock(
     report = run(sb, text).report
     assert report["api_calls"]["CreateRoute"] == 96
     assert all(reachable(report).values())
-    # The clock ran real time since the run began, plus its jumps: at least the pauses that
-    # EC2's refill rate needs for what the bucket did not hold (not a raised rate).
-    jumped = clock.now() - (time.monotonic() - started)
-    assert jumped >= (96 - 50) / 5 - 1
+    # AWS time since the runner restarted the clock (real time plus the pauses' jumps) covers
+    # at least what EC2's refill rate needs for the calls the bucket did not hold: the rate was
+    # not raised. (How it splits between real time and jumps depends on the machine's load.)
+    assert clock.now() >= (96 - 50) / 5 - 1

@@ -108,6 +108,8 @@ def held(make_world: Callable[..., World]) -> World:
     [finding] = [f for f in world.findings() if f.kind == "deletion-held"]
     assert "held 12 route deletion(s)" in finding.message and "--force" in finding.message
     assert world.metrics().get("DeletionsHeld", 0) >= 12
+    if any(r.case == "deletion-held" for r in TALLY.rows):
+        return world  # the matrix lists the case once, whichever test built it first
     TALLY.rows.append(
         Row(
             "deletion-held",
