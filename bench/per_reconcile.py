@@ -135,7 +135,15 @@ def _product_reconcile(sb: Sandbox, vpc_id: str, verify_times: list[float] | Non
     start = time.perf_counter()
     try:
         reconcile_vpc(
-            ReconcileService(Settings(table=store.table_name), ec2=ec2, store=store),
+            # The stack's RoutesPerTableQuota is the account's quota (the mesh's, as seeded).
+            ReconcileService(
+                Settings(
+                    table=store.table_name,
+                    routes_per_table=sb.control.config()["routes_per_table"],
+                ),
+                ec2=ec2,
+                store=store,
+            ),
             vpc_id,
             owner="bench",
             applier_factory=lambda: Applier(ec2, store, "bench", sleep=lambda _s: None),
