@@ -53,7 +53,7 @@ def _error(message: str) -> None:
 def cmd_demo(args: argparse.Namespace) -> int:
     from outpost_mesh_sandbox.demo import run_demo
     from outpost_mesh_sandbox.scenario import ScenarioError, load_scenario
-    from outpost_mesh_sandbox.stack.pipeline import PipelineOptions
+    from outpost_mesh_sandbox.stack.pipeline import PipelineOptions, PipelineTimeoutError
 
     try:
         scenario = load_scenario(args.scenario)
@@ -74,6 +74,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     except ScenarioError as error:  # a placeholder the sandbox cannot fill, found at run time
         _error(str(error))
         return EXIT_BAD_FILE
+    except PipelineTimeoutError as error:
+        _error(
+            f"the demo runner failed: PipelineTimeoutError: {error} (a scenario of thousands of "
+            "routes needs more: --timeout SECONDS)"
+        )
+        return EXIT_RUNNER_FAILED
     except Exception as error:
         _error(f"the demo runner failed: {type(error).__name__}: {error}")
         return EXIT_RUNNER_FAILED

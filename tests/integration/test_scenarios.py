@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -539,3 +541,28 @@ def test_missing_scenario_file(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     code = main(["demo", "--scenario", str(tmp_path / "nope.yaml")])
     out, err = capsys.readouterr()
     assert code != 0 and out == "" and err.count("\n") == 1
+
+
+def test_a_demo_that_outlasts_its_timeout_says_how_to_give_it_more() -> None:
+    """In a process of its own, as a person runs it (the CLI's logging is set up once per
+    process)."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "outpost_mesh_cli.main",
+            "demo",
+            "--scenario",
+            str(SCENARIOS / "blog.yaml"),
+            "--json",
+            "--timeout",
+            "0.001",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (1, "")
+    last = done.stderr.strip().splitlines()[-1]
+    assert "PipelineTimeoutError" in last and "--timeout SECONDS" in last
