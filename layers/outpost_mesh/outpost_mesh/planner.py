@@ -123,18 +123,15 @@ class DesiredState:
         """The expected pairs whose routes are all in place: each subnet's table sends the
         other's CIDR to its own Outpost's LGW. Only these can be "broken" (a pair never meshed,
         in report-only mode, held or left out by a quota, is not)."""
-        index = TopologyIndex(topology)
+        index = topology.index
         by_id = {e.subnet.subnet_id: e for e in self.eligible}
 
         def routes_to(a: EligibleSubnet, b: EligibleSubnet) -> bool:
             route = index.routes_by_destination(a.table).get(b.cidr)
             return route is not None and route.target == a.lgw.local_gateway_id
 
-        return frozenset(
-            (a, b)
-            for a, b in self.expected_pairs
-            if routes_to(by_id[a], by_id[b]) and routes_to(by_id[b], by_id[a])
-        )
+        one_way = {(a, b) for a, b in self.expected_pairs if routes_to(by_id[a], by_id[b])}
+        return frozenset((a, b) for a, b in one_way if (b, a) in one_way)
 
 
 def _label(subnet: Subnet) -> str:
@@ -491,7 +488,7 @@ def cutting_deletions(plan: Plan, topology: Topology) -> tuple[RouteChange, ...]
     that is gone, or that left that Outpost or that table, cuts nothing; nor does an owned route
     deleted to be made anew to the right LGW.
     """
-    index = TopologyIndex(topology)
+    index = topology.index
     by_id = {s.subnet_id: s for s in topology.subnets}
     by_cidr = {s.cidr: s for s in topology.subnets if s.cidr}
     cutting = []
@@ -580,7 +577,7 @@ def fit_quota(plan: Plan, topology: Topology, quota: int) -> Plan:
     deleting: dict[str, int] = {}
     for change in plan.routes_to_delete:
         deleting[change.route_table_id] = deleting.get(change.route_table_id, 0) + 1
-    index = TopologyIndex(topology)
+    index = topology.index
     findings: set[Finding] = set(plan.findings)
     full: set[str] = set()
     for table_id, new in sorted(creating.items()):
