@@ -10,7 +10,7 @@ from outpost_mesh.apply import Applier
 from outpost_mesh.ledger import LedgerStore
 from outpost_mesh.reconcile import ReconcileResult, reconcile_vpc
 from outpost_mesh.service import ReconcileService
-from outpost_mesh.settings import Settings
+from outpost_mesh.settings import DEFAULT_ROUTES_PER_TABLE, Settings
 from outpost_mesh_sandbox.aws.server import Sandbox
 from outpost_mesh_sandbox.scenario import load_scenario
 from outpost_mesh_sandbox.scenario.ids import IdMap
@@ -29,11 +29,20 @@ def seeded(sb: Sandbox, name: str, *, run_steps: bool = True) -> IdMap:
 
 
 def reconcile(
-    ec2: Any, store: LedgerStore, vpc: str, *, account_id: str = "", **kwargs: Any
+    ec2: Any,
+    store: LedgerStore,
+    vpc: str,
+    *,
+    account_id: str = "",
+    routes_per_table: int = DEFAULT_ROUTES_PER_TABLE,
+    **kwargs: Any,
 ) -> ReconcileResult:
     """reconcile_vpc without real pauses: the sandbox moves associations on by describes.
-    ``account_id``: the stack's account (""; VPC ownership is not checked)."""
-    settings = Settings(table=store.table_name, account_id=account_id)
+    ``account_id``: the stack's account (""; VPC ownership is not checked);
+    ``routes_per_table``: the stack's RoutesPerTableQuota."""
+    settings = Settings(
+        table=store.table_name, account_id=account_id, routes_per_table=routes_per_table
+    )
     svc = ReconcileService(settings, ec2=ec2, store=store)
     return reconcile_vpc(
         svc,

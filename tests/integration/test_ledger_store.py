@@ -15,7 +15,7 @@ import pytest
 
 from outpost_mesh.errors import LeaseBusyError
 from outpost_mesh.ledger import LedgerStore
-from outpost_mesh.model import Finding, FindingKind, OwnedAssociation, OwnedRoute
+from outpost_mesh.model import Finding, FindingKind, OwnedAssociation, OwnedRoute, QuotaRefusal
 
 from .support import Clock
 
@@ -121,6 +121,39 @@ def test_ownership_records_cost_and_layout(
     assert made == ["DeleteItem", "DeleteItem"]
     assert timed.load(VPC).routes == (OTHER,)
     assert timed.managed_vpcs() == [VPC]
+
+
+def test_quota_refusals_cost_and_layout(
+    timed: LedgerStore, clock: Clock, calls: Callable[[], Any]
+) -> None:
+    """A RouteLimitExceeded remembered per table: one PutItem, read back by the ledger's one
+    Query (with the owned routes, which stay what they were), gone with one DeleteItem."""
+    timed.record_route(VPC, ROUTE, "exec-1")
+    refusal = QuotaRefusal("rtb-2", "0123456789abcdef0123456789abcdef", 51, 50)
+    with calls() as made:
+        timed.remember_quota_refusal(VPC, refusal)
+    assert made == ["PutItem"]
+    assert raw(timed, f"VPC#{VPC}", "QUOTA#rtb-2") == {
+        "pk": {"S": f"VPC#{VPC}"},
+        "sk": {"S": "QUOTA#rtb-2"},
+        "route_table_id": {"S": "rtb-2"},
+        "digest": {"S": refusal.digest},
+        "routes": {"N": "51"},
+        "quota": {"N": "50"},
+        "learned_at": {"N": str(T)},
+    }
+    with calls() as made:
+        ledger = timed.load(VPC)
+    assert made == ["Query"]
+    assert ledger.quota_refusals == (refusal,)
+    assert ledger.quota_refusal("rtb-2") == refusal and ledger.quota_refusal("rtb-1") is None
+    assert ledger.routes == (ROUTE,)
+    assert timed.owned_by(VPC, "exec-1") == ([ROUTE], [])  # not mistaken for an owned record
+
+    with calls() as made:
+        timed.forget_quota_refusal(VPC, "rtb-2")
+    assert made == ["DeleteItem"]
+    assert timed.load(VPC).quota_refusals == ()
 
 
 def test_owned_by_lists_newest_first(timed: LedgerStore, clock: Clock) -> None:

@@ -180,6 +180,39 @@ def test_route_quota_mid_apply_leaves_vpc_as_found(
     assert store.load(vpc).associations == ()
 
 
+def test_a_route_limit_exceeded_is_remembered_and_not_tried_again_until_something_changes(
+    sb: Sandbox, ec2: Any, store: LedgerStore
+) -> None:
+    """The account's real quota (3) is below RoutesPerTableQuota (50): rt-c's 4th route is
+    refused and the pass rolled back, once. The next pass leaves rt-c out up front (another
+    CreateRoute there would fail the pass again) and meshes rack-a and rack-b; with the quota
+    raised and the parameter following, rt-c is tried again and meshed."""
+    ids = seeded(sb, "three-racks")
+    vpc = ids.vpc_id("plant")
+    sb.control.configure(routes_per_table=3)  # rt-a and rt-b need 3 LGW routes, rt-c 4
+    rt_c = ids.route_table_id("rt-c")
+
+    with pytest.raises(ReconcileFailedError) as failed:
+        reconcile(ec2, store, vpc)
+    assert failed.value.kind == "route-quota"
+    assert [r.route_table_id for r in store.load(vpc).quota_refusals] == [rt_c]
+
+    result = reconcile(ec2, store, vpc)  # raises if it tried rt-c again
+
+    assert lgw_routes(ec2, rt_c) == {}
+    assert [f.subject for f in result.findings if f.kind == "route-quota"] == [rt_c]
+    cidr_c = "10.20.3.0/24"
+    for name in ("rt-a", "rt-b"):
+        routes = lgw_routes(ec2, ids.route_table_id(name))
+        assert len(routes) == 2 and cidr_c not in routes  # nothing one-way towards rack-c
+
+    sb.control.configure(routes_per_table=50)
+    reconcile(ec2, store, vpc, routes_per_table=60)
+
+    assert len(lgw_routes(ec2, rt_c)) == 4
+    assert store.load(vpc).quota_refusals == ()  # forgotten once the plan no longer holds it
+
+
 def test_lease_held_by_another_hands_the_trigger_over(
     sb: Sandbox, ec2: Any, store: LedgerStore
 ) -> None:

@@ -111,6 +111,23 @@ def _nothing_sent_to_the_full_table(world: World, outcome: Outcome) -> None:
     assert not [r for r in outcome.after.routes if r[1] == cidr_c]
 
 
+def _refusal_remembered(world: World, outcome: Outcome) -> None:
+    """AWS's RouteLimitExceeded is remembered for rt-c: one execution failed and rolled back,
+    the pass after it left rt-c out with a route-quota finding instead of trying again, and a
+    later sweep sends nothing to rt-c either (no retry, no BGP flapping) while nothing changed."""
+    full = world.ids.route_table_id("rt-c")
+    assert sum(e.rolled_back for e in outcome.executions) == 1, outcome.executions
+    held = [f for f in world.findings() if f.kind == "route-quota"]
+    assert {f.subject for f in held} == {full}, held
+    assert "RouteLimitExceeded" in " ".join(f.message for f in held)
+    mark = world.last_seq()
+    world.sweep()
+    after = world.pipeline_calls(since=mark)
+    assert not [c for c in mutating(after) if full in json.dumps(c.params)]
+    assert not [c for c in after if c.service == "ec2" and c.error_code]
+    assert not any(e.rolled_back for e in world.executions()[len(outcome.executions) :])
+
+
 def inject_when(
     function: str, action: str, code: str, times: int, service: str = "ec2"
 ) -> Callable[[World], None]:
@@ -337,6 +354,7 @@ CASES = [
         # when CreateRoute fails, mid-apply.
         options=PipelineOptions(parameters={"RoutesPerTableQuota": "50"}),
         expect=rolled_back("route-quota", "RouteQuotaHeadroom"),
+        then=_refusal_remembered,
     ),
     Case(
         id="route-quota-known-up-front",

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from outpost_mesh.model import FindingKind, Ledger, OwnedRoute, Route, Topology
-from outpost_mesh.planner import fit_quota, plan_vpc
+from outpost_mesh.model import FindingKind, Ledger, OwnedRoute, QuotaRefusal, Route, Topology
+from outpost_mesh.planner import fit_quota, plan_vpc, quota_digest
+from outpost_mesh.verify import route_quota_headroom
 
 from .test_planner import lgw, subnet, table, topology
 
@@ -102,3 +103,86 @@ def test_local_and_ipv6_routes_do_not_count() -> None:
     _, full = pairs(topo, QUOTA)
 
     assert full == set()
+
+
+def refused(topo: Topology, quota: int, table_id: str = "rtb-a0") -> Ledger:
+    """The ledger after AWS refused a route of ``table_id`` (RouteLimitExceeded) in this very
+    situation: what ``ReconcileService.remember_quota_refusal`` records."""
+    plan = plan_vpc(topo, Ledger(topo.vpc_id))
+    digest = quota_digest(plan, topo, table_id, quota)
+    return Ledger(topo.vpc_id, quota_refusals=(QuotaRefusal(table_id, digest, 3, quota),))
+
+
+def held(topo: Topology, ledger: Ledger, quota: int) -> tuple[set[tuple[str, str]], set[str]]:
+    plan = fit_quota(plan_vpc(topo, ledger), topo, quota, ledger)
+    made = {
+        (s, c.destination_subnet_id) for c in plan.routes_to_create for s in c.source_subnet_ids
+    }
+    return made, {f.subject for f in plan.findings if f.kind is FindingKind.ROUTE_QUOTA}
+
+
+def test_a_table_aws_refused_is_left_out_both_ways_while_nothing_changed() -> None:
+    """The parameter says 50, AWS's real quota is lower: a RouteLimitExceeded taught it. The
+    next plan of the same situation sends nothing to that table and nothing one-way towards it,
+    and meshes the rest."""
+    topo = racks(extra_in_a=0)
+
+    made, full = held(topo, refused(topo, 50), 50)
+
+    assert full == {"rtb-a0"}
+    assert not any("subnet-a0" in pair for pair in made)
+    assert {("subnet-b1", "subnet-c0"), ("subnet-c0", "subnet-b1")} <= made
+    message = next(
+        f.message
+        for f in fit_quota(
+            plan_vpc(topo, Ledger(topo.vpc_id)), topo, 50, refused(topo, 50)
+        ).findings
+        if f.kind is FindingKind.ROUTE_QUOTA
+    )
+    assert "RouteLimitExceeded" in message and "RoutesPerTableQuota" in message
+
+
+def test_a_refused_table_is_tried_again_when_it_its_routes_or_the_quota_change() -> None:
+    topo = racks(extra_in_a=0)
+    ledger = refused(topo, 50)
+    # the table changed: a person removed a route from it (here: it had one more before)
+    before = replace(
+        topo,
+        route_tables=tuple(
+            replace(t, routes=(*t.routes, Route("192.168.99.0/24", "eni-099")))
+            if t.route_table_id == "rtb-a0"
+            else t
+            for t in topo.route_tables
+        ),
+    )
+    changed_table = held(topo, refused(before, 50), 50)[1]
+    # the routes it needs changed: a subnet of rack c was deleted
+    fewer = replace(
+        topo,
+        subnets=tuple(s for s in topo.subnets if s.subnet_id != "subnet-c0"),
+        route_tables=tuple(t for t in topo.route_tables if t.route_table_id != "rtb-c0"),
+    )
+    changed_routes = held(fewer, ledger, 50)[1]
+    # the parameter changed: RoutesPerTableQuota raised to 60
+    changed_quota = held(topo, ledger, 60)[1]
+
+    assert held(topo, ledger, 50)[1] == {"rtb-a0"}  # the control: nothing changed, held
+    assert changed_table == set()
+    assert changed_routes == set()
+    assert changed_quota == set()
+
+
+def test_route_quota_headroom_counts_routes_as_the_quota_check_does() -> None:
+    """IPv6 and local routes do not count towards the IPv4 quota in the alarm's metric either."""
+    topo = racks(extra_in_a=QUOTA - 3)
+    v6 = tuple(Route(f"2600:1f14:aaaa:{i}::/64", "lgw-a") for i in range(5))
+    topo = replace(
+        topo,
+        route_tables=tuple(
+            replace(t, routes=t.routes + v6) if t.route_table_id == "rtb-a0" else t
+            for t in topo.route_tables
+        ),
+    )
+    plan = fit_quota(plan_vpc(topo, Ledger(topo.vpc_id)), topo, QUOTA)
+
+    assert route_quota_headroom(topo, plan, QUOTA) == 0  # 7 + 3 new = 10 of 10; v6 apart

@@ -159,6 +159,23 @@ class RouteTable:
                 return route
         return None
 
+    @property
+    def quota_routes(self) -> int:
+        """Routes that count towards the routes-per-table quota: IPv4 and IPv6 count apart (the
+        mesh's routes are IPv4) and AWS's local routes not at all (docs/aws-facts.md, "Quotas and
+        throttling"). A prefix-list destination counts."""
+        count = 0
+        for route in self.routes:
+            if route.is_local:
+                continue
+            try:
+                if parse_cidr(route.destination).version == 6:
+                    continue
+            except ValueError:
+                pass  # a prefix list: counted
+            count += 1
+        return count
+
 
 @dataclass(frozen=True, order=True)
 class VpcAssociation:
@@ -276,13 +293,33 @@ class OwnedAssociation:
     outpost_arn: str = ""
 
 
+@dataclass(frozen=True, order=True)
+class QuotaRefusal:
+    """What a ``RouteLimitExceeded`` taught about one route table: AWS refused a route of the
+    plan whose fingerprint is ``digest`` (the table's routes, the changes planned for it and the
+    RoutesPerTableQuota parameter) when the table was to hold ``routes`` routes. The planner
+    leaves the table out while the fingerprint holds (no retry, no BGP flapping)."""
+
+    route_table_id: str
+    digest: str
+    routes: int = 0
+    quota: int = 0
+
+
 @dataclass(frozen=True)
 class Ledger:
-    """What the system owns in one VPC."""
+    """What the system owns in one VPC, and what AWS's refusals taught about its tables."""
 
     vpc_id: str
     routes: tuple[OwnedRoute, ...] = ()
     associations: tuple[OwnedAssociation, ...] = ()
+    quota_refusals: tuple[QuotaRefusal, ...] = ()
+
+    def quota_refusal(self, route_table_id: str) -> QuotaRefusal | None:
+        for refusal in self.quota_refusals:
+            if refusal.route_table_id == route_table_id:
+                return refusal
+        return None
 
     def owns_route(self, route_table_id: str, destination: str, target: str) -> bool:
         return any(

@@ -15,6 +15,7 @@ them would put the eligibility rules and the ownership rules they depend on in t
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -548,56 +549,82 @@ def hold_deletions(
     )
 
 
-def _quota_routes(table: RouteTable) -> int:
-    """Routes that count towards the table's routes-per-table quota: IPv4 and IPv6 count apart
-    and AWS's local routes not at all (docs/aws-facts.md, "Quotas and throttling")."""
-    count = 0
-    for route in table.routes:
-        if route.is_local:
-            continue
-        try:
-            if parse_cidr(route.destination).version == 6:
-                continue
-        except ValueError:
-            pass  # a prefix list: counted
-        count += 1
-    return count
+def _table_changes(plan: Plan) -> dict[str, tuple[list[str], list[str]]]:
+    """Per route table: the destinations the plan creates and deletes there."""
+    changes: dict[str, tuple[list[str], list[str]]] = {}
+    for change in plan.routes_to_create:
+        changes.setdefault(change.route_table_id, ([], []))[0].append(change.destination)
+    for change in plan.routes_to_delete:
+        changes.setdefault(change.route_table_id, ([], []))[1].append(change.destination)
+    return changes
 
 
-def fit_quota(plan: Plan, topology: Topology, quota: int) -> Plan:
+def quota_digest(plan: Plan, topology: Topology, route_table_id: str, quota: int) -> str:
+    """The fingerprint of what a route table's quota check sees: its routes as observed, the
+    plan's creations and deletions in it and the RoutesPerTableQuota parameter. A
+    ``RouteLimitExceeded`` is remembered with it; the table is tried again only when one of
+    them changes (issue: no retry, no BGP flapping, until something changed)."""
+    table = topology.index.route_table(route_table_id)
+    creates, deletes = _table_changes(plan).get(route_table_id, ([], []))
+    parts = [
+        str(quota),
+        "|".join(sorted(f"{r.destination}>{r.target}" for r in table.routes))
+        if table is not None
+        else "",
+        "|".join(sorted(creates)),
+        "|".join(sorted(deletes)),
+    ]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+
+
+def table_need(plan: Plan, topology: Topology, route_table_id: str) -> int:
+    """The routes a table holds once the plan is applied, as its quota counts them."""
+    table = topology.index.route_table(route_table_id)
+    creates, deletes = _table_changes(plan).get(route_table_id, ([], []))
+    return (table.quota_routes if table is not None else 0) - len(deletes) + len(creates)
+
+
+def fit_quota(plan: Plan, topology: Topology, quota: int, ledger: Ledger | None = None) -> Plan:
     """Rule 4: a route table whose known routes-per-table quota cannot take all of its new routes
     takes none of them (what it has stays), with a ``route-quota`` finding and no call; the pairs
     those routes would serve are left out in the other direction too (no one-way mesh); the
-    rest of the plan goes ahead. Room made by the plan's own deletions in that table counts."""
-    creating: dict[str, int] = {}
-    for change in plan.routes_to_create:
-        creating[change.route_table_id] = creating.get(change.route_table_id, 0) + 1
-    if not creating:
+    rest of the plan goes ahead. Room made by the plan's own deletions in that table counts.
+
+    The quota known is the RoutesPerTableQuota parameter and, per table, what a
+    ``RouteLimitExceeded`` taught (``ledger.quota_refusals``): a table AWS refused is left out
+    the same way while its routes, its planned changes and the parameter are what they were."""
+    changes = _table_changes(plan)
+    if not any(creates for creates, _ in changes.values()):
         return plan
-    deleting: dict[str, int] = {}
-    for change in plan.routes_to_delete:
-        deleting[change.route_table_id] = deleting.get(change.route_table_id, 0) + 1
-    index = topology.index
     findings: set[Finding] = set(plan.findings)
     full: set[str] = set()
-    for table_id, new in sorted(creating.items()):
-        table = index.route_table(table_id)
-        have = _quota_routes(table) if table is not None else 0
-        need = have - deleting.get(table_id, 0) + new
-        if need <= quota:
+    for table_id, (creates, _) in sorted(changes.items()):
+        if not creates:
+            continue
+        need = table_need(plan, topology, table_id)
+        refusal = ledger.quota_refusal(table_id) if ledger is not None else None
+        if refusal is not None and refusal.digest == quota_digest(plan, topology, table_id, quota):
+            message = (
+                f"route table {table_id} would need {need} routes and AWS refused one with "
+                f"RouteLimitExceeded when it tried (RoutesPerTableQuota says {quota}): its real "
+                f"quota is lower. None of its {len(creates)} new LGW route(s) is created and the "
+                "pairs they would serve are left out in both directions, without trying again "
+                "until the table, the routes it needs or RoutesPerTableQuota change; raise the "
+                "Amazon VPC quota L-93826ACB and set RoutesPerTableQuota to it, or use fewer "
+                "subnets per route table"
+            )
+        elif need > quota:
+            message = (
+                f"route table {table_id} would need {need} routes, more than its routes-per-table "
+                f"quota of {quota} (RoutesPerTableQuota): none of its {len(creates)} new LGW "
+                "route(s) is created and the pairs they would serve are left out in both "
+                "directions; raise the Amazon VPC quota L-93826ACB and RoutesPerTableQuota, or "
+                "use fewer subnets per route table"
+            )
+        else:
             continue
         full.add(table_id)
-        findings.add(
-            Finding(
-                FindingKind.ROUTE_QUOTA,
-                table_id,
-                f"route table {table_id} would need {need} routes, more than its routes-per-table "
-                f"quota of {quota} (RoutesPerTableQuota): none of its {new} new LGW route(s) is "
-                "created and the pairs they would serve are left out in both directions; raise "
-                "the Amazon VPC quota L-93826ACB and RoutesPerTableQuota, or use fewer subnets "
-                "per route table",
-            )
-        )
+        findings.add(Finding(FindingKind.ROUTE_QUOTA, table_id, message))
     if not full:
         return plan
     left_out = {
@@ -612,4 +639,17 @@ def fit_quota(plan: Plan, topology: Topology, quota: int) -> Plan:
         if c.route_table_id not in full
         and not any((c.destination_subnet_id, s) in left_out for s in c.source_subnet_ids)
     )
-    return replace(plan, routes_to_create=kept, findings=tuple(sorted(findings)))
+    # An association whose every route was left out would serve nothing: it waits with them.
+    before = {c.local_gateway_id for c in plan.routes_to_create}
+    after = {c.local_gateway_id for c in kept}
+    associations = tuple(
+        a
+        for a in plan.associations_to_create
+        if a.local_gateway_id not in before or a.local_gateway_id in after
+    )
+    return replace(
+        plan,
+        routes_to_create=kept,
+        associations_to_create=associations,
+        findings=tuple(sorted(findings)),
+    )

@@ -43,6 +43,7 @@ from outpost_mesh.model import (
     Ledger,
     PairReachability,
     Plan,
+    QuotaRefusal,
     Topology,
 )
 from outpost_mesh.notices import Notifier, actor_words, failure_notice, findings_notice
@@ -53,7 +54,9 @@ from outpost_mesh.planner import (
     fit_quota,
     hold_deletions,
     plan_vpc,
+    quota_digest,
     removal_plan,
+    table_need,
 )
 from outpost_mesh.settings import Settings
 from outpost_mesh.verify import reachability
@@ -285,17 +288,49 @@ class ReconcileService:
         ledger = self.store.load(vpc_id)
         if remove:
             return PlannedPass(topology, ledger, removal_plan(topology, ledger, self.account_id))
-        plan = plan_vpc(topology, ledger, self.store.quarantined(), self.account_id)
-        if not force:
-            plan = hold_deletions(
-                plan,
-                topology,
-                ledger,
-                self.settings.delete_share_limit,
-                self.settings.delete_min_owned,
-            )
-        plan = fit_quota(plan, topology, self.settings.routes_per_table)
+        plan = self._held_plan(topology, ledger, force=force)
+        plan = fit_quota(plan, topology, self.settings.routes_per_table, ledger)
         return PlannedPass(topology, ledger, plan)
+
+    def _held_plan(self, topology: Topology, ledger: Ledger, *, force: bool = False) -> Plan:
+        """The plan before the quota check: deletion safety applied unless ``force``."""
+        plan = plan_vpc(topology, ledger, self.store.quarantined(), self.account_id)
+        if force:
+            return plan
+        return hold_deletions(
+            plan,
+            topology,
+            ledger,
+            self.settings.delete_share_limit,
+            self.settings.delete_min_owned,
+        )
+
+    def remember_quota_refusal(self, vpc_id: str, route_table_id: str) -> QuotaRefusal | None:
+        """AWS refused a route in ``route_table_id`` with RouteLimitExceeded and the pass was
+        rolled back: remember, per table, the fingerprint of what the next plan will see (the
+        table as it is now, the changes planned for it, RoutesPerTableQuota), so the planner
+        leaves the table out instead of trying again until one of them changes. None when the
+        plan no longer creates routes there (nothing to remember). A throttled read is raised
+        before anything is recorded (the caller asks again)."""
+        topology = self.observe(vpc_id)
+        plan = self._held_plan(topology, self.store.load(vpc_id))
+        if not any(c.route_table_id == route_table_id for c in plan.routes_to_create):
+            return None
+        quota = self.settings.routes_per_table
+        refusal = QuotaRefusal(
+            route_table_id,
+            quota_digest(plan, topology, route_table_id, quota),
+            table_need(plan, topology, route_table_id),
+            quota,
+        )
+        self.store.remember_quota_refusal(vpc_id, refusal)
+        log.warning(
+            "route table %s refused a route with RouteLimitExceeded: left out until it, the "
+            "routes it needs or RoutesPerTableQuota change",
+            route_table_id,
+            extra={"vpc_id": vpc_id},
+        )
+        return refusal
 
     def record(self, planned: PlannedPass, actor: str) -> Plan:
         """What a pass leaves in the ledger and tells people; returns the plan it may run.
@@ -314,6 +349,10 @@ class ReconcileService:
             vpc_id, tuple(f for f in plan.findings if f not in unsent), actor
         )
         self.store.resolve_findings(vpc_id, plan.findings)
+        held = {f.subject for f in plan.findings if f.kind is FindingKind.ROUTE_QUOTA}
+        for refusal in planned.ledger.quota_refusals:
+            if refusal.route_table_id not in held:  # the table, its routes or the quota changed
+                self.store.forget_quota_refusal(vpc_id, refusal.route_table_id)
         for owned in plan.stale_routes:
             log.info(
                 "route %s %s -> %s was removed by someone else: forgotten",
@@ -405,9 +444,13 @@ class ReconcileService:
             if _OUTPOST_ARN.match(subject):
                 self.store.quarantine(subject, cause, self.settings.quarantine_seconds)
         elif kind is FindingKind.ROUTE_QUOTA:
+            if subject.startswith("rtb-"):
+                self.remember_quota_refusal(vpc_id, subject)
             cause = (
                 f"route table {subject} reached its routes-per-table quota; raise the Amazon VPC "
-                "quota L-93826ACB or use fewer subnets per table"
+                "quota L-93826ACB (and RoutesPerTableQuota) or use fewer subnets per table. The "
+                "table is left out of the mesh until it, the routes it needs or "
+                "RoutesPerTableQuota change"
             )
         notice = failure_notice(
             vpc_id,

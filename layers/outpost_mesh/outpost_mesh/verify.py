@@ -120,11 +120,14 @@ def route_quota_headroom(topology: Topology, plan: Plan, quota: int) -> int:
     lgw_ids = {g.local_gateway_id for g in topology.lgw_route_tables}
     used: dict[str, int] = {}
     for table in topology.route_tables:
-        routes = [r for r in table.routes if not r.is_local]
-        if any(r.target in lgw_ids for r in routes):
-            used[table.route_table_id] = len(routes)
+        if any(r.target in lgw_ids for r in table.routes):
+            used[table.route_table_id] = table.quota_routes  # counted as the planner counts
+    index = topology.index
     for change in plan.routes_to_create:
-        used[change.route_table_id] = used.get(change.route_table_id, 0) + 1
+        if change.route_table_id not in used:
+            found = index.route_table(change.route_table_id)
+            used[change.route_table_id] = found.quota_routes if found is not None else 0
+        used[change.route_table_id] += 1
     for change in plan.routes_to_delete:
         used[change.route_table_id] = used.get(change.route_table_id, 0) - 1
     return quota - max(used.values(), default=0)

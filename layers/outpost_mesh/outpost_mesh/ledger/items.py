@@ -8,6 +8,7 @@ pk                  sk                          codec            what
 VPC#vpc-1           ROUTE#rtb-1#10.7.11.0/24    RouteItem        a route it created (no tags)
 VPC#vpc-1           ASSOC#lgw-vpc-assoc-1       AssociationItem  an LGW association it made
 VPC#vpc-1           LEASE                       LeaseItem        who works on the VPC, triggers
+VPC#vpc-1           QUOTA#rtb-1                 QuotaRefusalItem a RouteLimitExceeded remembered
 MANAGED             VPC#vpc-1                   ManagedVpcItem   a VPC it ever changed (sweeps)
 SUBNET#subnet-1     VPC                         LocationItem     the VPC of a subnet it routes
 RTB#rtb-1           VPC                         LocationItem     the VPC of a table it has seen
@@ -46,7 +47,13 @@ from outpost_mesh.ledger.codec import (
     texts,
 )
 from outpost_mesh.limits import LEDGER_MESSAGE_BYTES, bounded_name, clip_bytes
-from outpost_mesh.model import Finding, FindingKind, OwnedAssociation, OwnedRoute
+from outpost_mesh.model import (
+    Finding,
+    FindingKind,
+    OwnedAssociation,
+    OwnedRoute,
+    QuotaRefusal,
+)
 
 R = TypeVar("R", OwnedRoute, OwnedAssociation)
 
@@ -133,6 +140,39 @@ class AssociationItem:
             outpost_arn=text(item, "outpost_arn", ""),
         )
         return Owned(assoc, optional_text(item, "owner"), number(item, "created_at", 0))
+
+
+class QuotaRefusalItem:
+    """``VPC#<vpc>`` / ``QUOTA#<rtb>``: what a ``RouteLimitExceeded`` taught about a table."""
+
+    PREFIX = "QUOTA#"
+
+    @staticmethod
+    def sk(route_table_id: str) -> str:
+        return f"{QuotaRefusalItem.PREFIX}{route_table_id}"
+
+    @staticmethod
+    def encode(vpc_id: str, refusal: QuotaRefusal, learned_at: int) -> Item:
+        return encode(
+            {
+                "pk": vpc_pk(vpc_id),
+                "sk": QuotaRefusalItem.sk(refusal.route_table_id),
+                "route_table_id": refusal.route_table_id,
+                "digest": refusal.digest,
+                "routes": refusal.routes,
+                "quota": refusal.quota,
+                "learned_at": learned_at,
+            }
+        )
+
+    @staticmethod
+    def decode(item: Mapping[str, Any]) -> QuotaRefusal:
+        return QuotaRefusal(
+            route_table_id=text(item, "route_table_id"),
+            digest=text(item, "digest"),
+            routes=number(item, "routes", 0),
+            quota=number(item, "quota", 0),
+        )
 
 
 def decode_owned(item: Mapping[str, Any]) -> Owned[OwnedRoute] | Owned[OwnedAssociation] | None:

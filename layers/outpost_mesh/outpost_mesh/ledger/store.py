@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from outpost_mesh.ledger.codec import encode, stored_key
+from outpost_mesh.ledger.codec import encode, stored_key, text
 from outpost_mesh.ledger.items import (
     AssociationItem,
     FindingItem,
@@ -19,12 +19,13 @@ from outpost_mesh.ledger.items import (
     PlanBatchItem,
     Quarantine,
     QuarantineItems,
+    QuotaRefusalItem,
     RouteItem,
     decode_owned,
     vpc_pk,
 )
 from outpost_mesh.ledger.lease import Leases
-from outpost_mesh.model import Finding, Ledger, OwnedAssociation, OwnedRoute
+from outpost_mesh.model import Finding, Ledger, OwnedAssociation, OwnedRoute, QuotaRefusal
 
 DEFAULT_QUARANTINE_SECONDS = 24 * 3600
 PLAN_TTL_SECONDS = (
@@ -44,15 +45,32 @@ class LedgerStore(Leases):
                 yield owned
 
     def load(self, vpc_id: str) -> Ledger:
+        """The VPC's owned routes and associations and its tables' quota refusals (one query)."""
         routes: list[OwnedRoute] = []
         associations: list[OwnedAssociation] = []
-        for owned in self._owned(vpc_id):
+        refusals: list[QuotaRefusal] = []
+        for item in self._query(vpc_pk(vpc_id)):
+            if text(item, "sk").startswith(QuotaRefusalItem.PREFIX):
+                refusals.append(QuotaRefusalItem.decode(item))
+                continue
+            owned = decode_owned(item)
+            if owned is None:
+                continue
             record = owned.record
             if isinstance(record, OwnedRoute):
                 routes.append(record)
             else:
                 associations.append(record)
-        return Ledger(vpc_id, tuple(sorted(routes)), tuple(sorted(associations)))
+        return Ledger(
+            vpc_id, tuple(sorted(routes)), tuple(sorted(associations)), tuple(sorted(refusals))
+        )
+
+    def remember_quota_refusal(self, vpc_id: str, refusal: QuotaRefusal) -> None:
+        """Keep what a RouteLimitExceeded taught about a table (the planner reads it back)."""
+        self._put(QuotaRefusalItem.encode(vpc_id, refusal, int(self.clock())))
+
+    def forget_quota_refusal(self, vpc_id: str, route_table_id: str) -> None:
+        self._delete(vpc_pk(vpc_id), QuotaRefusalItem.sk(route_table_id))
 
     def record_route(self, vpc_id: str, route: OwnedRoute, owner: str) -> None:
         self._mark_managed(vpc_id)
