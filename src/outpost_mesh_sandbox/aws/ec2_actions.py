@@ -17,7 +17,7 @@ from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBacken
 from outpost_mesh_sandbox.aws import errors, local_gateways, outposts
 from outpost_mesh_sandbox.aws.errors import SandboxEC2Error
 from outpost_mesh_sandbox.aws.lgw_models import ASSOCIATION_RESOURCE_TYPE
-from outpost_mesh_sandbox.aws.paging import is_continuation, paginate
+from outpost_mesh_sandbox.aws.paging import check_max_results, is_continuation, paginate
 
 Action = Callable[[Any], ActionResult]
 
@@ -29,7 +29,10 @@ def _filters(response: Any) -> dict[str, list[str]]:
 
 def _page(response: Any, items: list[Any], key: str) -> ActionResult:
     page, token = paginate(
-        items, response._get_param("MaxResults"), response._get_param("NextToken")
+        response._get_action(),
+        items,
+        response._get_param("MaxResults"),
+        response._get_param("NextToken"),
     )
     return ActionResult({key: page, "NextToken": token})
 
@@ -64,6 +67,7 @@ def create_local_gateway_route_table_vpc_association(self: Any) -> ActionResult:
 
 def describe_local_gateway_route_table_vpc_associations(self: Any) -> ActionResult:
     self.error_on_dryrun()
+    check_max_results(self._get_action(), self._get_param("MaxResults"))  # refused: no look
     items = local_gateways.describe_associations(
         self.ec2_backend,
         self._get_param("LocalGatewayRouteTableVpcAssociationIds", []),
@@ -176,12 +180,8 @@ def paged(key: str) -> Callable[[Action], Action]:
 
     def build(original: Action) -> Action:
         def describe(self: Any) -> ActionResult:
-            result = original(self)
-            shape = dict(result.result)  # type: ignore[call-overload]
-            page, token = paginate(
-                list(shape[key]), self._get_param("MaxResults"), self._get_param("NextToken")
-            )
-            shape.update({key: page, "NextToken": token})
+            shape = dict(original(self).result)  # type: ignore[call-overload]
+            shape.update(_page(self, list(shape[key]), key).result)  # type: ignore[call-overload]
             return ActionResult(shape)
 
         describe.__name__ = getattr(original, "__name__", "describe")
