@@ -30,7 +30,7 @@ from typing import Any
 
 from bench.converge import converge
 from bench.naive import naive_reconcile
-from bench.topology import VPC, Topology
+from bench.topology import VPC, Mesh, Topology
 from outpost_mesh import reconcile as reconcile_module
 from outpost_mesh.apply import Applier
 from outpost_mesh.ledger import LedgerStore, create_table
@@ -96,7 +96,7 @@ def best_ms(
     return best * 1000
 
 
-def fresh(sb: Sandbox, topo: Topology) -> IdMap:
+def fresh(sb: Sandbox, topo: Mesh) -> IdMap:
     """An empty account with the topology seeded (subnets, tables, racks) and the ledger table."""
     sb.reset()
     ids = seed(topo.scenario(), sb.client("ec2", caller="scenario"), sb.control)

@@ -4,6 +4,8 @@ run; git-ignored) and, from a complete run only, docs/performance.md.
 Sections: ``reconcile`` (per-reconcile calls and times over the topology grid, split over
 ``--jobs`` worker processes, each with its own sandbox), ``workflow`` (convergence and burst
 through the pipeline under throttle emulation), ``coldstart`` (handler imports, layer size).
+``--case TEXT`` narrows the workflow section to the convergence cases whose label holds TEXT
+(no burst), e.g. ``python -m bench --sections workflow --case "one big table"``.
 """
 
 from __future__ import annotations
@@ -20,15 +22,16 @@ from pathlib import Path
 
 from bench import coldstart, per_reconcile, workflow
 from bench.report import Results, document, markdown, table
-from bench.topology import Topology, grid
+from bench.topology import Mesh, OneBigTable, Topology, grid
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "docs" / "performance.md"
 REPORT = ROOT / "reports" / "performance.md"  # every run's, git-ignored
-CONVERGENCE = (
+CONVERGENCE: tuple[Mesh, ...] = (
     Topology(4, 10, True),  # the issue's mesh: 1,200 routes
     Topology(4, 5, True),  # the largest per-subnet mesh of the grid under the payload limit
     Topology(4, 10, False),
+    OneBigTable(150),  # 151 routes, 150 of them in one table: one lane at EC2's whole rate
 )
 BURST = Topology(4, 5, True)  # 20 subnets created at once
 
@@ -87,14 +90,22 @@ def run_reconcile(results: Results, topologies: list[Topology], jobs: int) -> No
         )
 
 
-def run_workflow(results: Results, quick: bool) -> None:
+def convergence_cases(quick: bool, cases: list[str]) -> list[Mesh]:
+    """The convergence cases to run: those whose label holds one of ``cases`` when given."""
+    chosen = list(CONVERGENCE[1:2] if quick else CONVERGENCE)
+    return [m for m in chosen if any(c in m.label for c in cases)] if cases else chosen
+
+
+def run_workflow(results: Results, quick: bool, cases: list[str]) -> None:
     from outpost_mesh_sandbox.aws.server import Sandbox
 
     with Sandbox() as sb:
-        for topo in CONVERGENCE[1:2] if quick else CONVERGENCE:
+        for topo in convergence_cases(quick, cases):
             started = time.perf_counter()
             results.convergence.append(workflow.convergence(sb, topo))
             print(f"  convergence {topo.label}: {time.perf_counter() - started:.0f} s", flush=True)
+        if cases:
+            return
         started = time.perf_counter()
         results.burst = workflow.burst(sb, BURST)
         print(f"  burst: {time.perf_counter() - started:.0f} s", flush=True)
@@ -112,6 +123,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sections", default="reconcile,workflow,coldstart", help="comma-separated subset"
     )
+    parser.add_argument(
+        "--case",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="workflow: only the convergence cases whose label holds TEXT, no burst (repeatable)",
+    )
     parser.add_argument("--no-write", action="store_true", help=f"do not rewrite {OUTPUT.name}")
     args = parser.parse_args(args_list)
     sections = {s.strip() for s in args.sections.split(",") if s.strip()}
@@ -124,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         run_reconcile(results, topologies, max(1, args.jobs))
     if "workflow" in sections:
         print("workflow: convergence and burst under throttle emulation", flush=True)
-        run_workflow(results, args.quick)
+        run_workflow(results, args.quick, args.case)
     if "coldstart" in sections:
         print("coldstart: handler imports and the built layer", flush=True)
         results.coldstart = coldstart.measure()
@@ -133,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(markdown(rows))
     print(f"\n{results.seconds:,.0f} s")
-    partial = args.quick or sections != {"reconcile", "workflow", "coldstart"}
+    partial = args.quick or bool(args.case) or sections != {"reconcile", "workflow", "coldstart"}
     text = document(results, rows, args_list)
     REPORT.parent.mkdir(exist_ok=True)
     REPORT.write_text(text, encoding="utf-8")
@@ -142,5 +160,6 @@ def main(argv: list[str] | None = None) -> int:
         OUTPUT.write_text(text, encoding="utf-8")
         print(f"wrote {OUTPUT.relative_to(ROOT)}")
     elif not args.no_write:
-        print(f"{OUTPUT.relative_to(ROOT)} not rewritten: a partial run (--quick or --sections)")
+        why = "a partial run (--quick, --sections or --case)"
+        print(f"{OUTPUT.relative_to(ROOT)} not rewritten: {why}")
     return 0

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.topology import VPC, Topology
+from bench.topology import VPC, Mesh, Topology
 from outpost_mesh import pacing
 from outpost_mesh.model import Ledger
 from outpost_mesh.observe import observe_vpc
@@ -44,7 +44,7 @@ THROTTLE_SCALE = 1.0
 class WorkflowRun:
     label: str
     routes: int  # routes the mesh needs
-    changes: int  # routes + associations to create
+    racks: int  # one LGW route table association to create each
     converged: bool
     failure: str
     aws_seconds: float | None
@@ -65,6 +65,12 @@ class WorkflowRun:
     before_routes: float = 0.0
     route_seconds: float = 0.0
     after_routes: float = 0.0
+    plan_task: float = 0.0  # seconds of the largest execution's Plan task (real time: no pacing)
+
+    @property
+    def changes(self) -> int:
+        """Routes + associations to create."""
+        return self.routes + self.racks
 
     @property
     def floor(self) -> float:
@@ -94,6 +100,17 @@ def _history(sfn: Any, arn: str) -> list[dict[str, Any]]:
         kwargs = {"nextToken": page["nextToken"]}
 
 
+def _state_seconds(events: list[dict[str, Any]], state: str) -> float:
+    """Seconds from entering ``state`` to leaving it, the first time, in an execution's history."""
+    times = [
+        e["timestamp"]
+        for e in events
+        for details in ("stateEnteredEventDetails", "stateExitedEventDetails")
+        if e.get(details, {}).get("name") == state
+    ]
+    return (times[1] - times[0]).total_seconds() if len(times) >= 2 else 0.0
+
+
 def _entered(events: list[dict[str, Any]], state: str) -> int:
     return sum(
         1
@@ -103,7 +120,7 @@ def _entered(events: list[dict[str, Any]], state: str) -> int:
     )
 
 
-def plan_bytes(sb: Sandbox, topo: Topology) -> int:
+def plan_bytes(sb: Sandbox, topo: Mesh) -> int:
     """JSON size of the route changes a plan from scratch hands to the workflow (the bulk of the
     Plan task's output), on a fresh copy of the topology."""
     from bench.per_reconcile import BENCH_KEY, fresh
@@ -117,10 +134,9 @@ def run(
     sb: Sandbox,
     *,
     label: str,
-    topo: Topology,
     document: dict[str, Any],
     routes: int,
-    changes: int,
+    racks: int,
     timeout: float = 300.0,
 ) -> WorkflowRun:
     import time
@@ -171,7 +187,7 @@ def run(
     return WorkflowRun(
         label=label,
         routes=routes,
-        changes=changes,
+        racks=racks,
         converged=converged,
         failure=failure,
         aws_seconds=(log[-1].aws_time - log[0].aws_time) if log and converged else None,
@@ -191,20 +207,20 @@ def run(
         before_routes=phases[0],
         route_seconds=phases[1],
         after_routes=phases[2],
+        plan_task=_state_seconds(largest, "Plan"),
     )
 
 
-def convergence(sb: Sandbox, topo: Topology) -> WorkflowRun:
+def convergence(sb: Sandbox, topo: Mesh) -> WorkflowRun:
     """The mesh from nothing: seeded subnets, one sweep, until the execution ends."""
     size = plan_bytes(sb, topo)
     document = topo.document(steps=[{"sweep": {}}], throttle=THROTTLE_SCALE)
     result = run(
         sb,
         label=topo.label,
-        topo=topo,
         document=document,
         routes=topo.routes,
-        changes=topo.routes + topo.racks,
+        racks=topo.racks,
     )
     result.plan_bytes = size
     return result
@@ -222,8 +238,7 @@ def burst(sb: Sandbox, topo: Topology) -> WorkflowRun:
     return run(
         sb,
         label=f"burst {topo.subnets} subnets",
-        topo=topo,
         document=document,
         routes=topo.routes,
-        changes=topo.routes + topo.racks,
+        racks=topo.racks,
     )
