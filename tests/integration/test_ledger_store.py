@@ -1,6 +1,8 @@
 """LedgerStore against the sandbox's DynamoDB: what each operation costs in DynamoDB calls (the
 demo reports API calls; they must not go up), what it leaves in the table (the layout existing
-tables hold), and that ``load`` and ``owned_by`` read the same items the same way.
+tables hold), that ``load`` and ``owned_by`` read the same items the same way, and that
+``fleet`` reads every VPC as ``load`` and ``open_findings`` do, in pages, migrating items
+written before the fleet index.
 
 Calls are counted with a botocore ``before-call`` hook on the store's own client.
 """
@@ -9,13 +11,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from outpost_mesh.errors import LeaseBusyError
-from outpost_mesh.ledger import LedgerStore
-from outpost_mesh.model import Finding, FindingKind, OwnedAssociation, OwnedRoute, QuotaRefusal
+from outpost_mesh.ledger import FleetLedger, LedgerStore
+from outpost_mesh.ledger.items import FindingItem, ManagedVpcItem, QuotaRefusalItem, RouteItem
+from outpost_mesh.model import (
+    Finding,
+    FindingKind,
+    Ledger,
+    OwnedAssociation,
+    OwnedRoute,
+    QuotaRefusal,
+)
+from outpost_mesh_sandbox.stack.template import load_template
 
 from .support import Clock
 
@@ -90,11 +102,26 @@ def test_ownership_records_cost_and_layout(
         "source_subnet_ids": {"L": [{"S": "subnet-a"}, {"S": "subnet-c"}]},
         "owner": {"S": "exec-1"},
         "created_at": {"N": str(T)},
+        "fleet": {"S": "VPC"},
+        "fleet_sk": {"S": f"{VPC}#ROUTE#rtb-1#10.7.11.0/24"},
+    }
+    assert raw(timed, f"VPC#{VPC}", "ASSOC#lgw-vpc-assoc-1") == {
+        "pk": {"S": f"VPC#{VPC}"},
+        "sk": {"S": "ASSOC#lgw-vpc-assoc-1"},
+        "association_id": {"S": "lgw-vpc-assoc-1"},
+        "lgw_route_table_id": {"S": "lgw-rtb-1"},
+        "outpost_arn": {"S": ASSOC.outpost_arn},
+        "owner": {"S": "exec-1"},
+        "created_at": {"N": str(T + 1)},
+        "fleet": {"S": "VPC"},
+        "fleet_sk": {"S": f"{VPC}#ASSOC#lgw-vpc-assoc-1"},
     }
     assert raw(timed, "MANAGED", f"VPC#{VPC}") == {
         "pk": {"S": "MANAGED"},
         "sk": {"S": f"VPC#{VPC}"},
         "vpc_id": {"S": VPC},
+        "fleet": {"S": "VPC"},
+        "fleet_sk": {"S": f"{VPC}#MANAGED"},
     }
 
     with calls() as made:
@@ -141,6 +168,8 @@ def test_quota_refusals_cost_and_layout(
         "routes": {"N": "51"},
         "quota": {"N": "50"},
         "learned_at": {"N": str(T)},
+        "fleet": {"S": "VPC"},
+        "fleet_sk": {"S": f"{VPC}#QUOTA#rtb-2"},
     }
     with calls() as made:
         ledger = timed.load(VPC)
@@ -181,12 +210,24 @@ def test_findings_cost_and_layout(
         "message": {"S": "a route of someone else's"},
         "source": {"S": "workflow"},
         "last_seen": {"N": str(T)},
+        "fleet": {"S": "VPC"},
+        "fleet_sk": {"S": f"{VPC}#conflict#subnet-1"},
     }
     clock.now += 10
     with calls() as made:
         assert timed.resolve_findings(VPC, (conflict,)) == [coip]
     assert made == ["Query", "UpdateItem"]
-    assert raw(timed, f"FINDINGS#{VPC}", "coip-mode#subnet-2")["resolved_at"] == {"N": str(T + 10)}
+    resolved = raw(timed, f"FINDINGS#{VPC}", "coip-mode#subnet-2")
+    assert resolved["resolved_at"] == {"N": str(T + 10)}
+    assert "fleet" not in resolved and "fleet_sk" not in resolved  # out of the fleet index
+    with calls() as made:
+        timed.record_findings(VPC, (coip,), "workflow")  # re-opened: back in the index
+    assert made == ["PutItem"]
+    reopened = raw(timed, f"FINDINGS#{VPC}", "coip-mode#subnet-2")
+    assert "resolved_at" not in reopened and reopened["fleet_sk"] == {
+        "S": f"{VPC}#coip-mode#subnet-2"
+    }
+    timed.resolve_findings(VPC, (conflict,))
     with calls() as made:
         assert timed.open_findings(VPC) == [conflict]
         assert timed.findings(VPC) == sorted([conflict, coip])
@@ -294,3 +335,206 @@ def test_lease_cost_and_layout(timed: LedgerStore, clock: Clock, calls: Callable
     with calls() as made:
         assert timed.add_trigger(VPC) == 2
     assert made == ["UpdateItem"]
+
+
+# -- the fleet read: every VPC's ledger in one paginated Query of the fleet index ---------------
+def assert_fleet_reads_as_load(store: LedgerStore, fleet: FleetLedger, vpcs: set[str]) -> None:
+    """Every VPC of ``vpcs`` (and no other) is in ``fleet`` exactly as its own reads return it."""
+    assert set(fleet.ledgers) == set(fleet.open_findings) == vpcs
+    for vpc in vpcs:
+        assert fleet.ledgers[vpc] == store.load(vpc), vpc
+        assert fleet.open_findings[vpc] == tuple(store.open_findings(vpc)), vpc
+
+
+def test_fleet_reads_every_vpc_as_load_and_open_findings_do(
+    timed: LedgerStore, clock: Clock, calls: Callable[[], Any]
+) -> None:
+    """Three managed VPCs (one owning routes, an association, a quota refusal and open and
+    resolved findings; one owning a route; one managed that owns nothing any more) and one with
+    findings only: one Query of the MANAGED partition and one of the index, nothing else. The
+    lease, locations, quarantines and stashed batches are no part of it."""
+    full, single, emptied, unmanaged = "vpc-0full", "vpc-1single", "vpc-2emptied", "vpc-3seen"
+    conflict = Finding(FindingKind.CONFLICT, "subnet-1", "a route of someone else's")
+    coip = Finding(FindingKind.COIP_MODE, "subnet-2", "rack in CoIP mode")
+    timed.record_route(full, ROUTE, "exec-1")
+    timed.record_route(full, OTHER, "exec-2")
+    timed.record_association(full, ASSOC, "exec-1")
+    timed.remember_quota_refusal(full, QuotaRefusal("rtb-2", "f" * 32, 51, 50))
+    timed.record_findings(full, (conflict, coip), "workflow")
+    clock.now += 1
+    timed.resolve_findings(full, (conflict,))  # coip resolved: left out
+    timed.claim(full, "exec-1", seconds=60)
+    timed.remember_locations(full, ("subnet-1",), ("rtb-1",))
+    timed.stash_plan_batches("exec-1", [{"vpc_id": full}])
+    timed.quarantine("arn:aws:outposts:us-east-1:1:outpost/op-1", "no propagation", 60)
+    timed.record_route(single, ROUTE, "exec-3")
+    timed.record_route(emptied, OTHER, "exec-4")
+    timed.forget_route(emptied, OTHER.route_table_id, OTHER.destination)
+    timed.record_findings(unmanaged, (conflict,), "cli")
+
+    with calls() as made:
+        fleet = timed.fleet()
+    assert made == ["Query", "Query"] and fleet.pages == 2 and fleet.fallbacks == 0
+    assert fleet.managed == frozenset({full, single, emptied})
+    assert_fleet_reads_as_load(timed, fleet, {full, single, emptied, unmanaged})
+    assert fleet.ledgers[full].quota_refusals and fleet.ledgers[full].associations == (ASSOC,)
+    assert fleet.open_findings[full] == (conflict,)
+    assert fleet.ledgers[emptied] == Ledger(emptied)
+    assert fleet.ledger("vpc-unknown") == Ledger("vpc-unknown")
+
+
+def test_a_finding_whose_sort_key_was_cut_is_in_the_fleet_index(timed: LedgerStore) -> None:
+    """A finding's sort key keeps 1,024 bytes at most; so does the index's (its VPC in front)."""
+    long = Finding(FindingKind.CONFLICT, "subnet-" + "x" * 2_000, "long subject")
+    timed.record_findings(VPC, (long,), "workflow")
+    [item] = timed.dynamodb.query(
+        TableName=timed.table_name,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"FINDINGS#{VPC}"}},
+    )["Items"]
+    assert len(item["fleet_sk"]["S"]) == 1024 and item["fleet_sk"]["S"].startswith(f"{VPC}#")
+    assert timed.fleet().open_findings[VPC] == (long,)
+
+
+# A route table serving 30 subnets: its routes' items are about 1 KB each, so 1,200 of them
+# fill more than one of DynamoDB's 1 MB pages (moto's page: 1,000,000 bytes by its own count).
+FLEET_VPCS = 40
+ROUTES_PER_VPC = 30
+SOURCES = tuple(f"subnet-0{n:016x}" for n in range(30))
+
+
+def write_raw(store: LedgerStore, items: list[dict[str, Any]]) -> None:
+    """Items as they are, 25 a BatchWriteItem (the test's own writes, not the store's)."""
+    for start in range(0, len(items), 25):
+        batch = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
+        assert not store.dynamodb.batch_write_item(RequestItems={store.table_name: batch}).get(
+            "UnprocessedItems"
+        )
+
+
+def test_fleet_reads_1200_routes_of_40_vpcs_in_pages(
+    timed: LedgerStore, calls: Callable[[], Any]
+) -> None:
+    vpcs = [f"vpc-0{n:016x}" for n in range(FLEET_VPCS)]
+    routes = {
+        vpc: [
+            OwnedRoute(f"rtb-{n:02d}", f"10.{v}.{n}.0/24", "lgw-1", SOURCES[n], SOURCES)
+            for n in range(ROUTES_PER_VPC)
+        ]
+        for v, vpc in enumerate(vpcs)
+    }
+    write_raw(
+        timed,
+        [ManagedVpcItem.encode(vpc) for vpc in vpcs]
+        + [RouteItem.encode(vpc, r, "exec-1", T) for vpc in vpcs for r in routes[vpc]],
+    )
+    with calls() as made:
+        fleet = timed.fleet()
+    assert set(made) == {"Query"} and len(made) == fleet.pages
+    assert fleet.pages == 3  # the MANAGED partition's page and the index's two (1.2 MB)
+    assert fleet.fallbacks == 0 and fleet.managed == frozenset(vpcs)
+    # nothing lost or read twice at the page boundary (1,048 items on the first page)
+    assert fleet.ledgers == {vpc: Ledger(vpc, tuple(sorted(routes[vpc]))) for vpc in vpcs}
+    assert fleet.ledgers[vpcs[-1]] == timed.load(vpcs[-1])
+
+
+def old_layout(item: dict[str, Any]) -> dict[str, Any]:
+    """An item as it was written before the fleet index: without its attributes."""
+    return {name: value for name, value in item.items() if name not in ("fleet", "fleet_sk")}
+
+
+def test_fleet_reads_and_migrates_a_vpc_written_before_the_index(
+    timed: LedgerStore, clock: Clock, calls: Callable[[], Any]
+) -> None:
+    """A managed VPC whose items predate the index is read the old way and its items given the
+    index attributes (the lease and a resolved finding stay out); the next fleet read finds it
+    in the index. A route recorded meanwhile leaves its old MANAGED item as it was (a new one
+    would hide the old routes from the index)."""
+    old, new = "vpc-0old", "vpc-1new"
+    conflict = Finding(FindingKind.CONFLICT, "subnet-1", "a route of someone else's")
+    gone = Finding(FindingKind.COIP_MODE, "subnet-2", "rack in CoIP mode")
+    resolved = FindingItem.encode(old, gone, "workflow", T) | {"resolved_at": {"N": str(T)}}
+    write_raw(
+        timed,
+        [
+            old_layout(ManagedVpcItem.encode(old)),
+            old_layout(RouteItem.encode(old, ROUTE, "exec-1", T)),
+            old_layout(QuotaRefusalItem.encode(old, QuotaRefusal("rtb-1", "a" * 32, 50, 50), T)),
+            old_layout(FindingItem.encode(old, conflict, "workflow", T)),
+            old_layout(resolved),
+        ],
+    )
+    timed.claim(old, "exec-1", seconds=60)
+    timed.record_association(old, ASSOC, "exec-2")  # new layout, its MANAGED item left alone
+    assert "fleet" not in raw(timed, "MANAGED", f"VPC#{old}")
+    timed.record_route(new, OTHER, "exec-3")
+
+    with calls() as made:
+        first = timed.fleet()
+    assert first.fallbacks == 1 and first.managed == frozenset({old, new})
+    assert first.ledgers[old].routes == (ROUTE,) and first.ledgers[old].associations == (ASSOC,)
+    assert_fleet_reads_as_load(timed, first, {old, new})
+    # 2 + the old VPC's partition and findings; the route, refusal, open finding and MANAGED
+    assert made.count("Query") == first.pages == 4
+    assert sorted(name for name in made if name != "Query") == ["UpdateItem"] * 4
+    assert raw(timed, f"VPC#{old}", "ROUTE#rtb-1#10.7.11.0/24")["fleet_sk"] == {
+        "S": f"{old}#ROUTE#rtb-1#10.7.11.0/24"
+    }
+    assert raw(timed, "MANAGED", f"VPC#{old}")["fleet_sk"] == {"S": f"{old}#MANAGED"}
+    assert "fleet" not in raw(timed, f"VPC#{old}", "LEASE")
+    assert "fleet" not in raw(timed, f"FINDINGS#{old}", "coip-mode#subnet-2")
+    assert raw(timed, f"VPC#{old}", "QUOTA#rtb-1")["routes"] == {"N": "50"}  # nothing else
+
+    with calls() as made:
+        second = timed.fleet()
+    assert made == ["Query", "Query"] and second.fallbacks == 0
+    assert second == FleetLedger(first.ledgers, first.open_findings, first.managed, 2)
+
+
+def test_a_migration_never_brings_back_what_was_forgotten(timed: LedgerStore) -> None:
+    """An item deleted between the fallback's read and its migration stays deleted."""
+    old = "vpc-0old"
+    write_raw(
+        timed,
+        [
+            old_layout(ManagedVpcItem.encode(old)),
+            old_layout(RouteItem.encode(old, ROUTE, "exec-1", T)),
+        ],
+    )
+
+    def forget_before_update(params: dict[str, Any], **_: Any) -> None:
+        if params.get("Key", {}).get("sk") == {"S": "ROUTE#rtb-1#10.7.11.0/24"}:
+            timed.dynamodb.meta.events.unregister(
+                "before-parameter-build.dynamodb.UpdateItem", unique_id="forget"
+            )
+            timed.forget_route(old, ROUTE.route_table_id, ROUTE.destination)
+
+    timed.dynamodb.meta.events.register(
+        "before-parameter-build.dynamodb.UpdateItem", forget_before_update, unique_id="forget"
+    )
+    fleet = timed.fleet()
+    assert fleet.fallbacks == 1 and fleet.ledgers[old].routes == (ROUTE,)  # as read
+    assert timed.load(old) == Ledger(old)  # not resurrected by the migration
+    assert timed.fleet().ledgers[old] == Ledger(old)
+
+
+def test_the_stack_defines_the_ledger_table_as_create_table_does(timed: LedgerStore) -> None:
+    """template.yaml's LedgerTable and ``create_table`` (the sandbox's, CLI's and tests'
+    table) have the same keys and fleet index; only the sweep may query the index."""
+    template = load_template(Path(__file__).resolve().parents[2] / "template.yaml")
+    props = template.doc["Resources"]["LedgerTable"]["Properties"]
+    made = timed.dynamodb.describe_table(TableName=timed.table_name)["Table"]
+    assert sorted(map(dict.items, props["AttributeDefinitions"])) == sorted(
+        map(dict.items, made["AttributeDefinitions"])
+    )
+    assert props["KeySchema"] == made["KeySchema"]
+    [index] = made["GlobalSecondaryIndexes"]
+    assert props["GlobalSecondaryIndexes"] == [
+        {name: index[name] for name in ("IndexName", "KeySchema", "Projection")}
+    ]
+    grants = {
+        name
+        for name, function in template.resources("AWS::Serverless::Function").items()
+        if "/index/fleet" in str(function["Properties"].get("Policies"))
+    }
+    assert grants == {"SweepFunction"}

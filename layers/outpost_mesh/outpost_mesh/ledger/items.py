@@ -18,6 +18,11 @@ FINDINGS#vpc-1      <kind>#<subject>            FindingItem      a finding repor
 PLAN#<execution>    <stamp>-<index>             PlanBatchItem    a pass's route batch (TTL)
 ==================  ==========================  ===============  ==============================
 
+The sparse global secondary index ``fleet`` (``FleetIndex``: hash ``fleet``, range ``fleet_sk``,
+every attribute projected) holds the routes, associations, quota refusals, open findings and
+MANAGED items of every VPC: what a sweep reads in one paginated Query. The lease, locations,
+quarantines and stashed batches do not carry it.
+
 DeleteSubnet and route-table association events name no VPC (docs/aws-facts.md, Events): the
 SUBNET# and RTB# items let a trigger find it.
 
@@ -43,6 +48,7 @@ from outpost_mesh.ledger.codec import (
     key,
     number,
     optional_text,
+    stored_key,
     text,
     texts,
 )
@@ -56,6 +62,71 @@ from outpost_mesh.model import (
 )
 
 R = TypeVar("R", OwnedRoute, OwnedAssociation)
+
+
+# -- the fleet index: every VPC's ledger in one paginated Query ---------------------------------
+class FleetIndex:
+    """The sparse GSI ``fleet``: ``fleet`` = ``VPC`` (hash), ``fleet_sk`` = ``<vpc>#<sk>`` (range;
+    the MANAGED item's: ``<vpc>#MANAGED``), so a VPC's items sit together in the index.
+
+    One hash key value makes one hot key on purpose: every indexed write lands on one index
+    partition. Those writes follow route changes, which EC2 paces at 5 mutating calls a second per
+    account and Region (docs/aws-facts.md, "Quotas and throttling"), far under the 1,000 writes
+    a second one partition takes (DynamoDB Developer Guide, "Quotas"); a GSI has no item
+    collection size limit (the 10 GB one is for local indexes).
+
+    An item without ``fleet`` is not in the index: items written before it existed, until
+    ``LedgerStore.fleet`` migrates their VPC (``entry``), and resolved findings (``FindingItem``).
+    """
+
+    NAME = "fleet"
+    HASH = "fleet"
+    RANGE = "fleet_sk"
+    VALUE = "VPC"
+    MANAGED_SK = "MANAGED"
+    SK_CHARS = 1024  # a sort key's limit in bytes, an index's too (DynamoDB "Quotas"); ASCII
+
+    @staticmethod
+    def attributes(vpc_id: str, sk: str) -> dict[str, str]:
+        """The index attributes of a VPC's item whose table sort key is ``sk``."""
+        return {
+            FleetIndex.HASH: FleetIndex.VALUE,
+            FleetIndex.RANGE: bounded_name(f"{vpc_id}#{sk}", FleetIndex.SK_CHARS),
+        }
+
+    @staticmethod
+    def query() -> dict[str, Any]:
+        """The Query arguments (past the table name) that read the whole index."""
+        return {
+            "IndexName": FleetIndex.NAME,
+            "KeyConditionExpression": "#fleet = :fleet",
+            "ExpressionAttributeNames": {"#fleet": FleetIndex.HASH},
+            "ExpressionAttributeValues": encode({":fleet": FleetIndex.VALUE}),
+        }
+
+    @staticmethod
+    def indexed(item: Mapping[str, Any]) -> bool:
+        return FleetIndex.HASH in item
+
+    @staticmethod
+    def vpc_id(item: Mapping[str, Any]) -> str:
+        """The VPC of an item read from the index (a VPC id has no ``#``)."""
+        return text(item, FleetIndex.RANGE).split("#", 1)[0]
+
+    @staticmethod
+    def entry(item: Mapping[str, Any], vpc_id: str, sk: str) -> dict[str, Any]:
+        """UpdateItem arguments (past the table name) that give an item read from the table its
+        index attributes and change nothing else; an item deleted since it was read stays
+        deleted (the condition fails)."""
+        return {
+            "Key": stored_key(item),
+            "UpdateExpression": "SET #fleet = :fleet, #fleet_sk = :fleet_sk",
+            "ConditionExpression": "attribute_exists(pk)",
+            "ExpressionAttributeNames": {"#fleet": FleetIndex.HASH, "#fleet_sk": FleetIndex.RANGE},
+            "ExpressionAttributeValues": encode(
+                {f":{name}": value for name, value in FleetIndex.attributes(vpc_id, sk).items()}
+            ),
+        }
 
 
 # -- a VPC's partition: what it owns, and its lease ---------------------------------------------
@@ -83,10 +154,12 @@ class RouteItem:
 
     @staticmethod
     def encode(vpc_id: str, route: OwnedRoute, owner: str, created_at: int) -> Item:
+        sk = RouteItem.sk(route.route_table_id, route.destination)
         return encode(
             {
                 "pk": vpc_pk(vpc_id),
-                "sk": RouteItem.sk(route.route_table_id, route.destination),
+                "sk": sk,
+                **FleetIndex.attributes(vpc_id, sk),
                 "route_table_id": route.route_table_id,
                 "destination": route.destination,
                 "local_gateway_id": route.local_gateway_id,
@@ -120,10 +193,12 @@ class AssociationItem:
 
     @staticmethod
     def encode(vpc_id: str, assoc: OwnedAssociation, owner: str, created_at: int) -> Item:
+        sk = AssociationItem.sk(assoc.association_id)
         return encode(
             {
                 "pk": vpc_pk(vpc_id),
-                "sk": AssociationItem.sk(assoc.association_id),
+                "sk": sk,
+                **FleetIndex.attributes(vpc_id, sk),
                 "association_id": assoc.association_id,
                 "lgw_route_table_id": assoc.lgw_route_table_id,
                 "outpost_arn": assoc.outpost_arn,
@@ -153,10 +228,12 @@ class QuotaRefusalItem:
 
     @staticmethod
     def encode(vpc_id: str, refusal: QuotaRefusal, learned_at: int) -> Item:
+        sk = QuotaRefusalItem.sk(refusal.route_table_id)
         return encode(
             {
                 "pk": vpc_pk(vpc_id),
-                "sk": QuotaRefusalItem.sk(refusal.route_table_id),
+                "sk": sk,
+                **FleetIndex.attributes(vpc_id, sk),
                 "route_table_id": refusal.route_table_id,
                 "digest": refusal.digest,
                 "routes": refusal.routes,
@@ -218,15 +295,23 @@ class LeaseItem:
 
 
 class ManagedVpcItem:
-    """``MANAGED`` / ``VPC#<vpc>``: a VPC the system ever changed (the sweeps' list)."""
+    """``MANAGED`` / ``VPC#<vpc>``: a VPC the system ever changed (the sweeps' list). Its index
+    attributes say the VPC's items are all in the fleet index: a new one is written only where
+    none exists (``NEW``), and an old one gains them when ``LedgerStore.fleet`` migrates the VPC."""
 
     PK = "MANAGED"
     PREFIX = "VPC#"
+    NEW = "attribute_not_exists(pk)"  # the ConditionExpression its PutItem is written with
 
     @staticmethod
     def encode(vpc_id: str) -> Item:
         return encode(
-            {"pk": ManagedVpcItem.PK, "sk": f"{ManagedVpcItem.PREFIX}{vpc_id}", "vpc_id": vpc_id}
+            {
+                "pk": ManagedVpcItem.PK,
+                "sk": f"{ManagedVpcItem.PREFIX}{vpc_id}",
+                "vpc_id": vpc_id,
+                **FleetIndex.attributes(vpc_id, FleetIndex.MANAGED_SK),
+            }
         )
 
     @staticmethod
@@ -303,7 +388,8 @@ class QuarantineItems:
 # -- findings -----------------------------------------------------------------------------------
 class FindingItem:
     """``FINDINGS#<vpc>`` / ``<kind>#<subject>``: a finding reported for the VPC, by whom, when
-    last seen, and ``resolved_at`` once a later plan no longer has it.
+    last seen, and ``resolved_at`` once a later plan no longer has it. Resolving it takes it out
+    of the fleet index (the sweep reads open findings only); recording it again puts it back.
 
     Bounded (rule 10; docs/aws-facts.md, "Size limits"): a sort key is at most 1,024 bytes, so a
     longer ``<kind>#<subject>`` keeps its head and a hash of all of it (the ``subject`` attribute
@@ -319,10 +405,12 @@ class FindingItem:
     @staticmethod
     def encode(vpc_id: str, finding: Finding, source: str, last_seen: int) -> Item:
         kind = str(finding.kind)
+        sk = bounded_name(f"{kind}#{finding.subject}", FindingItem.SK_CHARS)
         return encode(
             {
                 "pk": FindingItem.pk(vpc_id),
-                "sk": bounded_name(f"{kind}#{finding.subject}", FindingItem.SK_CHARS),
+                "sk": sk,
+                **FleetIndex.attributes(vpc_id, sk),
                 "kind": kind,
                 "subject": finding.subject,
                 "message": clip_bytes(
@@ -342,6 +430,16 @@ class FindingItem:
     @staticmethod
     def resolved(item: Mapping[str, Any]) -> bool:
         return "resolved_at" in item
+
+    @staticmethod
+    def resolve(item: Mapping[str, Any], resolved_at: int) -> dict[str, Any]:
+        """UpdateItem arguments (past the table name) that resolve a finding read from the table."""
+        return {
+            "Key": stored_key(item),
+            "UpdateExpression": "SET resolved_at = :now REMOVE #fleet, #fleet_sk",
+            "ExpressionAttributeNames": {"#fleet": FleetIndex.HASH, "#fleet_sk": FleetIndex.RANGE},
+            "ExpressionAttributeValues": encode({":now": resolved_at}),
+        }
 
 
 # -- a pass's route batches, kept out of the Step Functions state -------------------------------

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from outpost_mesh.ledger.codec import encode, stored_key, text
+from outpost_mesh.ledger.codec import Item, text
+from outpost_mesh.ledger.fleet import FleetLedger, LedgerItems
 from outpost_mesh.ledger.items import (
     AssociationItem,
     FindingItem,
+    FleetIndex,
     LocationItem,
     ManagedVpcItem,
     Owned,
@@ -46,24 +48,68 @@ class LedgerStore(Leases):
 
     def load(self, vpc_id: str) -> Ledger:
         """The VPC's owned routes and associations and its tables' quota refusals (one query)."""
-        routes: list[OwnedRoute] = []
-        associations: list[OwnedAssociation] = []
-        refusals: list[QuotaRefusal] = []
+        items = LedgerItems()
         for item in self._query(vpc_pk(vpc_id)):
-            if text(item, "sk").startswith(QuotaRefusalItem.PREFIX):
-                refusals.append(QuotaRefusalItem.decode(item))
-                continue
-            owned = decode_owned(item)
-            if owned is None:
-                continue
-            record = owned.record
-            if isinstance(record, OwnedRoute):
-                routes.append(record)
-            else:
-                associations.append(record)
-        return Ledger(
-            vpc_id, tuple(sorted(routes)), tuple(sorted(associations)), tuple(sorted(refusals))
-        )
+            items.add_owned(vpc_id, item)
+        return items.ledger(vpc_id)
+
+    def fleet(self) -> FleetLedger:
+        """Every VPC's ledger and open findings, and the managed VPCs: one paginated Query of the
+        fleet index and one of the MANAGED partition, whatever the number of VPCs (a sweep's
+        ledger read). The index is read eventually consistently (an index has no consistent
+        reads): a write of the last second may be missing, which a level-triggered sweep
+        tolerates.
+
+        Items written before the index lack its attributes and are not in it. A managed VPC
+        whose MANAGED item lacks them is read the old way (its partition and its findings,
+        decoded as ``load`` and ``open_findings`` do) and migrated: its items gain the index
+        attributes, its MANAGED item last, so one sweep migrates every VPC and one interrupted
+        leaves the rest to the next (``FleetLedger.fallbacks`` counts them).
+        """
+        items = LedgerItems()
+        managed: set[str] = set()
+        unindexed: list[Item] = []
+        pages = 0
+        for page in self._partition_pages(ManagedVpcItem.PK, ManagedVpcItem.PREFIX):
+            pages += 1
+            for item in page:
+                managed.add(ManagedVpcItem.decode(item))
+                if not FleetIndex.indexed(item):
+                    unindexed.append(item)
+        for page in self._pages(FleetIndex.NAME, **FleetIndex.query()):
+            pages += 1
+            for item in page:
+                vpc_id = FleetIndex.vpc_id(item)
+                pk = text(item, "pk")
+                if pk == vpc_pk(vpc_id):
+                    items.add_owned(vpc_id, item)
+                elif pk == FindingItem.pk(vpc_id):
+                    items.add_finding(vpc_id, item)
+                # a MANAGED item's entry: the consistent read above has it already
+        for item in unindexed:
+            pages += self._migrate(ManagedVpcItem.decode(item), item, items)
+        return items.fleet(managed, pages, len(unindexed))
+
+    def _migrate(self, vpc_id: str, managed: Item, items: LedgerItems) -> int:
+        """Read a VPC whose items predate the fleet index into ``items``, then give them the
+        index attributes (the MANAGED item last); returns the Query pages read."""
+        items.forget(vpc_id)  # any entries it has already are read again, whole
+        pages = 0
+        entries: list[tuple[Item, str]] = []
+        for pk, add in (
+            (vpc_pk(vpc_id), items.add_owned),
+            (FindingItem.pk(vpc_id), items.add_finding),
+        ):
+            for page in self._partition_pages(pk):
+                pages += 1
+                entries += [
+                    (item, text(item, "sk"))
+                    for item in page
+                    if add(vpc_id, item) and not FleetIndex.indexed(item)
+                ]
+        for item, sk in [*entries, (managed, FleetIndex.MANAGED_SK)]:
+            self._update(vpc_id, tolerate_condition=True, **FleetIndex.entry(item, vpc_id, sk))
+        return pages
 
     def remember_quota_refusal(self, vpc_id: str, refusal: QuotaRefusal) -> None:
         """Keep what a RouteLimitExceeded taught about a table (the planner reads it back)."""
@@ -108,7 +154,9 @@ class LedgerStore(Leases):
         self._delete(vpc_pk(vpc_id), AssociationItem.sk(association_id))
 
     def _mark_managed(self, vpc_id: str) -> None:
-        self._put(ManagedVpcItem.encode(vpc_id))
+        """Only a new MANAGED item is written: one from before the fleet index stays without
+        its attributes (the VPC's items are not all in the index) until ``fleet`` migrates it."""
+        self._put(ManagedVpcItem.encode(vpc_id), ManagedVpcItem.NEW)
 
     def managed_vpcs(self) -> list[str]:
         return sorted(
@@ -148,17 +196,17 @@ class LedgerStore(Leases):
 
     def open_findings(self, vpc_id: str) -> list[Finding]:
         """Findings still standing: recorded and not resolved by a later plan since."""
-        return sorted(
-            FindingItem.decode(i)
-            for i in self._query(FindingItem.pk(vpc_id))
-            if not FindingItem.resolved(i)
-        )
+        items = LedgerItems()
+        for item in self._query(FindingItem.pk(vpc_id)):
+            items.add_finding(vpc_id, item)
+        return items.open_findings(vpc_id)
 
     def resolve_findings(self, vpc_id: str, current: tuple[Finding, ...]) -> list[Finding]:
         """Mark the open findings that ``current`` (a fresh plan's) no longer has as resolved.
 
-        The item stays (``findings`` still lists it); recording it again re-opens it, so a
-        finding that comes back is new again (and notified again). Returns what was resolved.
+        The item stays (``findings`` still lists it) and leaves the fleet index; recording it
+        again re-opens it, so a finding that comes back is new again (and notified again).
+        Returns what was resolved.
         """
         still = {(f.kind, f.subject) for f in current}
         resolved: list[Finding] = []
@@ -168,12 +216,7 @@ class LedgerStore(Leases):
             finding = FindingItem.decode(item)
             if (finding.kind, finding.subject) in still:
                 continue
-            self._update(
-                vpc_id,
-                Key=stored_key(item),
-                UpdateExpression="SET resolved_at = :now",
-                ExpressionAttributeValues=encode({":now": int(self.clock())}),
-            )
+            self._update(vpc_id, **FindingItem.resolve(item, int(self.clock())))
             resolved.append(finding)
         return sorted(resolved)
 

@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 
 from outpost_mesh.errors import from_client_error
 from outpost_mesh.ledger.codec import Item, encode, key, text
+from outpost_mesh.ledger.items import FleetIndex
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -35,20 +36,29 @@ class LedgerTable:
 
     def _query(self, pk: str, prefix: str = "") -> Iterator[Item]:
         """Every item of partition ``pk`` (whose sort key starts with ``prefix``), all pages."""
-        kwargs: dict[str, Any] = {
-            "TableName": self.table_name,
-            "KeyConditionExpression": "pk = :pk"
-            + (" AND begins_with(sk, :prefix)" if prefix else ""),
-            "ExpressionAttributeValues": encode(
-                {":pk": pk} | ({":prefix": prefix} if prefix else {})
-            ),
-            "ConsistentRead": True,
-        }
+        for page in self._partition_pages(pk, prefix):
+            yield from page
+
+    def _partition_pages(self, pk: str, prefix: str = "") -> Iterator[list[Item]]:
+        """The pages of partition ``pk`` (sort keys starting with ``prefix``), read consistently."""
+        return self._pages(
+            pk,
+            KeyConditionExpression="pk = :pk" + (" AND begins_with(sk, :prefix)" if prefix else ""),
+            ExpressionAttributeValues=encode({":pk": pk} | ({":prefix": prefix} if prefix else {})),
+            ConsistentRead=True,
+        )
+
+    def _pages(self, subject: str, **kwargs: Any) -> Iterator[list[Item]]:
+        """The items of one Query (``kwargs`` past the table name) page by page: DynamoDB returns
+        at most 1 MB a page and a ``LastEvaluatedKey`` to go on from, which the paginator
+        follows (DynamoDB API Reference, ``Query``)."""
         try:
-            for page in self.dynamodb.get_paginator("query").paginate(**kwargs):
-                yield from page.get("Items", [])
+            for page in self.dynamodb.get_paginator("query").paginate(
+                TableName=self.table_name, **kwargs
+            ):
+                yield page.get("Items", [])
         except ClientError as error:
-            raise from_client_error(error, subject=pk) from error
+            raise from_client_error(error, subject=subject) from error
 
     def _any(self, pk: str) -> bool:
         """Whether partition ``pk`` holds an item (one query of one key-only item)."""
@@ -65,11 +75,16 @@ class LedgerTable:
             raise from_client_error(error, subject=pk) from error
         return bool(page.get("Items"))
 
-    def _put(self, item: Item) -> None:
+    def _put(self, item: Item, condition: str | None = None) -> bool:
+        """One PutItem; with a ``condition`` (a ConditionExpression), False when it failed."""
+        extra: dict[str, Any] = {"ConditionExpression": condition} if condition else {}
         try:
-            self.dynamodb.put_item(TableName=self.table_name, Item=item)
+            self.dynamodb.put_item(TableName=self.table_name, Item=item, **extra)
         except ClientError as error:
+            if condition and is_conditional_failure(error):
+                return False
             raise from_client_error(error, subject=text(item, "pk")) from error
+        return True
 
     def _update(
         self, subject: str, *, tolerate_condition: bool = False, **kwargs: Any
@@ -103,17 +118,28 @@ class LedgerTable:
 
 
 def create_table(dynamodb: DynamoDBClient, table_name: str) -> None:
-    """Create the ledger table (the CLI's and tests' own; the stack's comes from template.yaml)."""
+    """Create the ledger table with its fleet index (the CLI's, the sandbox stack's and tests'
+    own; the deployed stack's comes from template.yaml, which defines the same)."""
     try:
         dynamodb.create_table(
             TableName=table_name,
             AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
+                {"AttributeName": name, "AttributeType": "S"}
+                for name in ("pk", "sk", FleetIndex.HASH, FleetIndex.RANGE)
             ],
             KeySchema=[
                 {"AttributeName": "pk", "KeyType": "HASH"},
                 {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": FleetIndex.NAME,
+                    "KeySchema": [
+                        {"AttributeName": FleetIndex.HASH, "KeyType": "HASH"},
+                        {"AttributeName": FleetIndex.RANGE, "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
             ],
             BillingMode="PAY_PER_REQUEST",
         )
