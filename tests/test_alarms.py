@@ -59,6 +59,10 @@ REQUIRED_METRICS = {
     "ReconcileSeconds",
     "RouteQuotaHeadroom",
     "DeletionsHeld",  # issue 12: deletion safety holds, never blocks
+    # issue 13: the sweep's fleet diff
+    "SweepVpcsSeen",
+    "SweepVpcsConverged",
+    "SweepExecutionsStarted",
 }
 STATE_MACHINE_METRICS = {"ExecutionsFailed", "ExecutionsTimedOut", "ExecutionThrottled"}
 SAMPLE_VPC = "vpc-0a1b2c3d4e5f60718"
@@ -321,7 +325,9 @@ def test_the_reconcile_ran_and_emitted_every_metric_once_per_task(run: Run) -> N
     assert run.total("UnreachablePairs") == 0
     assert run.total("Rollbacks") == 1
     blocked = [v for (_, n, _), vs in run.emitted().items() if n == "BlockedSubnets" for v in vs]
-    assert blocked == [1, 1]  # subnet-c (CoIP rack), in both plans
+    # subnet-c (CoIP rack), in both plans; then the sweep, which emits for every VPC on every
+    # run: subnet-c and subnet-b (its rack quarantined by the rollback of a rack-not-updated)
+    assert blocked == [1, 1, 2]
     headroom = [
         v for (_, n, _), vs in run.emitted().items() if n == "RouteQuotaHeadroom" for v in vs
     ]
@@ -512,6 +518,7 @@ def test_dashboard_shows_what_the_issue_lists_with_emitted_metrics(
     assert "RouteQuotaHeadroom" in shown
     assert "ApproximateNumberOfMessagesVisible" in shown
     assert {"Errors", "Throttles"} <= shown
+    assert {"SweepVpcsSeen", "SweepVpcsConverged", "SweepExecutionsStarted"} <= shown  # issue 13
     alarm_widget = next(w for w in dashboard["widgets"] if w["type"] == "alarm")
     assert len(alarm_widget["properties"]["alarms"]) == len(alarms(doc))
 

@@ -598,7 +598,12 @@ def test_step_functions_and_sns_grants(template: dict[str, Any]) -> None:
             if "sns:Publish" in granted:
                 assert statement["Resource"] == {"Ref": "NotificationTopic"}
             if any(a.startswith("dynamodb:") for a in granted):
-                assert statement["Resource"] == {"Fn::GetAtt": ["LedgerTable", "Arn"]}
+                # the table; the sweep alone also queries its fleet index (LedgerStore.fleet)
+                fleet_index = {"Fn::Sub": "${LedgerTable.Arn}/index/fleet"}
+                if statement["Resource"] == fleet_index:
+                    assert logical_id == "SweepFunction" and granted == {"dynamodb:Query"}
+                else:
+                    assert statement["Resource"] == {"Fn::GetAtt": ["LedgerTable", "Arn"]}
 
 
 def test_translated_template_has_no_wildcard_writes(template: dict[str, Any]) -> None:
@@ -731,7 +736,19 @@ def test_ledger_table(template: dict[str, Any]) -> None:
     assert {(a["AttributeName"], a["AttributeType"]) for a in props["AttributeDefinitions"]} == {
         ("pk", "S"),
         ("sk", "S"),
+        ("fleet", "S"),
+        ("fleet_sk", "S"),
     }
+    assert props["GlobalSecondaryIndexes"] == [
+        {
+            "IndexName": "fleet",
+            "KeySchema": [
+                {"AttributeName": "fleet", "KeyType": "HASH"},
+                {"AttributeName": "fleet_sk", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+    ]
     for branch in if_branches(props["SSESpecification"]):
         assert branch["SSEEnabled"] is True
 

@@ -60,6 +60,8 @@ def test_a_route_item_is_the_layout_tables_hold() -> None:
         "source_subnet_ids": {"L": [S("subnet-a"), S("subnet-c")]},
         "owner": S("exec-1"),
         "created_at": N(AT),
+        "fleet": S("VPC"),
+        "fleet_sk": S(f"{VPC}#ROUTE#rtb-1#10.7.11.0/24"),
     }
     bare = RouteItem.encode(VPC, OwnedRoute("rtb-1", "10.0.0.0/24", "lgw-1"), "cli", AT)
     assert bare["destination_subnet_id"] == S("")
@@ -75,6 +77,8 @@ def test_an_association_item_is_the_layout_tables_hold() -> None:
         "outpost_arn": S(ASSOC.outpost_arn),
         "owner": S("exec-1"),
         "created_at": N(AT),
+        "fleet": S("VPC"),
+        "fleet_sk": S(f"{VPC}#ASSOC#lgw-vpc-assoc-1"),
     }
 
 
@@ -89,6 +93,8 @@ def test_a_finding_item_is_the_layout_tables_hold() -> None:
         "message": S("rack in CoIP mode"),
         "source": S("plan"),
         "last_seen": N(AT),
+        "fleet": S("VPC"),
+        "fleet_sk": S(f"{VPC}#coip-mode#subnet-1"),
     }
     # the kind goes out as a plain string, not the enum member
     assert type(item["kind"]["S"]) is str
@@ -129,6 +135,8 @@ def test_the_location_and_managed_vpc_items_are_the_layout_tables_hold() -> None
         "pk": S("MANAGED"),
         "sk": S(f"VPC#{VPC}"),
         "vpc_id": S(VPC),
+        "fleet": S("VPC"),
+        "fleet_sk": S(f"{VPC}#MANAGED"),
     }
 
 

@@ -653,3 +653,24 @@ def fit_quota(plan: Plan, topology: Topology, quota: int, ledger: Ledger | None 
         associations_to_create=associations,
         findings=tuple(sorted(findings)),
     )
+
+
+def plan_pass(
+    topology: Topology,
+    ledger: Ledger,
+    quarantined: frozenset[str],
+    account_id: str,
+    *,
+    share_limit: float,
+    min_owned: int,
+    quota: int,
+    force: bool = False,
+) -> Plan:
+    """The plan a pass runs, by every rule in order: the diff (:func:`plan_vpc`), deletion
+    safety (:func:`hold_deletions`, unless ``force``) and the routes-per-table quota, with what
+    AWS's refusals taught (:func:`fit_quota`). The CLI, the workflow's Plan task and the sweep's
+    fleet diff all plan through here."""
+    plan = plan_vpc(topology, ledger, quarantined, account_id)
+    if not force:
+        plan = hold_deletions(plan, topology, ledger, share_limit, min_owned)
+    return fit_quota(plan, topology, quota, ledger)

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -51,9 +52,7 @@ from outpost_mesh.observe import observe_vpc
 from outpost_mesh.pacing import TokenBucket, ec2_share
 from outpost_mesh.planner import (
     desired_state,
-    fit_quota,
-    hold_deletions,
-    plan_vpc,
+    plan_pass,
     quota_digest,
     removal_plan,
     table_need,
@@ -186,7 +185,10 @@ class ReconcileService:
             raise mapped from error
         if not vpcs:
             return False
-        tags = {t["Key"]: t.get("Value", "") for t in vpcs[0].get("Tags", [])}
+        return self.managed_by_tags({t["Key"]: t.get("Value", "") for t in vpcs[0].get("Tags", [])})
+
+    def managed_by_tags(self, tags: Mapping[str, str]) -> bool:
+        """Whether a VPC with these tags is managed (``ManagedVpcs``, the opt-in/opt-out tags)."""
         if self.settings.managed == "opt-in":
             return tags.get(self.settings.opt_in_tag, "").lower() not in ("", "false")
         opt_out = self.settings.opt_out_tag
@@ -288,21 +290,30 @@ class ReconcileService:
         ledger = self.store.load(vpc_id)
         if remove:
             return PlannedPass(topology, ledger, removal_plan(topology, ledger, self.account_id))
-        plan = self._held_plan(topology, ledger, force=force)
-        plan = fit_quota(plan, topology, self.settings.routes_per_table, ledger)
+        plan = self.plan_topology(topology, ledger, self.store.quarantined(), force=force)
         return PlannedPass(topology, ledger, plan)
 
-    def _held_plan(self, topology: Topology, ledger: Ledger, *, force: bool = False) -> Plan:
-        """The plan before the quota check: deletion safety applied unless ``force``."""
-        plan = plan_vpc(topology, ledger, self.store.quarantined(), self.account_id)
-        if force:
-            return plan
-        return hold_deletions(
-            plan,
+    def plan_topology(
+        self,
+        topology: Topology,
+        ledger: Ledger,
+        quarantined: frozenset[str],
+        *,
+        force: bool = False,
+        quota: bool = True,
+    ) -> Plan:
+        """:func:`planner.plan_pass` with this deployment's settings (pure: no call). ``quota``
+        False: the plan before the quota check (what a refusal's fingerprint is taken of)."""
+        settings = self.settings
+        return plan_pass(
             topology,
-            ledger,
-            self.settings.delete_share_limit,
-            self.settings.delete_min_owned,
+            ledger if quota else replace(ledger, quota_refusals=()),
+            quarantined,
+            self.account_id,
+            share_limit=settings.delete_share_limit,
+            min_owned=settings.delete_min_owned,
+            quota=settings.routes_per_table if quota else 10**9,
+            force=force,
         )
 
     def remember_quota_refusal(self, vpc_id: str, route_table_id: str) -> QuotaRefusal | None:
@@ -313,7 +324,9 @@ class ReconcileService:
         plan no longer creates routes there (nothing to remember). A throttled read is raised
         before anything is recorded (the caller asks again)."""
         topology = self.observe(vpc_id)
-        plan = self._held_plan(topology, self.store.load(vpc_id))
+        plan = self.plan_topology(
+            topology, self.store.load(vpc_id), self.store.quarantined(), quota=False
+        )
         if not any(c.route_table_id == route_table_id for c in plan.routes_to_create):
             return None
         quota = self.settings.routes_per_table

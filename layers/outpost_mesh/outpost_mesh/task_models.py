@@ -364,4 +364,16 @@ class TriggerOutput(_Output):
 
 
 class SweepOutput(_Output):
+    """A sweep's fleet diff: VPCs seen and what became of them (``outcomes``: per
+    ``fleet.VpcVerdict`` outcome), the executions it started (the first SWEEP_STARTED_LISTED
+    ARNs, and how many more: rule 10), and what it cost (Describe calls per action, ledger
+    pages)."""
+
+    seen: int
+    converged: int
+    started_count: int
+    outcomes: dict[str, int]
     started: list[str]
+    started_left_out: int = 0
+    describe_calls: dict[str, int]
+    ledger_pages: int

@@ -13,6 +13,16 @@ from botocore.exceptions import ClientError
 
 from outpost_mesh.errors import from_client_error
 from outpost_mesh.events import TriggerHint, execution_name
+from outpost_mesh.fleet import (
+    NOT_MANAGED,
+    SWEEP_STARTED_LISTED,
+    FleetSummary,
+    VpcVerdict,
+    judge,
+)
+from outpost_mesh.limits import first
+from outpost_mesh.model import Ledger
+from outpost_mesh.observe import observe_fleet
 from outpost_mesh.service import ReconcileService
 from outpost_mesh.task_models import SweepOutput, TriggerOutput
 
@@ -89,14 +99,49 @@ def trigger(svc: ReconcileService, hint: TriggerHint) -> TriggerOutput:
     return TriggerOutput(vpcs=vpcs, swept=swept, started=started, ignored=ignored)
 
 
-def sweep(svc: ReconcileService, event_id: str) -> SweepOutput:
-    started: list[str] = []
-    for vpc_id in svc.candidate_vpcs():
-        if not svc.worth_reconciling(vpc_id):
+def sweep(svc: ReconcileService, event_id: str) -> tuple[SweepOutput, FleetSummary]:
+    """The scheduled sweep as a fleet diff (``outpost_mesh.fleet``): the Region observed once,
+    the ledger read once, every VPC judged in memory, and an execution started only for a VPC
+    with work an execution can do. The others get no lease and no execution."""
+    ledger = svc.store.fleet()
+    seen = observe_fleet(svc.ec2, ledger.managed, svc.settings.opt_out_tag)
+    quarantined = svc.store.quarantined()
+    settings = svc.settings
+    verdicts = []
+    for vpc_id, topology in sorted(seen.topologies.items()):
+        if not svc.managed_by_tags(seen.vpc_tags.get(vpc_id, {})):
+            verdicts.append(VpcVerdict(vpc_id, NOT_MANAGED))
             continue
-        arn = start_reconcile(
-            svc, vpc_id, execution_name(vpc_id, event_id, prefix="sweep-"), f"sweep:{event_id}"
+        verdicts.append(
+            judge(
+                topology,
+                ledger.ledgers.get(vpc_id) or Ledger(vpc_id),
+                tuple(ledger.open_findings.get(vpc_id, ())),
+                lambda t, owned: svc.plan_topology(t, owned, quarantined),
+                report_only=settings.report_only,
+                quota=settings.routes_per_table,
+                account_id=svc.account_id,
+                quarantined=quarantined,
+            )
         )
+    started: list[str] = []
+    for verdict in verdicts:
+        if not verdict.start:
+            continue
+        name = execution_name(verdict.vpc_id, event_id, prefix="sweep-")
+        arn = start_reconcile(svc, verdict.vpc_id, name, f"sweep:{event_id}:{verdict.outcome}")
         if arn:
             started.append(arn)
-    return SweepOutput(started=started)
+    summary = FleetSummary.of(verdicts)
+    listed, left_out = first(started, SWEEP_STARTED_LISTED)
+    output = SweepOutput(
+        seen=len(verdicts),
+        converged=summary.converged,
+        started_count=len(started),
+        outcomes=dict(summary.outcomes),
+        started=listed,
+        started_left_out=left_out,
+        describe_calls=dict(seen.calls),
+        ledger_pages=ledger.pages,
+    )
+    return output, summary
