@@ -257,10 +257,22 @@ def test_stashed_batches_cost_and_layout(timed: LedgerStore, calls: Callable[[],
 def test_locations_cost_and_layout(timed: LedgerStore, calls: Callable[[], Any]) -> None:
     with calls() as made:
         timed.remember_locations(VPC, ("subnet-1",), ("rtb-1",))
-    assert made == ["GetItem", "PutItem", "GetItem", "PutItem"]
+    assert made == ["BatchGetItem", "BatchWriteItem"]
     with calls() as made:
         timed.remember_locations(VPC, ("subnet-1",), ("rtb-1",))  # known: read only
-    assert made == ["GetItem", "GetItem"]
+    assert made == ["BatchGetItem"]
+    # a VPC of 150 subnets and 151 tables: 4 reads (100 keys each) and 13 writes (25 items each),
+    # not 602 calls one by one; then a subnet moved to another VPC is rewritten, alone
+    subnets = tuple(f"subnet-{i:03d}" for i in range(150))
+    tables = tuple(f"rtb-{i:03d}" for i in range(151))
+    with calls() as made:
+        timed.remember_locations(VPC, subnets, tables)
+    assert made.count("BatchGetItem") == 4 and made.count("BatchWriteItem") == 13
+    assert timed.vpc_of("SUBNET", "subnet-149") == VPC and timed.vpc_of("RTB", "rtb-150") == VPC
+    with calls() as made:
+        timed.remember_locations("vpc-other", ("subnet-007",), ())
+    assert made == ["BatchGetItem", "BatchWriteItem"]
+    assert timed.vpc_of("SUBNET", "subnet-007") == "vpc-other"
     assert raw(timed, "SUBNET#subnet-1", "VPC") == {
         "pk": {"S": "SUBNET#subnet-1"},
         "sk": {"S": "VPC"},

@@ -107,6 +107,55 @@ class LedgerTable:
         except ClientError as error:
             raise from_client_error(error, subject=pk) from error
 
+    # BatchGetItem takes at most 100 keys, BatchWriteItem 25 puts (DynamoDB API Reference); what
+    # DynamoDB leaves unprocessed (throughput) is asked again, at most BATCH_ROUNDS times.
+    BATCH_GET_KEYS = 100
+    BATCH_WRITE_ITEMS = 25
+    BATCH_ROUNDS = 8
+
+    def _get_many(self, keys: list[Item]) -> list[Item]:
+        """The items of ``keys`` that exist (strongly consistent), 100 keys per BatchGetItem."""
+        found: list[Item] = []
+        for start in range(0, len(keys), self.BATCH_GET_KEYS):
+            request: dict[str, Any] = {
+                self.table_name: {
+                    "Keys": keys[start : start + self.BATCH_GET_KEYS],
+                    "ConsistentRead": True,
+                }
+            }
+            for _ in range(self.BATCH_ROUNDS):
+                try:
+                    out = self.dynamodb.batch_get_item(RequestItems=request)
+                except ClientError as error:
+                    raise from_client_error(error, subject=self.table_name) from error
+                found += out.get("Responses", {}).get(self.table_name, [])
+                request = out.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+            else:
+                raise from_client_error(_unprocessed(), subject=self.table_name)
+        return found
+
+    def _put_many(self, items: list[Item]) -> None:
+        """Put ``items`` (no conditions), 25 per BatchWriteItem."""
+        for start in range(0, len(items), self.BATCH_WRITE_ITEMS):
+            request: dict[str, Any] = {
+                self.table_name: [
+                    {"PutRequest": {"Item": item}}
+                    for item in items[start : start + self.BATCH_WRITE_ITEMS]
+                ]
+            }
+            for _ in range(self.BATCH_ROUNDS):
+                try:
+                    out = self.dynamodb.batch_write_item(RequestItems=request)
+                except ClientError as error:
+                    raise from_client_error(error, subject=self.table_name) from error
+                request = out.get("UnprocessedItems") or {}
+                if not request:
+                    break
+            else:
+                raise from_client_error(_unprocessed(), subject=self.table_name)
+
     def _get(self, pk: str, sk: str) -> Item | None:
         try:
             item = self.dynamodb.get_item(
@@ -148,4 +197,17 @@ def create_table(dynamodb: DynamoDBClient, table_name: str) -> None:
             raise from_client_error(error, subject=table_name) from error
     dynamodb.get_waiter("table_exists").wait(
         TableName=table_name, WaiterConfig={"Delay": 1, "MaxAttempts": 30}
+    )
+
+
+def _unprocessed() -> ClientError:
+    """DynamoDB kept leaving part of a batch unprocessed: reported as its throttling is."""
+    return ClientError(
+        {
+            "Error": {
+                "Code": "ProvisionedThroughputExceededException",
+                "Message": "a batch stayed unprocessed after retries",
+            }
+        },
+        "BatchWriteItem",
     )
