@@ -192,6 +192,14 @@ def make_world(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ca
 
 # -- the report (reports/reliability.md; docs/reliability.md by `make reliability`) ---------
 _STATE: dict[str, Any] = {"whole": False, "items": set(), "deselected": 0, "skipped": set()}
+#: Lines of the report's "Bounded payloads" section, each a case's own numbers.
+PAYLOAD_LINES: list[str] = []
+
+
+@pytest.fixture
+def report_line() -> Callable[[str], None]:
+    """Add one line, a case's numbers, to the report's "Bounded payloads" section."""
+    return PAYLOAD_LINES.append
 
 
 def _in_package(path: Path) -> bool:
@@ -322,6 +330,8 @@ def render(seconds: float) -> str:
         )
     lines += ["", "## Concurrency", ""]
     lines += [f"- {line}" for line in TALLY.concurrency] or ["- (not run)"]
+    lines += ["", "## Bounded payloads (every ApplyRoutes lane failed)", ""]
+    lines += [f"- {line}" for line in PAYLOAD_LINES] or ["- (not run)"]
     lines += [
         "",
         "## Bad input (hypothesis corpora, in-process on a converged sandbox account)",

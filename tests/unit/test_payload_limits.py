@@ -7,10 +7,7 @@ import io
 import json
 import logging
 import re
-from collections.abc import Iterator
 from typing import Any, cast
-
-import pytest
 
 from outpost_mesh import lambda_kit
 from outpost_mesh.events import execution_name
@@ -205,17 +202,6 @@ def test_a_retry_of_a_retry_keeps_a_distinct_name() -> None:
 
 
 # -- log lines ------------------------------------------------------------------------------------
-@pytest.fixture
-def log_lines() -> Iterator[io.StringIO]:
-    handler = cast(logging.StreamHandler, lambda_kit.logger.registered_handler)
-    sink = io.StringIO()
-    previous = handler.setStream(sink)
-    try:
-        yield sink
-    finally:
-        handler.setStream(previous)
-
-
 def test_a_log_line_of_17000_pairs_lists_50_and_counts_the_rest(log_lines: io.StringIO) -> None:
     pairs = [
         {"from": f"subnet-{i:017x}", "to": "subnet-1", "reason": "r" * 200} for i in range(17_000)

@@ -43,6 +43,44 @@ LEDGER_MESSAGE_BYTES = 16_384
 # How many hex digits of a SHA-256 stand for what was cut from a name or key.
 NAME_HASH_CHARS = 10
 
+# -- a task's error in the state ---------------------------------------------------------------
+# A Catch puts a Lambda task's error in the state as {"Error": <errorType>, "Cause": <the Lambda
+# error payload {errorMessage, errorType, requestId, stackTrace} as JSON text>}. Every handler's
+# error (``lambda_kit.task``) keeps its class, its message (str) at most ERROR_MESSAGE_BYTES with
+# an OutpostMeshError's " [subject=...]" whole, and the innermost frames of its stack trace (at
+# most ERROR_FRAMES) that keep that error, measured by :func:`caught_error_bytes`, within
+# TASK_ERROR_BYTES. Whatever was cut is in the function's log (one bounded line).
+ERROR_MESSAGE_BYTES = 2_048
+ERROR_FRAMES = 10
+TASK_ERROR_BYTES = 3_072
+# The ApplyRoutes Map's lanes: at most ApplyMaxConcurrency (template.yaml, MaxValue 40; an inline
+# Map runs at most 40 iterations at once, docs/aws-facts.md, "Step Functions").
+MAX_LANES = 40
+# A failed lane ends with {"failed":true,"error":<its batch's error>} (statemachine, BatchFailed),
+# a lane that applied everything with {"failed":false}.
+LANE_FAILED_BYTES = len('{"failed":true,"error":}') + TASK_ERROR_BYTES  # 3,096
+# The Map's result ($.applied): every lane failed, commas and brackets: 123,881 bytes.
+APPLIED_BYTES = MAX_LANES * (LANE_FAILED_BYTES + 1) + 1
+# What else BatchErrors' state holds: vpc_id, the lease (the execution's ARN, under 250
+# characters), the keys, and the spaces moto's measure puts after ':' and ','.
+STATE_FRAME_BYTES = 1_024
+# What the Rollback task adds ($.rollback): the first failed batch's error as "<errorType>:
+# <message>" (the message's JSON is part of that batch's Cause: at most TASK_ERROR_BYTES), the
+# error's name, the keys.
+ROLLBACK_RESULT_BYTES = TASK_ERROR_BYTES + 1_024
+# BatchErrors' state is {vpc_id, lease, error: {"Error": "BatchFailed", "Cause":
+# States.JsonToString($.applied)}}: the plan and the Map's result are not kept next to it.
+# JsonToString's compact text is at most APPLIED_BYTES, and as a JSON string escaping each '"'
+# and '\' at most doubles it: 2 x 123,881 + 2 + 1,024 = 248,788 bytes; with the Rollback's
+# result (its state, and Failed's): 248,788 + 4,096 = 252,884 bytes, under STATE_BYTES
+# (262,144) whatever the messages hold (an error text without quotes takes about 1.1x, not 2x).
+# Before the Rollback, the Map's output is the state it started with (the plan's lanes, about 160
+# bytes per batch) plus $.applied: bounded while that state stays under STATE_BYTES -
+# APPLIED_BYTES = 138,263 bytes (about 800 batches).
+BATCH_ERRORS_STATE_BYTES = 2 * APPLIED_BYTES + 2 + STATE_FRAME_BYTES + ROLLBACK_RESULT_BYTES
+# A Lambda request id (a UUID) in the payload.
+_REQUEST_ID = "00000000-0000-0000-0000-000000000000"
+
 _CUT = "..."
 
 
@@ -63,6 +101,21 @@ def status_command(vpc_id: str) -> str:
 def more(left_out: int, vpc_id: str) -> str:
     """``and 1,143 more: outpost-mesh status --vpc ID``."""
     return f"and {left_out:,} more: {status_command(vpc_id)}"
+
+
+def caught_error_bytes(message: str, error_type: str, stack: Sequence[str]) -> int:
+    """Bytes of the error a Catch puts in the state for a Lambda function error with this message,
+    class name and stack trace: ``{"Error": error_type, "Cause": <the payload as JSON text>}``.
+
+    The Cause is measured as AWS Lambda's Python runtime encodes the payload (its default JSON
+    encoder: ASCII, spaces after ':' and ','), the larger of its form and moto's compact one."""
+    payload = {
+        "errorMessage": message,
+        "errorType": error_type,
+        "requestId": _REQUEST_ID,
+        "stackTrace": list(stack),
+    }
+    return json_size({"Error": error_type, "Cause": json.dumps(payload)})
 
 
 def clip(text: str, chars: int) -> str:

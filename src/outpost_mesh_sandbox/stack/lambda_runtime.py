@@ -120,16 +120,30 @@ class FakeLambdaContext:
         return max(0, int(left * 1000))
 
 
+# The sandbox's runtime: what stands where AWS's bootstrap.py does, under the handler.
+_RUNTIME_FILES = frozenset({str(Path(__file__).with_name("lambda_seam.py")), __file__})
+
+
 def error_payload(exc: BaseException, request_id: str) -> dict[str, Any]:
-    """The payload AWS Lambda's Python runtime returns for an unhandled exception."""
+    """The payload AWS Lambda's Python runtime returns for an unhandled exception.
+
+    As AWS's runtime interface client builds it (aws-lambda-python-runtime-interface-client,
+    awslambdaric/bootstrap.py: ``handle_event_request``, ``make_error``): ``errorMessage``
+    ``str(exc)``, ``errorType`` the class name, ``requestId``, and ``stackTrace``
+    ``traceback.format_list`` of the traceback's (file, line, function, text) tuples from the
+    first frame outside the runtime (bootstrap.py there, the seam here): one string per frame,
+    ending in a newline, without the column markers Python adds to a FrameSummary's lines.
+    """
+    frames = [
+        (f.filename, f.lineno or 0, f.name, f.line) for f in traceback.extract_tb(exc.__traceback__)
+    ]
+    while frames and frames[0][0] in _RUNTIME_FILES:
+        frames.pop(0)
     return {
         "errorMessage": str(exc),
         "errorType": type(exc).__name__,
         "requestId": request_id,
-        "stackTrace": [
-            line.rstrip("\n")
-            for line in traceback.format_list(traceback.extract_tb(exc.__traceback__))
-        ],
+        "stackTrace": traceback.format_list(frames),
     }
 
 
