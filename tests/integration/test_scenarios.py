@@ -564,5 +564,8 @@ def test_a_demo_that_outlasts_its_timeout_says_how_to_give_it_more() -> None:
         check=False,
     )
     assert (done.returncode, done.stdout) == (1, "")
-    last = done.stderr.strip().splitlines()[-1]
-    assert "PipelineTimeoutError" in last and "--timeout SECONDS" in last
+    # the error line (executions still running in the runner's threads may log after it as the
+    # process exits: that was the test's intermittent failure, 2 runs in 8)
+    errors = [line for line in done.stderr.splitlines() if line.startswith("outpost-mesh: error")]
+    assert len(errors) == 1, done.stderr[-2000:]
+    assert "PipelineTimeoutError" in errors[0] and "--timeout SECONDS" in errors[0]
