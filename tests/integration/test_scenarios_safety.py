@@ -138,12 +138,22 @@ def test_a_table_that_cannot_take_a_new_subnets_route_is_left_out_both_ways_and_
 def test_report_only_on_two_racks_of_thirty_changes_nothing_and_raises_no_unreachable_pairs(
     sb: Sandbox,
 ) -> None:
-    text = "settings: {report_only: true}\n" + racks("ab", 30) + "steps:\n  - sweep: {}\n"
+    """A subnet created (its event's execution plans, changes nothing, SUCCEEDED), then a sweep:
+    report-only is a steady state, so the fleet diff starts no execution for it."""
+    text = (
+        "settings: {report_only: true}\n"
+        + racks("ab", 30)
+        + "steps:\n"
+        + "  - create_subnet: {name: a30, vpc: app, cidr: 10.90.30.0/24, outpost: rack-a, "
+        + "route_table: rt-a0}\n"
+        + "  - sweep: {}\n"
+    )
     done = run(sb, text)
     report = done.report
 
-    [step] = report["steps"]
-    assert {e["status"] for e in step["executions"]} == {"SUCCEEDED"}
+    created, swept = report["steps"]
+    assert {e["status"] for e in created["executions"]} == {"SUCCEEDED"}
+    assert swept["executions"] == []
     assert all(lgw_routes(report, t) == {} for t in report["route_tables"])
     assert report["associations"] == []
     assert not any(pairs(report).values())

@@ -11,8 +11,8 @@ Only a VPC with work an execution can do gets one (docs/architecture.md, "The sw
 - ``findings``: the plan's findings differ from those the ledger holds open (an execution
   records and notifies them; report-only mode too). Findings are compared by kind and subject.
 
-Another account's VPC shared into this one is its owner's to mesh: the sweep leaves it alone (a
-CloudTrail event in it still starts an execution, which reports ``not-owner``).
+Another account's VPC shared into this one is its owner's to mesh: the sweep starts one execution
+to report it (``not-owner``, recorded and notified once) and then leaves it alone.
 
 A VPC with nothing of these is left alone: no lease, no execution. Standing conflicts, held
 deletions, a table the quota holds back and report-only mode are steady states, not work, so
@@ -75,7 +75,11 @@ def judge(
         return VpcVerdict(vpc_id, NOTHING_THERE)
     plan = plan_of(topology, ledger)
     if any(f.kind is FindingKind.NOT_OWNER for f in plan.findings):
-        return VpcVerdict(vpc_id, NOT_OURS)  # an event in it still reconciles (and reports) it
+        # reported once (an execution records and notifies the finding), then left alone
+        news = {(f.kind, f.subject) for f in plan.findings} != {
+            (f.kind, f.subject) for f in open_findings
+        }
+        return VpcVerdict(vpc_id, START_FINDINGS if news else NOT_OURS)
     desired = desired_state(topology, quarantined, account_id)
     routed = desired.routed_pairs(topology)
     broken = sum(1 for p in reachability(topology) if p.key in routed and not p.reachable)
