@@ -110,31 +110,41 @@ def _outpost_subnets(run: DemoRun) -> dict[str, dict[str, Any]]:
     return found
 
 
-def _cell(shot: Snapshot, source: str, target: str, subnets: dict[str, dict[str, Any]]) -> str:
+# A subnet the matrix lists (it exists at some moment of the run) but not at this one: before
+# the first step it is yet to be created by a step; after a step, it was deleted. The cell's word,
+# and what it means.
+_MISSING = {True: ("not yet", "created by a later step"), False: ("deleted", "deleted by a step")}
+
+
+def _cell(
+    shot: Snapshot, source: str, target: str, subnets: dict[str, dict[str, Any]], first: bool
+) -> str:
+    """One cell of the ping matrix. A subnet that does not exist at this moment says so before
+    anything else: a deleted subnet is on no rack and reaches nothing."""
     if source == target:
         return "-"
+    missing = [n for n in (source, target) if n not in shot.subnets]
+    if missing:
+        return _MISSING[first][0]
     a, b = subnets[source], subnets[target]
     if a.get("vpc") != b.get("vpc"):
         return "-"
     if a.get("outpost") == b.get("outpost"):
         return "same rack"
-    if source not in shot.subnets or target not in shot.subnets:
-        return "absent"
     reachable = shot.reachable(source, target)
     return "yes" if reachable else "no"
 
 
-def _ping_lines(
-    run: DemoRun, shot: Snapshot, moment: str, subnets: dict[str, dict[str, Any]]
-) -> list[str]:
+def _ping_lines(run: DemoRun, shot: Snapshot, subnets: dict[str, dict[str, Any]]) -> list[str]:
     from outpost_mesh_sandbox.demo.report import Translator
 
     words = Translator(run.ids)
     names = list(subnets)
     if len(names) < 2:
         return ["  (fewer than two Outpost subnets: nothing to ping)"]
+    first = shot is run.before
     rows = [["from \\ to", *names]]
-    rows += [[source, *(_cell(shot, source, t, subnets) for t in names)] for source in names]
+    rows += [[source, *(_cell(shot, source, t, subnets, first) for t in names)] for source in names]
     lines = _table(rows)
     pairs = []
     for i, source in enumerate(names):
@@ -145,7 +155,8 @@ def _ping_lines(
             label = f"{source} {a.get('cidr')} <-> {target} {b.get('cidr')}"
             missing = [n for n in (source, target) if n not in shot.subnets]
             if missing:
-                pairs.append(f"  {label}: no ping ({', '.join(missing)} absent {moment})")
+                why = _MISSING[first][1]
+                pairs.append(f"  {label}: no ping ({', '.join(missing)} {why})")
                 continue
             there = shot.reachable(source, target)
             back = shot.reachable(target, source)
@@ -158,11 +169,10 @@ def _ping_lines(
                 if {p["from"], p["to"]} == {source, target} and not p["reachable"]
             ]
             pairs.append(f"  {label}: unreachable ({'; '.join(reasons)})")
-    legend = (
-        "  (yes: routed to the other rack's subnet over the local gateways; no: not routed; "
-        "absent: no such subnet then)"
-    )
-    return [*lines, legend, *pairs]
+    legend = "yes: routed to the other rack's subnet over the local gateways; no: not routed"
+    if any(name not in shot.subnets for name in names):
+        legend += f"; {': '.join(_MISSING[first])}"
+    return [*lines, f"  ({legend})", *pairs]
 
 
 def _delivery_line(delivery: Any) -> str:
@@ -276,20 +286,22 @@ def render_text(run: DemoRun) -> str:
             lines.append(f"  route {table}  {route['destination']} -> {route['target']}")
     subnets = _outpost_subnets(run)
     lines += ["", "Ping before the first step (route-level, each direction)"]
-    lines += _ping_lines(run, run.before, "before the first step", subnets)
+    lines += _ping_lines(run, run.before, subnets)
     for number, record in enumerate(run.steps, start=1):
         lines += ["", *_step_lines(run, number, record)]
     lines += ["", "Ping after the last step"]
-    lines += _ping_lines(run, run.after, "at the end", subnets)
+    lines += _ping_lines(run, run.after, subnets)
     lines += ["", "Routing domains (LGW route table associations)"]
     lines += [
         f"  {a['vpc']} on {a['outpost']}: {a['lgw_route_table']} ({a['state']})"
         for a in run.after.associations
     ] or ["  none"]
-    lines += ["", "Findings"]
-    lines += [f"  {f['kind']:<18} {f['subject']}: {f['message']}" for f in run.findings] or [
-        "  none"
-    ]
+    lines += ["", "Findings (during the whole run; resolved: a later plan no longer had it)"]
+    lines += [
+        f"  {'resolved' if f.get('resolved') else 'open':<8}  {f['kind']:<18} "
+        f"{f['subject']}: {f['message']}"
+        for f in run.findings
+    ] or ["  none"]
     calls = ", ".join(f"{k} {v}" for k, v in run.api_calls.items() if v)
     lines += ["", f"Pipeline EC2 calls during the steps: {calls or 'none'}", ""]
     return "\n".join(lines)

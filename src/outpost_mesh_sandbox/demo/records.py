@@ -45,7 +45,7 @@ class DemoRun:
     before: Snapshot
     after: Snapshot
     steps: list[StepRecord]
-    findings: list[dict[str, str]]
+    findings: list[dict[str, Any]]  # kind, subject, message, resolved
     api_calls: dict[str, int]
     logs: list[str]
 

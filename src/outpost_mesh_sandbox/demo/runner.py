@@ -311,16 +311,24 @@ class _Runner:
                 )
                 self.error_findings.setdefault((subject, message), message)
 
-    def _findings(self, ids: IdMap, records: list[StepRecord]) -> list[dict[str, str]]:
+    def _findings(self, ids: IdMap, records: list[StepRecord]) -> list[dict[str, Any]]:
+        """Every finding of the run, each once, with ``resolved``: the ledger keeps a finding a
+        later plan no longer had, marked resolved (the runner's own ``error`` findings, of
+        events and executions that failed, are never resolved)."""
         assert self.pipeline is not None
         words = Translator(ids)
         store = LedgerStore(
             self.sandbox.client("dynamodb", caller=RUNNER_ACCESS_KEY), self.pipeline.table_name
         )
         found: dict[tuple[str, str], str] = {}
+        resolved: set[tuple[str, str]] = set()
         for vpc_id in sorted(set(ids.vpcs.values())):
+            still = {(f.kind, f.subject) for f in store.open_findings(vpc_id)}
             for finding in store.findings(vpc_id):
-                found[(finding.kind, words.text(finding.subject))] = words.text(finding.message)
+                key = (str(finding.kind), words.text(finding.subject))
+                found[key] = words.text(finding.message)
+                if (finding.kind, finding.subject) not in still:
+                    resolved.add(key)
         for (subject, _), message in self.error_findings.items():
             found.setdefault(("error", subject), message)
         # An execution that failed without its rollback (which records a finding) still failed.
@@ -335,7 +343,12 @@ class _Runner:
                     words.text(f"execution {execution.name} {execution.status}: {error}: {cause}"),
                 )
         return [
-            {"kind": kind, "subject": subject, "message": message}
+            {
+                "kind": kind,
+                "subject": subject,
+                "message": message,
+                "resolved": (kind, subject) in resolved,
+            }
             for (kind, subject), message in sorted(found.items())
         ]
 
