@@ -15,7 +15,7 @@ STAMP := $(VENV)/.installed
 # sam build needs python3.13 on PATH: the venv's bin provides it.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help install lint check-stack checkov test demo build bench reliability docs clean
+.PHONY: help install lint check-stack checkov test demo build stackset bench reliability docs clean
 
 help:
 	@echo "make demo    run the blog scenario through the whole pipeline on the local sandbox"
@@ -23,12 +23,16 @@ help:
 	@echo "make install create .venv and install the project with its dev tools"
 	@echo "make lint    ruff (lint + format check) and mypy"
 	@echo "make build   sam build (python3.13)"
+	@echo "make stackset  the member stack as an Organization StackSet deploys it, offline:"
+	@echo "             .aws-sam/stackset/member.json (SAM translated, code from the artifacts"
+	@echo "             bucket) and artifacts/ to upload (README, \"Organization-wide\")"
 	@echo "make bench   benchmarks (not tests): prints one table; a complete run rewrites docs/performance.md"
 	@echo "make reliability  the reliability suite alone; only a complete run with every test passed"
 	@echo "             rewrites docs/reliability.md (test runs write their reports under reports/)"
 	@echo "make docs    make bench and make reliability: regenerates both generated docs"
-	@echo "make check-stack  sam validate --lint, cfn-lint, ASL check, sam build, layer check"
-	@echo "make checkov security scan of template.yaml (its own venv, offline)"
+	@echo "make check-stack  sam validate --lint, cfn-lint (member, hub, artifacts bucket), ASL check,"
+	@echo "             sam build, layer check"
+	@echo "make checkov security scan of template.yaml, hub.yaml, artifacts-bucket.yaml (own venv, offline)"
 	@echo "make clean   remove .aws-sam, the tool caches and reports/"
 
 $(STAMP): pyproject.toml
@@ -60,14 +64,16 @@ lint: install
 # layer and the runtime's packages.
 check-stack: install
 	$(BIN)/sam validate --lint
-	$(BIN)/cfn-lint template.yaml
+	$(BIN)/cfn-lint template.yaml hub.yaml artifacts-bucket.yaml
 	$(BIN)/python scripts/check_asl.py --asl-validator
 	$(BIN)/sam build --cached --parallel
 	$(BIN)/python scripts/check_layer.py
 
-# Security scan, offline (--skip-download); every skip is justified in .checkov.yaml.
+# Security scan, offline (--skip-download); every skip is justified in .checkov.yaml, or in the
+# Metadata of the one resource it applies to.
 checkov: $(CHECKOV_STAMP)
-	.venv-checkov/bin/checkov --config-file .checkov.yaml -f template.yaml
+	.venv-checkov/bin/checkov --config-file .checkov.yaml -f template.yaml -f hub.yaml \
+	  -f artifacts-bucket.yaml
 
 test: lint check-stack checkov
 	$(BIN)/pytest -q -p no:cacheprovider
@@ -77,6 +83,14 @@ demo: install
 
 build: install
 	$(BIN)/sam build --cached --parallel
+
+# What a service-managed StackSet deploys to every member account (README, "Organization-wide"):
+# template.yaml translated offline by the SAM translator (a StackSet's default execution role
+# cannot run a transform), every function and the layer zipped by content hash, code read from
+# the per-Region artifacts bucket (artifacts-bucket.yaml); cfn-lint on the result. No AWS call.
+stackset: build
+	$(BIN)/python scripts/stackset.py
+	$(BIN)/cfn-lint .aws-sam/stackset/member.json
 
 # Benchmarks, not tests: they report targets met or missed, they never fail on them. Every run
 # writes reports/performance.md (git-ignored); a complete one (no --quick, --sections) also
