@@ -52,7 +52,7 @@ HASH_CHARS = 16
 PARTITION_REGION = "us-east-1"
 # CloudFormation reads a StackSet template larger than TemplateBody's 51,200 bytes from S3
 # (TemplateURL); AWS's quotas page gives 1 MB there, older API references 460,800 bytes: the
-# smaller figure is the one held.
+# smaller figure is the one held (docs/aws-facts.md, "Accounts and sharing").
 TEMPLATE_URL_MAX_BYTES = 460_800
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)  # the earliest a zip entry can carry
 FILE_MODE = 0o100644 << 16  # regular file, rw-r--r--: Lambda needs read only
