@@ -17,7 +17,7 @@ from typing import NoReturn
 from botocore.exceptions import BotoCoreError, ClientError
 
 from outpost_mesh.errors import OutpostMeshError, from_client_error
-from outpost_mesh_cli import demo_cmd, reconcile_cmd, status_cmd
+from outpost_mesh_cli import demo_cmd, events_cmd, invoke_cmd, reconcile_cmd, status_cmd
 from outpost_mesh_cli.aws import CliError
 
 
@@ -26,7 +26,7 @@ def cmd_sandbox_up(args: argparse.Namespace) -> int:
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    return sandbox_up(args.scenario, args.host, args.port, stop)
+    return sandbox_up(args.scenario, args.host, args.port, stop, pipeline=args.pipeline)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -67,10 +67,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--host", default="127.0.0.1", help="address to listen on (0.0.0.0 for containers)"
     )
     up.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    up.add_argument(
+        "--pipeline",
+        action="store_true",
+        help="also run the stack (state machine, functions, ledger, topic): a locally invoked "
+        "trigger starts a real execution here",
+    )
     up.set_defaults(func=cmd_sandbox_up)
 
     demo_cmd.register(sub, common)
     status_cmd.register(sub, common)
+    invoke_cmd.register(sub, common)
+    events_cmd.register(sub, common)
     return parser
 
 

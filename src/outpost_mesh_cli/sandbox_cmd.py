@@ -1,11 +1,20 @@
 """``outpost-mesh sandbox up``: a sandbox AWS left as a person would leave it.
 
-Seeds a scenario's topology and makes the API calls of its steps; no pipeline reacts (``sweep``,
-``fail`` and ``event`` steps are skipped), so ``plan``/``apply`` have something to work on.
+Seeds a scenario's topology and makes the API calls of its steps; no pipeline reacts to them
+(``sweep``, ``fail`` and ``event`` steps are skipped), so ``plan``/``apply`` have something to work
+on. With ``--pipeline`` the sandbox also runs the stack of template.yaml, as ``demo`` does
+(:class:`~outpost_mesh_sandbox.stack.pipeline.SandboxPipeline`: the ledger table, the topic, every
+function answered in-process by its real handler, the reconcile state machine executed by moto's
+engine, the rules' patterns): a trigger invoked locally (``outpost-mesh invoke``, or ``sam local
+invoke`` with Docker) starts a real execution there, which runs to its end while the sandbox
+serves. The stack's ledger table is the one the CLI and events/env.json name against a local
+endpoint (``outpost-mesh-ledger``), its state machine ``outpost-mesh-reconcile``. Each execution
+is printed when it starts and when it ends; the functions' logs go to stderr.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 from typing import TYPE_CHECKING
 
@@ -13,7 +22,10 @@ from outpost_mesh.ledger import create_table
 from outpost_mesh_cli.aws import SANDBOX_TABLE, CliError
 
 if TYPE_CHECKING:
+    from outpost_mesh_sandbox.aws.server import Sandbox
+    from outpost_mesh_sandbox.scenario import Scenario
     from outpost_mesh_sandbox.scenario.ids import IdMap
+    from outpost_mesh_sandbox.stack.pipeline import SandboxPipeline
 
 
 def id_lines(ids: IdMap) -> list[str]:
@@ -29,7 +41,39 @@ def _say(line: str) -> None:
     print(line, flush=True)
 
 
-def sandbox_up(scenario_path: str | None, host: str, port: int, stop: threading.Event) -> int:
+def _deploy(sandbox: Sandbox, scenario: Scenario | None) -> SandboxPipeline:
+    """The stack in the sandbox, with the scenario's ``settings`` as its parameters."""
+    from outpost_mesh_sandbox.stack.pipeline import PipelineOptions, SandboxPipeline
+
+    parameters = scenario.settings.parameters() if scenario is not None else {}
+    options = PipelineOptions(table_name=SANDBOX_TABLE, parameters=parameters)
+    return SandboxPipeline(sandbox, options, log_copy_to=sys.stderr).deploy()
+
+
+class _Executions:
+    """Says each execution of the stack's state machine once when seen, once when it ends."""
+
+    def __init__(self, pipeline: SandboxPipeline) -> None:
+        self.pipeline = pipeline
+        self.said: dict[str, str] = {}
+
+    def report(self) -> None:
+        for execution in self.pipeline.executions():
+            if execution.arn not in self.said:
+                _say(f"execution {execution.name} started")
+                self.said[execution.arn] = "RUNNING"
+            if execution.status != self.said[execution.arn]:
+                _say(f"execution {execution.name} {execution.status}")
+                self.said[execution.arn] = execution.status
+
+
+def sandbox_up(
+    scenario_path: str | None,
+    host: str,
+    port: int,
+    stop: threading.Event,
+    pipeline: bool = False,
+) -> int:
     from outpost_mesh_sandbox.aws.server import Sandbox
     from outpost_mesh_sandbox.scenario import ScenarioError, load_scenario
     from outpost_mesh_sandbox.scenario.seed import seed_and_run_steps
@@ -39,8 +83,11 @@ def sandbox_up(scenario_path: str | None, host: str, port: int, stop: threading.
     except ScenarioError as error:
         raise CliError(str(error)) from error
     sandbox = Sandbox(host=host, port=port).start()
+    stack = None
     try:
         create_table(sandbox.client("dynamodb"), SANDBOX_TABLE)
+        if pipeline:
+            stack = _deploy(sandbox, scenario)
         if scenario is not None:
             # sweep, fail and event steps make no calls: they need the pipeline (`demo`)
             ids = seed_and_run_steps(
@@ -49,12 +96,19 @@ def sandbox_up(scenario_path: str | None, host: str, port: int, stop: threading.
             for line in id_lines(ids):
                 _say(line)
         _say(f"table {SANDBOX_TABLE}")
+        if stack is not None:
+            _say(f"state-machine {stack.state_machine_arn}")
+            _say(f"topic {stack.topic_arn}")
         _say(f"endpoint {sandbox.endpoint_url}")
+        executions = _Executions(stack) if stack is not None else None
         try:
             while not stop.wait(0.5):
-                pass
+                if executions is not None:
+                    executions.report()
         except KeyboardInterrupt:
             pass
     finally:
+        if stack is not None:
+            stack.close()
         sandbox.stop()
     return 0

@@ -120,8 +120,11 @@ class FakeLambdaContext:
         return max(0, int(left * 1000))
 
 
-# The sandbox's runtime: what stands where AWS's bootstrap.py does, under the handler.
-_RUNTIME_FILES = frozenset({str(Path(__file__).with_name("lambda_seam.py")), __file__})
+# The sandbox's runtimes: what stands where AWS's bootstrap.py does, under the handler (the seam
+# in the sandbox's process, local_invoke in a process of its own).
+_RUNTIME_FILES = frozenset(
+    {str(Path(__file__).with_name(n)) for n in ("lambda_seam.py", "local_invoke.py")} | {__file__}
+)
 
 
 def error_payload(exc: BaseException, request_id: str) -> dict[str, Any]:

@@ -38,7 +38,7 @@ from outpost_mesh_sandbox.stack.lambda_seam import LambdaSeam
 from outpost_mesh_sandbox.stack.template import (
     RuleDef,
     StackTemplate,
-    TemplateError,
+    find_root,
     load_template,
 )
 
@@ -66,18 +66,6 @@ class PipelineTimeoutError(RuntimeError):
     """The pipeline did not become idle before the deadline."""
 
 
-def find_root(start: Path | None = None) -> Path:
-    """The project directory: the first parent holding template.yaml and statemachine/."""
-    here = (start or Path(__file__)).resolve()
-    for candidate in (here, *here.parents):
-        if (candidate / "template.yaml").is_file() and (candidate / "statemachine").is_dir():
-            return candidate
-    cwd = Path.cwd()
-    if (cwd / "template.yaml").is_file():
-        return cwd
-    raise TemplateError("cannot find the project's template.yaml (run from the project directory)")
-
-
 @dataclass(frozen=True)
 class PipelineOptions:
     """How the sandbox stack differs from a deployed one: only in speed.
@@ -85,9 +73,12 @@ class PipelineOptions:
     ``parameters`` override template parameters (the rest keep template.yaml's defaults: the
     functions pace their EC2 calls as deployed); the interval defaults keep moto's real-time
     Wait and Retry short. ``env`` overrides every function's environment (nothing by default).
+    ``table_name``: the ledger table's name (default ``<stack_name>-LedgerTable``); ``sandbox up
+    --pipeline`` names it as the CLI and events/env.json do against a local endpoint.
     """
 
     stack_name: str = "outpost-mesh"
+    table_name: str = ""
     retry_interval_seconds: int = 1
     association_wait_seconds: int = 0
     association_max_checks: int = 60
@@ -171,7 +162,7 @@ class SandboxPipeline:
         if self._deployed:
             return self
         sb, tpl, opts = self.sandbox, self.template, self.options
-        self.table_name = f"{opts.stack_name}-LedgerTable"
+        self.table_name = opts.table_name or f"{opts.stack_name}-LedgerTable"
         create_table(sb.client("dynamodb", caller=RUNNER_ACCESS_KEY), self.table_name)
         self.topic_arn = sb.client("sns", caller=RUNNER_ACCESS_KEY).create_topic(
             Name=f"{opts.stack_name}-notifications"

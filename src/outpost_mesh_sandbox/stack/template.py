@@ -24,6 +24,7 @@ __all__ = [
     "StackTemplate",
     "StateMachineDef",
     "TemplateError",
+    "find_root",
     "load_template",
 ]
 
@@ -349,6 +350,18 @@ def _has_intrinsic(value: Any) -> bool:
     if isinstance(value, list):
         return any(_has_intrinsic(v) for v in value)
     return False
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The project directory: the first parent holding template.yaml and statemachine/."""
+    here = (start or Path(__file__)).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "template.yaml").is_file() and (candidate / "statemachine").is_dir():
+            return candidate
+    cwd = Path.cwd()
+    if (cwd / "template.yaml").is_file():
+        return cwd
+    raise TemplateError("cannot find the project's template.yaml (run from the project directory)")
 
 
 def load_template(path: str | Path, **values: Any) -> StackTemplate:
