@@ -11,15 +11,15 @@ not know fails the test: it never guesses in a policy's favour.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
+import runpy
 import subprocess
 import sys
 import zipfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from types import ModuleType
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -56,17 +56,8 @@ READ_ONLY_ACTION = re.compile(
 KMS_THROUGH_DYNAMODB = {"kms:Decrypt", "kms:DescribeKey"}
 
 
-def _load_script(name: str) -> ModuleType:
-    path = REPO / "scripts" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"outpost_mesh_org_{name}", path)
-    assert spec and spec.loader, path
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-stackset = _load_script("stackset")
+# scripts/stackset.py's names (it is a script, not a package module).
+stackset = SimpleNamespace(**runpy.run_path(str(REPO / "scripts" / "stackset.py")))
 
 
 # -- a small policy evaluator ------------------------------------------------------------------
