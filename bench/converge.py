@@ -24,14 +24,20 @@ BATCH = 25
 
 class BatchingDynamo:
     """Enough of a DynamoDB client for LedgerStore's writes: put_item is kept, then written in
-    batches by :meth:`flush` (the last write of a key wins, as with put_item)."""
+    batches by :meth:`flush` (the last write of a key wins, as with put_item; of puts
+    conditioned on the item not existing, the first: the table holds none of them before)."""
 
     def __init__(self, client: Any) -> None:
         self.client = client
         self._items: dict[tuple[str, str, str], dict[str, Any]] = {}
 
-    def put_item(self, *, TableName: str, Item: dict[str, Any]) -> None:
-        self._items[(TableName, Item["pk"]["S"], Item["sk"]["S"])] = Item
+    def put_item(
+        self, *, TableName: str, Item: dict[str, Any], ConditionExpression: str = ""
+    ) -> None:
+        key = (TableName, Item["pk"]["S"], Item["sk"]["S"])
+        if ConditionExpression.startswith("attribute_not_exists") and key in self._items:
+            return
+        self._items[key] = Item
 
     def flush(self) -> int:
         pending = list(self._items.items())

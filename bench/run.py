@@ -3,7 +3,11 @@ run; git-ignored) and, from a complete run only, docs/performance.md.
 
 Sections: ``reconcile`` (per-reconcile calls and times over the topology grid, split over
 ``--jobs`` worker processes, each with its own sandbox), ``workflow`` (convergence and burst
-through the pipeline under throttle emulation), ``coldstart`` (handler imports, layer size).
+through the pipeline under throttle emulation), ``coldstart`` (handler imports, layer size),
+``sweep`` (the scheduled sweep's cost on 10, 100 and 1,000 converged VPCs, before and after the
+fleet diff), ``zerotouch`` (the blog scenario's event-to-last-route latency, split by step; it
+measures the handler imports too when ``coldstart`` does not run), e.g.
+``python -m bench --sections sweep,zerotouch``.
 ``--case TEXT`` narrows the workflow section to the convergence cases whose label holds TEXT
 (no burst), e.g. ``python -m bench --sections workflow --case "one big table"``.
 """
@@ -20,7 +24,7 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 
-from bench import coldstart, per_reconcile, workflow
+from bench import coldstart, per_reconcile, sweep_cost, workflow, zero_touch
 from bench.report import Results, document, markdown, table
 from bench.topology import Mesh, OneBigTable, Topology, grid
 
@@ -34,6 +38,7 @@ CONVERGENCE: tuple[Mesh, ...] = (
     OneBigTable(150),  # 151 routes, 150 of them in one table: one lane at EC2's whole rate
 )
 BURST = Topology(4, 5, True)  # 20 subnets created at once
+SECTIONS = ("reconcile", "workflow", "coldstart", "sweep", "zerotouch")
 
 
 def _quiet() -> None:
@@ -111,6 +116,26 @@ def run_workflow(results: Results, quick: bool, cases: list[str]) -> None:
         print(f"  burst: {time.perf_counter() - started:.0f} s", flush=True)
 
 
+def run_sweep(results: Results) -> None:
+    from outpost_mesh_sandbox.aws.server import Sandbox
+
+    started = time.perf_counter()
+    with Sandbox() as sb:
+        results.sweep = sweep_cost.measure(sb, progress=lambda line: print(line, flush=True))
+    print(f"  sweep: {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def run_zero_touch(results: Results) -> None:
+    from outpost_mesh_sandbox.aws.server import Sandbox
+
+    if results.coldstart is None:  # the projected cold starts need the handler imports
+        results.coldstart = coldstart.measure()
+    started = time.perf_counter()
+    with Sandbox() as sb:
+        results.zero_touch = zero_touch.measure(sb)
+    print(f"  zerotouch: {time.perf_counter() - started:.0f} s", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args_list = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
@@ -120,9 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quick", action="store_true", help="topologies up to 4x10 only (not for the doc)"
     )
-    parser.add_argument(
-        "--sections", default="reconcile,workflow,coldstart", help="comma-separated subset"
-    )
+    parser.add_argument("--sections", default=",".join(SECTIONS), help="comma-separated subset")
     parser.add_argument(
         "--case",
         action="append",
@@ -146,12 +169,18 @@ def main(argv: list[str] | None = None) -> int:
     if "coldstart" in sections:
         print("coldstart: handler imports and the built layer", flush=True)
         results.coldstart = coldstart.measure()
+    if "sweep" in sections:
+        print("sweep: its cost on converged fleets, before and after the fleet diff", flush=True)
+        run_sweep(results)
+    if "zerotouch" in sections:
+        print("zerotouch: the blog scenario, event to last route", flush=True)
+        run_zero_touch(results)
     results.seconds = time.perf_counter() - started
     rows = table(results)
     print()
     print(markdown(rows))
     print(f"\n{results.seconds:,.0f} s")
-    partial = args.quick or bool(args.case) or sections != {"reconcile", "workflow", "coldstart"}
+    partial = args.quick or bool(args.case) or sections != set(SECTIONS)
     text = document(results, rows, args_list)
     REPORT.parent.mkdir(exist_ok=True)
     REPORT.write_text(text, encoding="utf-8")

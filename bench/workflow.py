@@ -89,7 +89,7 @@ def pacing_on_throttle_clock(sb: Sandbox) -> Iterator[None]:
         pacing.use_time_source(previous)
 
 
-def _history(sfn: Any, arn: str) -> list[dict[str, Any]]:
+def execution_history(sfn: Any, arn: str) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {}
     while True:
@@ -162,7 +162,7 @@ def run(
     reach = demo.report["reachability"]
     converged = bool(reach) and all(p["reachable"] for p in reach) and not failures
     sfn = sb.client("stepfunctions")
-    histories = [_history(sfn, e.arn) for e in executions]
+    histories = [execution_history(sfn, e.arn) for e in executions]
     largest = max(histories, key=len, default=[])
     failure = ""
     if failures:
