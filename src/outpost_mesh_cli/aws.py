@@ -1,9 +1,11 @@
 """Sessions and clients for the CLI, with the AWS CLI's habits.
 
 ``--region``, ``--profile`` and ``--endpoint-url`` mean what they mean to the AWS CLI, and
-``AWS_ENDPOINT_URL`` is honoured (botocore reads it itself). Against a local endpoint (the
-sandbox) with no credentials configured, the sandbox's own fake credentials are used, so the
-sandbox works on a machine that has never seen AWS.
+``AWS_ENDPOINT_URL`` is honoured (botocore reads it itself). The region is looked up as the AWS
+CLI v2 and the SDKs do: ``--region``, then ``AWS_REGION``, then ``AWS_DEFAULT_REGION``, then the
+profile's (botocore itself reads only the last two). Against a local endpoint (the sandbox) with
+no credentials configured, the sandbox's own fake credentials are used, so the sandbox works on a
+machine that has never seen AWS.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from urllib.parse import urlparse
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
+from botocore.exceptions import BotoCoreError, ClientError
 
 from outpost_mesh.errors import OutpostMeshError
 from outpost_mesh.settings import DEFAULT_TABLE, Settings
@@ -63,24 +65,31 @@ class AwsContext:
     profile: str | None
     endpoint_url: str | None
     table: str | None
-    stack: str = DEFAULT_STACK
+    # --stack as given (None: not given, the default stack name is used)
+    stack_given: str | None = None
 
     def __post_init__(self) -> None:
+        self.stack = self.stack_given or DEFAULT_STACK
         self.endpoint_url = self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
         if self.endpoint_url is not None:
             _check_endpoint(self.endpoint_url)
         self.table = self.table or os.environ.get("OUTPOST_MESH_TABLE") or None
+        # AWS_REGION before botocore's AWS_DEFAULT_REGION and the profile's, as the AWS CLI v2
+        # and the SDKs' shared settings take it (AWS SDKs and Tools Reference, "AWS Region").
+        self.region = self.region or os.environ.get("AWS_REGION") or None
+        local = _is_local(self.endpoint_url)
         try:
             session = boto3.Session(profile_name=self.profile, region_name=self.region)
-        except ProfileNotFound as error:
+            credentials = session.get_credentials()
+        except BotoCoreError as error:  # an unknown profile, a config file botocore cannot read
             raise CliError(str(error)) from error
-        local = _is_local(self.endpoint_url)
-        if session.get_credentials() is None:
+        if credentials is None:
             if not local:
+                where = f"for {self.endpoint_url}" if self.endpoint_url else "for AWS"
+                hint = "" if self.endpoint_url else ", or pass --endpoint-url for the sandbox"
                 raise CliError(
-                    "no AWS credentials found: configure a profile (aws configure), set "
-                    "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or pass --endpoint-url "
-                    "for the sandbox"
+                    f"no AWS credentials found {where}: configure a profile (aws configure) "
+                    f"or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY{hint}"
                 )
             session = boto3.Session(
                 aws_access_key_id=LOCAL_ACCESS_KEY,
@@ -95,6 +104,7 @@ class AwsContext:
                 region_name=SANDBOX_REGION,
             )
         self.session = session
+        self.local = local
         if local:
             self._check_reachable()
 
@@ -116,6 +126,22 @@ class AwsContext:
             endpoint_url=self.endpoint_url,
             config=CLIENT_CONFIG,
         )
+
+    def outpost_names(self) -> dict[str, str]:
+        """Outpost ARN -> its name (outposts:ListOutposts), for text output; empty where the
+        Outposts API does not answer (the sandbox has none: docs/aws-facts.md, "Tools on this
+        kind of machine"; a role without the permission): the Outposts' ids are shown then."""
+        if self.local:
+            return {}
+        names: dict[str, str] = {}
+        try:
+            for page in self.client("outposts").get_paginator("list_outposts").paginate():
+                for outpost in page.get("Outposts", []):
+                    if outpost.get("OutpostArn") and outpost.get("Name"):
+                        names[outpost["OutpostArn"]] = outpost["Name"]
+        except (ClientError, BotoCoreError):
+            return {}
+        return names
 
     def table_name(self) -> str:
         """``--table``, else OUTPOST_MESH_TABLE, else the sandbox's or the deployed stack's."""

@@ -25,7 +25,6 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from outpost_mesh.domains import routing_domain
-from outpost_mesh.errors import from_client_error
 from outpost_mesh.ledger import LedgerStore, Quarantine
 from outpost_mesh.model import (
     DomainChoice,
@@ -41,7 +40,8 @@ from outpost_mesh.planner import desired_state, plan_vpc
 from outpost_mesh.service import ReconcileService
 from outpost_mesh.verify import reachability
 from outpost_mesh_cli.aws import AwsContext
-from outpost_mesh_cli.command import emit, service
+from outpost_mesh_cli.command import ExitCode, emit, parse_count, parse_vpc_id, read_names, service
+from outpost_mesh_cli.render import short_id
 
 # Failures a plan cannot see (recorded by a rolled-back execution): shown until a plan clears them.
 RECORDED_ONLY_KINDS = frozenset({FindingKind.ERROR, FindingKind.ROUTE_QUOTA})
@@ -51,12 +51,20 @@ DEFAULT_EXECUTIONS = 5
 # -- registration ----------------------------------------------------------------------------
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     text = (
-        "per VPC: Outposts and LGW mode, subnets, route tables, pairs reachable out of expected, "
-        "owned routes, open findings, last executions"
+        "Per VPC: Outposts and LGW mode, subnets, route tables, pairs reachable out of expected, "
+        "owned routes, open findings, last executions."
     )
-    status = sub.add_parser("status", parents=[common], help=text, description=text)
+    status = sub.add_parser(
+        "status",
+        parents=[common],
+        help="each VPC's mesh, findings and executions",
+        description=text,
+    )
     status.add_argument(
-        "--vpc", metavar="ID", help="one VPC (default: every VPC with Outpost subnets or owned)"
+        "--vpc",
+        metavar="ID",
+        type=parse_vpc_id,
+        help="one VPC (default: every VPC with Outpost subnets or owned)",
     )
     status.add_argument(
         "--state-machine-arn",
@@ -65,16 +73,20 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     status.add_argument(
         "--executions",
-        type=int,
+        type=parse_count,
         default=DEFAULT_EXECUTIONS,
         metavar="N",
         help=f"how many recent executions per VPC (default {DEFAULT_EXECUTIONS})",
     )
     status.set_defaults(func=cmd_status)
 
-    text = "the VPC's mesh as a picture: Outposts, subnets, LGW routes, broken or blocked pairs"
-    graph = sub.add_parser("graph", parents=[common], help=text, description=text)
-    graph.add_argument("--vpc", required=True, metavar="ID", help="the VPC id (vpc-...)")
+    text = "The VPC's mesh as a picture: Outposts, subnets, LGW routes, broken or blocked pairs."
+    graph = sub.add_parser(
+        "graph", parents=[common], help="the VPC's mesh as a picture", description=text
+    )
+    graph.add_argument(
+        "--vpc", required=True, metavar="ID", type=parse_vpc_id, help="the VPC id (vpc-...)"
+    )
     graph.add_argument(
         "--format",
         choices=("mermaid", "dot"),
@@ -144,7 +156,7 @@ def _order(subnet: Subnet) -> tuple[int, int, str]:
     return (0, int(ipaddress.ip_network(subnet.cidr).network_address), subnet.subnet_id)
 
 
-def mesh_view(svc: ReconcileService, vpc_id: str) -> MeshView:
+def mesh_view(ctx: AwsContext, svc: ReconcileService, vpc_id: str) -> MeshView:
     topology = svc.observe(vpc_id)
     quarantines = tuple(svc.store.quarantines())
     quarantined = frozenset(q.outpost_arn for q in quarantines)
@@ -179,51 +191,46 @@ def mesh_view(svc: ReconcileService, vpc_id: str) -> MeshView:
         expected=desired.expected_pairs,
         blocked=blocked,
         quarantines=quarantines,
-        table_names=_route_table_names(svc.ec2, vpc_id),
+        table_names=dict(read_names(ctx, svc, topology).by_id),
     )
 
 
-def _route_table_names(ec2: Any, vpc_id: str) -> dict[str, str]:
-    names: dict[str, str] = {}
-    try:
-        pages = ec2.get_paginator("describe_route_tables").paginate(
-            Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]
-        )
-        for page in pages:
-            for table in page["RouteTables"]:
-                for tag in table.get("Tags", []) or []:
-                    if tag.get("Key") == "Name" and tag.get("Value"):
-                        names[table["RouteTableId"]] = tag["Value"]
-    except ClientError as error:
-        raise from_client_error(error, subject=vpc_id) from error
-    return names
-
-
-def short_outpost(outpost_arn: str) -> str:
-    return outpost_arn.rsplit("/", 1)[-1]
-
-
 # -- status ----------------------------------------------------------------------------------
+# template.yaml names the reconcile state machine "${AWS::StackName}-reconcile" (the sandbox's
+# pipeline too): found by name where the stack cannot be read.
+STATE_MACHINE_SUFFIX = "-reconcile"
+
+
 def _state_machine(ctx: AwsContext, args: argparse.Namespace) -> tuple[str | None, str]:
     """The reconcile state machine's ARN and how it was found (or why there is none)."""
     if args.state_machine_arn:
         return args.state_machine_arn, "from --state-machine-arn"
     try:
-        stacks = ctx.client("cloudformation").describe_stacks(StackName=args.stack)["Stacks"]
+        stacks = ctx.client("cloudformation").describe_stacks(StackName=ctx.stack)["Stacks"]
     except (ClientError, BotoCoreError) as error:
-        message = (
+        problem = (
             error.response.get("Error", {}).get("Message", str(error))
             if isinstance(error, ClientError)
             else str(error)
         )
-        return None, (
-            f"no state machine known: stack {args.stack!r} not found ({message}); "
-            "pass --state-machine-arn or --stack"
-        )
+        stacks, problem = [], f"stack {ctx.stack!r} not found ({problem})"
+    else:
+        problem = f"stack {ctx.stack!r} has no StateMachineArn output"
     for output in (stacks[0].get("Outputs") or []) if stacks else []:
         if output.get("OutputKey") == "StateMachineArn":
-            return str(output["OutputValue"]), f"from stack {args.stack}"
-    return None, f"no state machine known: stack {args.stack!r} has no StateMachineArn output"
+            return str(output["OutputValue"]), f"from stack {ctx.stack}"
+    name = f"{ctx.stack}{STATE_MACHINE_SUFFIX}"
+    try:
+        for page in ctx.client("stepfunctions").get_paginator("list_state_machines").paginate():
+            for machine in page["stateMachines"]:
+                if machine["name"] == name:
+                    return str(machine["stateMachineArn"]), f"state machine {name}"
+    except (ClientError, BotoCoreError):
+        pass  # no permission to list them: the stack's problem is the note
+    return None, (
+        f"no state machine known: {problem}, no state machine named {name}; "
+        "point at it with --stack NAME or --state-machine-arn ARN"
+    )
 
 
 def _executions(sfn: Any, arn: str, vpc_ids: list[str], limit: int) -> dict[str, list[Any]]:
@@ -397,14 +404,14 @@ def status_text(data: dict[str, Any]) -> str:
             else f"no routing domain: {o['routing_domain_reason']}"
         )
         lines.append(
-            f"    {short_outpost(o['outpost_arn'])}  LGW {o['local_gateway_id'] or '?'}  "
+            f"    {short_id(o['outpost_arn'])}  LGW {o['local_gateway_id'] or '?'}  "
             f"{domain}  VPC {assoc}{owned}{quarantine}"
         )
     if not data["outposts"]:
         lines.append("    none")
     lines.append("  Subnets:")
     for s in data["subnets"]:
-        where = short_outpost(s["outpost_arn"]) if s["outpost_arn"] else "In-Region"
+        where = short_id(s["outpost_arn"]) if s["outpost_arn"] else "In-Region"
         state = (
             "meshed"
             if s["meshed"]
@@ -458,9 +465,7 @@ def status_text(data: dict[str, Any]) -> str:
     )
     lease = data["lease"]
     lines.append(f"  Lease: {'held by ' + lease['holder'] if lease else 'free'}")
-    if data.get("executions") is None:
-        lines.append(f"  Last executions: - ({data.get('executions_note', '')})")
-    else:
+    if data.get("executions") is not None:  # else cmd_status says once why, or nothing
         lines.append(f"  Last executions: {len(data['executions']) or 'none'}")
         for e in data["executions"]:
             lines.append(f"    {e['started']}  {e['status']:<9}  {e['name']}")
@@ -470,22 +475,26 @@ def status_text(data: dict[str, Any]) -> str:
 def cmd_status(args: argparse.Namespace) -> int:
     ctx, svc = service(args)
     vpc_ids = [args.vpc] if args.vpc else svc.candidate_vpcs()
-    data = [vpc_status(mesh_view(svc, vpc_id), svc.store) for vpc_id in vpc_ids]
+    data = [vpc_status(mesh_view(ctx, svc, vpc_id), svc.store) for vpc_id in vpc_ids]
     arn, note = _state_machine(ctx, args)
     executions: dict[str, list[Any]] = {}
     if arn:
         try:
             executions = _executions(ctx.client("stepfunctions"), arn, vpc_ids, args.executions)
         except (ClientError, BotoCoreError) as error:
+            note = f"could not list the executions of {arn}: {error}"
             arn = None
-            note = f"could not list executions of {args.state_machine_arn or 'the stack'}: {error}"
     for item in data:
         item["state_machine_arn"] = arn
         item["executions"] = executions.get(item["vpc_id"], []) if arn else None
         item["executions_note"] = note
     text = "\n\n".join(status_text(d) for d in data) if data else "No VPC with Outpost subnets."
+    # Where there is no state machine, said once; not at all against the sandbox without a stack
+    # asked for (it has none unless it runs the pipeline).
+    if arn is None and (args.state_machine_arn or ctx.stack_given or not ctx.local):
+        text += f"\n\nExecutions not listed: {note}"
     emit(args, {"vpcs": data}, text)
-    return 0
+    return ExitCode.DONE
 
 
 # -- graph -----------------------------------------------------------------------------------
@@ -494,7 +503,7 @@ def _node(subnet_id: str) -> str:
 
 
 def _group(outpost_arn: str) -> str:
-    return "o_" + re.sub(r"[^A-Za-z0-9]", "_", short_outpost(outpost_arn))
+    return "o_" + re.sub(r"[^A-Za-z0-9]", "_", short_id(outpost_arn))
 
 
 def _label_lines(view: MeshView, subnet: Subnet) -> list[str]:
@@ -522,7 +531,7 @@ def _clean(text: str) -> str:
 def _group_title(view: MeshView, outpost_arn: str) -> str:
     domain = view.domain(outpost_arn)
     lgw = domain.table
-    parts = [f"Outpost {short_outpost(outpost_arn)}"]
+    parts = [f"Outpost {short_id(outpost_arn)}"]
     if lgw is not None:
         assoc = view.topology.association_for(lgw.route_table_id)
         parts += [
@@ -665,8 +674,8 @@ def dot(view: MeshView) -> str:
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
-    _, svc = service(args)
-    view = mesh_view(svc, args.vpc)
+    ctx, svc = service(args)
+    view = mesh_view(ctx, svc, args.vpc)
     text = mermaid(view) if args.format == "mermaid" else dot(view)
     emit(args, {"vpc_id": args.vpc, "format": args.format, "graph": text}, text)
-    return 0
+    return ExitCode.DONE
