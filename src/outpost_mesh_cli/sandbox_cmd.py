@@ -7,9 +7,11 @@ on. With ``--pipeline`` the sandbox also runs the stack of template.yaml, as ``d
 function answered in-process by its real handler, the reconcile state machine executed by moto's
 engine, the rules' patterns): a trigger invoked locally (``outpost-mesh invoke``, or ``sam local
 invoke`` with Docker) starts a real execution there, which runs to its end while the sandbox
-serves. The stack's ledger table is the one the CLI and events/env.json name against a local
-endpoint (``outpost-mesh-ledger``), its state machine ``outpost-mesh-reconcile``. Each execution
-is printed when it starts and when it ends; the functions' logs go to stderr.
+serves; and the calls a person makes meanwhile (the AWS CLI with ``--endpoint-url``) reach the
+rules as their CloudTrail events would (:class:`_Trail`). The stack's ledger table is the one the
+CLI and events/env.json name against a local endpoint (``outpost-mesh-ledger``), its state
+machine ``outpost-mesh-reconcile``. Each event delivered and each execution (when it starts and
+when it ends) is printed; the functions' logs go to stderr.
 """
 
 from __future__ import annotations
@@ -48,6 +50,42 @@ def _deploy(sandbox: Sandbox, scenario: Scenario | None) -> SandboxPipeline:
     parameters = scenario.settings.parameters() if scenario is not None else {}
     options = PipelineOptions(table_name=SANDBOX_TABLE, parameters=parameters)
     return SandboxPipeline(sandbox, options, log_copy_to=sys.stderr).deploy()
+
+
+class _Trail:
+    """What a trail and the stack's rules do on AWS, for the calls a person makes while the
+    sandbox serves: each mutating EC2 call signed with any key but the pipeline's or the stack
+    runner's becomes its CloudTrail event, delivered through the rules (a matched one invokes
+    the trigger). Calls made before (seeding, the scenario's steps) emit nothing."""
+
+    def __init__(self, sandbox: Sandbox, pipeline: SandboxPipeline) -> None:
+        from outpost_mesh_sandbox.stack.cloudtrail import CallCursor
+
+        self.sandbox = sandbox
+        self.pipeline = pipeline
+        self.cursor = CallCursor(sandbox.control)
+
+    def deliver(self) -> None:
+        from outpost_mesh_sandbox.aws.identities import PIPELINE_ACCESS_KEY
+        from outpost_mesh_sandbox.stack.cloudtrail import events_for_calls
+        from outpost_mesh_sandbox.stack.pipeline import RUNNER_ACCESS_KEY
+
+        calls = self.cursor.take()
+        people = dict.fromkeys(
+            c.caller for c in calls if c.caller not in (PIPELINE_ACCESS_KEY, RUNNER_ACCESS_KEY)
+        )
+        sb = self.sandbox
+        events = [e for p in people for e in events_for_calls(calls, sb.account_id, sb.region, p)]
+        for delivery in self.pipeline.deliver(events):
+            name = delivery.event["detail"]["eventName"]
+            if not delivery.matched:
+                _say(f"event {name}: no rule matched")
+                continue
+            targets = [
+                i.function if i.ok else f"{i.function} failed ({i.error_type})"
+                for i in delivery.invocations
+            ]
+            _say(f"event {name} -> {' -> '.join([*delivery.rules, *targets])}")
 
 
 class _Executions:
@@ -99,11 +137,13 @@ def sandbox_up(
         if stack is not None:
             _say(f"state-machine {stack.state_machine_arn}")
             _say(f"topic {stack.topic_arn}")
-        _say(f"endpoint {sandbox.endpoint_url}")
+        trail = _Trail(sandbox, stack) if stack is not None else None
         executions = _Executions(stack) if stack is not None else None
+        _say(f"endpoint {sandbox.endpoint_url}")
         try:
             while not stop.wait(0.5):
-                if executions is not None:
+                if trail is not None and executions is not None:
+                    trail.deliver()
                     executions.report()
         except KeyboardInterrupt:
             pass

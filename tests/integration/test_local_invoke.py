@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import subprocess
 import sys
 import threading
@@ -29,7 +30,11 @@ import pytest
 
 from outpost_mesh_cli.events_cmd import SAMPLE
 from outpost_mesh_cli.main import main
-from outpost_mesh_sandbox.aws.identities import PIPELINE_ACCESS_KEY, SECRET_KEY
+from outpost_mesh_sandbox.aws.identities import (
+    PIPELINE_ACCESS_KEY,
+    SCENARIO_ACCESS_KEY,
+    SECRET_KEY,
+)
 from outpost_mesh_sandbox.aws.server import Sandbox
 from outpost_mesh_sandbox.scenario import load_scenario
 from outpost_mesh_sandbox.scenario.seed import seed_and_run_steps
@@ -65,7 +70,8 @@ class Running:
         self.lines.put(None)  # the process ended
 
     def until(self, prefix: str, timeout: float) -> list[str]:
-        """Lines up to and including the first that starts with ``prefix``."""
+        """Lines up to and including the first that starts with ``prefix`` (a regular
+        expression)."""
         deadline = time.monotonic() + timeout
         seen: list[str] = []
         while True:
@@ -76,7 +82,7 @@ class Running:
             if line is None:
                 pytest.fail(f"sandbox up ended: {seen} {self.log.read_text()[-2000:]}")
             seen.append(line)
-            if line.startswith(prefix):
+            if re.match(prefix, line):
                 return seen
 
     def stop(self) -> None:
@@ -109,12 +115,12 @@ def no_aws_config(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOME", "/nonexistent")
 
 
-def client(endpoint: str, service: str) -> Any:
+def client(endpoint: str, service: str, key: str = PIPELINE_ACCESS_KEY) -> Any:
     return boto3.client(
         service,  # type: ignore[call-overload]
         endpoint_url=endpoint,
         region_name="us-east-1",
-        aws_access_key_id=PIPELINE_ACCESS_KEY,
+        aws_access_key_id=key,
         aws_secret_access_key=SECRET_KEY,
     )
 
@@ -168,7 +174,9 @@ def test_a_locally_invoked_trigger_starts_an_execution_that_meshes_the_sandbox(
     )
 
     name = started["started"][0].rsplit(":", 1)[1]
-    running.until(f"execution {name} SUCCEEDED", RUN_TIMEOUT)  # the sandbox says it ended...
+    running.until(
+        f"execution {re.escape(name)} SUCCEEDED", RUN_TIMEOUT
+    )  # the sandbox says it ended...
     described = client(endpoint, "stepfunctions").describe_execution(
         executionArn=started["started"][0]
     )
@@ -184,6 +192,42 @@ def test_a_locally_invoked_trigger_starts_an_execution_that_meshes_the_sandbox(
     ]
     assert {(a["VpcId"], a["State"]) for a in associations} == {(printed["vpc app"], "associated")}
     assert len(associations) == 2
+
+
+def test_a_persons_call_reaches_the_rules_as_its_cloudtrail_event(
+    pipeline_sandbox: tuple[Running, dict[str, str]],
+) -> None:
+    """A subnet created on rack B while `sandbox up --pipeline` serves (a person's key, as with
+    the AWS CLI): its CreateSubnet event goes through the rules to the trigger, whose execution
+    meshes the VPC, the new subnet with it."""
+    running, printed = pipeline_sandbox
+    endpoint = printed["endpoint"]
+    person = client(endpoint, "ec2", SCENARIO_ACCESS_KEY)
+    ec2 = client(endpoint, "ec2")
+    subnet_b = ec2.describe_subnets(SubnetIds=[printed["subnet subnet-b"]])["Subnets"][0]
+    created = person.create_subnet(
+        VpcId=printed["vpc app"],
+        CidrBlock="10.7.12.0/24",
+        OutpostArn=printed["outpost rack-b"],
+        AvailabilityZone=subnet_b["AvailabilityZone"],
+    )["Subnet"]["SubnetId"]
+    said = running.until(r"execution \S+ (SUCCEEDED|FAILED|TIMED_OUT|ABORTED)$", RUN_TIMEOUT)
+    assert any(re.match(r"event CreateSubnet -> \w+ -> TriggerFunction$", line) for line in said)
+    assert said[-1].endswith(" SUCCEEDED"), said
+    lgw = {
+        o["OutpostArn"]: o["LocalGatewayId"] for o in ec2.describe_local_gateways()["LocalGateways"]
+    }
+    rack_a, rack_b = lgw[printed["outpost rack-a"]], lgw[printed["outpost rack-b"]]
+    assert lgw_routes(ec2, printed["route-table rt-a"]) == {
+        "10.7.11.0/24": rack_a,
+        "10.7.12.0/24": rack_a,
+    }
+    assert lgw_routes(ec2, printed["route-table rt-b"]) == {"10.7.7.0/24": rack_b}
+    main_table = ec2.describe_route_tables(
+        Filters=[{"Name": "association.subnet-id", "Values": [created]}]
+    )["RouteTables"]
+    assert main_table == []  # no explicit table: the VPC's main one serves it
+    assert lgw_routes(ec2, printed["route-table main:app"]) == {"10.7.7.0/24": rack_b}
 
 
 # -- events render -------------------------------------------------------------------------------

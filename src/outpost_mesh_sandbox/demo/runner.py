@@ -61,7 +61,7 @@ from outpost_mesh_sandbox.scenario.model import (
 )
 from outpost_mesh_sandbox.scenario.placeholders import substitute_placeholders
 from outpost_mesh_sandbox.scenario.seed import seed
-from outpost_mesh_sandbox.stack.cloudtrail import events_for_calls
+from outpost_mesh_sandbox.stack.cloudtrail import CallCursor, events_for_calls
 from outpost_mesh_sandbox.stack.pipeline import (
     RUNNER_ACCESS_KEY,
     ExecutionInfo,
@@ -126,21 +126,6 @@ class AwsTime:
             return self._last
 
 
-class _CallCursor:
-    """Reads the sandbox's call log onwards from a position."""
-
-    def __init__(self, sandbox: Sandbox) -> None:
-        self.sandbox = sandbox
-        calls = sandbox.control.calls()
-        self.position = calls[-1].seq if calls else 0
-
-    def take(self) -> list[Any]:
-        calls = self.sandbox.control.calls(since=self.position)
-        if calls:
-            self.position = calls[-1].seq
-        return calls
-
-
 class _Runner:
     def __init__(
         self,
@@ -178,7 +163,7 @@ class _Runner:
             person = sb.client("ec2", caller="scenario")
             runner = sb.client("ec2", caller=RUNNER_ACCESS_KEY)
             ids = seed(self.scenario, person, sb.control)
-            cursor = _CallCursor(sb)  # seeding's calls are behind us: they emit nothing
+            cursor = CallCursor(sb.control)  # seeding's calls are behind us: they emit nothing
             with _faults_held_back(sb):
                 before = snapshot(runner, ids, self.scenario)
             current = before
@@ -209,7 +194,7 @@ class _Runner:
 
     # -- steps -------------------------------------------------------------------------------
     def _run_step(
-        self, index: int, step: Step, person: Any, ids: IdMap, cursor: _CallCursor
+        self, index: int, step: Step, person: Any, ids: IdMap, cursor: CallCursor
     ) -> StepRecord:
         assert self.pipeline is not None
         pipeline, sb = self.pipeline, self.sandbox

@@ -39,10 +39,11 @@ from typing import Any
 
 from outpost_mesh.model import ROUTE_TARGET_KEYS
 from outpost_mesh_sandbox.aws.calls import is_mutating
-from outpost_mesh_sandbox.aws.control import ApiCall
+from outpost_mesh_sandbox.aws.control import ApiCall, SandboxControl
 
 __all__ = [
     "EVENT_VERSION",
+    "CallCursor",
     "cloudtrail_event",
     "events_for_calls",
     "iso_time",
@@ -306,6 +307,22 @@ def cloudtrail_event(call: ApiCall, account: str, region: str = "") -> dict[str,
         "resources": [],
         "detail": detail,
     }
+
+
+class CallCursor:
+    """Reads the sandbox's call log onwards from where it stood when made (or last read): the
+    calls made since, which a trail turns into events."""
+
+    def __init__(self, control: SandboxControl) -> None:
+        self.control = control
+        calls = control.calls()
+        self.position = calls[-1].seq if calls else 0
+
+    def take(self) -> list[ApiCall]:
+        calls = self.control.calls(since=self.position)
+        if calls:
+            self.position = calls[-1].seq
+        return calls
 
 
 def events_for_calls(
