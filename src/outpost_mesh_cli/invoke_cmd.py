@@ -13,11 +13,12 @@ Lambda's error payload and exits 1.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from outpost_mesh_cli.aws import AwsContext, CliError
 
@@ -51,6 +52,13 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-t", "--template", metavar="FILE", help="SAM template (default: the project's)"
     )
+    parser.add_argument(
+        "-l",
+        "--log-file",
+        metavar="FILE",
+        help="append the function's log (its stdout and stderr) to FILE (default: not shown; "
+        "/dev/stderr to watch it)",
+    )
     parser.set_defaults(func=cmd_invoke)
 
 
@@ -60,6 +68,13 @@ def _event(path: str) -> Any:
         return json.loads(text)
     except (OSError, ValueError) as error:
         raise CliError(f"cannot read the event {path!r}: {error}") from error
+
+
+def _log_file(path: str) -> TextIO:
+    try:
+        return open(path, "a", encoding="utf-8")
+    except OSError as error:
+        raise CliError(f"cannot write the log file {path!r}: {error.strerror}") from error
 
 
 def cmd_invoke(args: argparse.Namespace) -> int:
@@ -99,7 +114,9 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     )
     if ctx.endpoint_url:
         environment["AWS_ENDPOINT_URL"] = ctx.endpoint_url
-    done = invoke(function, template.parent, environment, event)
+    with contextlib.ExitStack() as stack:
+        log = stack.enter_context(_log_file(args.log_file)) if args.log_file else None
+        done = invoke(function, template.parent, environment, event, log)
     print(json.dumps(done.payload, indent=2, default=str))
     if done.ok:
         return 0

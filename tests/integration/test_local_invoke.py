@@ -366,19 +366,33 @@ def test_env_file_sets_only_variables_sam_cli_applies() -> None:
 
 @pytest.mark.usefixtures("no_aws_config")
 def test_a_failing_function_prints_lambdas_error_payload_and_exits_1(
-    sb: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    sb: Sandbox, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
+    """stdout: Lambda's error payload; stderr: one line (the function's log goes to --log-file,
+    here as Lambda would send it to CloudWatch Logs: the handler's own line for its input)."""
     event = tmp_path / "bad.json"
     event.write_text('{"vpc_id": 7}', encoding="utf-8")
-    code = main(["invoke", "ClaimFunction", "-e", str(event), "--endpoint-url", sb.endpoint_url])
-    out, err = capsys.readouterr()
+    log = tmp_path / "function.log"
+    code = main(
+        [
+            "invoke",
+            "ClaimFunction",
+            "-e",
+            str(event),
+            "--endpoint-url",
+            sb.endpoint_url,
+            "--log-file",
+            str(log),
+        ]
+    )
+    out, err = capfd.readouterr()
     assert code == 1
     payload = json.loads(out)
     assert payload["errorType"] == "MalformedInputError"
     assert set(payload) == {"errorMessage", "errorType", "requestId", "stackTrace"}
     assert not any("local_invoke.py" in frame for frame in payload["stackTrace"])
-    lines = [line for line in err.splitlines() if line.startswith("outpost-mesh: error:")]
-    assert lines == [lines[0]] and "ClaimFunction failed: MalformedInputError" in lines[0]
+    assert err.count("\n") == 1 and "ClaimFunction failed: MalformedInputError" in err
+    assert '"message":"rejected input"' in log.read_text(encoding="utf-8")  # Powertools' JSON
 
 
 @pytest.mark.usefixtures("no_aws_config")

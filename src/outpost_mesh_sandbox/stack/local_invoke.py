@@ -35,7 +35,7 @@ import time
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from outpost_mesh_sandbox.stack.lambda_runtime import (
     FakeLambdaContext,
@@ -147,11 +147,15 @@ def sam_environment(
 
 
 def invoke(
-    function: FunctionDef, root: Path, environment: Mapping[str, str], event: Any
+    function: FunctionDef,
+    root: Path,
+    environment: Mapping[str, str],
+    event: Any,
+    log: TextIO | None = None,
 ) -> Invocation:
-    """Run ``function``'s handler on ``event`` in a process of its own with ``environment``;
-    its log (stdout and stderr, as Lambda sends both to CloudWatch Logs) goes to this process's
-    stderr. Stopped after the function's Timeout, as Lambda stops it."""
+    """Run ``function``'s handler on ``event`` in a process of its own with ``environment``.
+    Its log (its stdout and stderr, as Lambda sends both to CloudWatch Logs) is written to
+    ``log`` when given. Stopped after the function's Timeout, as Lambda stops it."""
     request = {
         "code_dir": str((root / function.code_uri).resolve()),
         "handler": function.handler,
@@ -173,7 +177,7 @@ def invoke(
         done = subprocess.run(
             [sys.executable, "-m", __name__],
             input=json.dumps(request),
-            stdout=subprocess.PIPE,
+            capture_output=True,
             env=child,
             text=True,
             timeout=function.timeout,
@@ -183,11 +187,15 @@ def invoke(
         why = f"Task timed out after {function.timeout:.2f} seconds"  # Lambda's words
         return _failed(function, TIMEOUT_ERROR, why)
     seconds = time.monotonic() - started
+    if log is not None:
+        log.write(done.stderr)
+        log.flush()
     try:
         answer = json.loads(done.stdout.strip().splitlines()[-1])
     except (IndexError, ValueError):
+        last = done.stderr.strip().splitlines()[-1:]
         why = f"the function's process ended without an answer (exit code {done.returncode})"
-        return _failed(function, "Runtime.Exit", why)
+        return _failed(function, "Runtime.Exit", ": ".join([why, *last]))
     payload = answer["payload"]
     if answer["ok"]:
         return Invocation(function.logical_id, answer["request_id"], payload, seconds=seconds)
