@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from outpost_mesh_cli.aws import AwsContext, CliError
+from outpost_mesh_cli.command import parse_vpc_id
 
 #: The made-up ids of events/*.json, by the role each plays.
 SAMPLE = {
@@ -60,7 +61,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     render = actions.add_parser("render", help=text, description=text)
     render.add_argument("--out", required=True, metavar="DIR", help="folder to write them to")
     render.add_argument(
-        "--vpc", metavar="ID", help="the VPC to take ids from (default: the first with two racks)"
+        "--vpc",
+        type=parse_vpc_id,
+        metavar="ID",
+        help="the VPC to take ids from (default: the first with two racks)",
     )
     render.add_argument("--endpoint-url", help="AWS endpoint, e.g. the sandbox's")
     render.add_argument("--region", help="AWS region (else AWS_REGION / the profile's)")

@@ -21,8 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from outpost_mesh_cli.aws import AwsContext, CliError
-
-EXIT_FUNCTION_FAILED = 1
+from outpost_mesh_cli.command import ExitCode, fail
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -119,10 +118,6 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         done = invoke(function, template.parent, environment, event, log)
     print(json.dumps(done.payload, indent=2, default=str))
     if done.ok:
-        return 0
-    print(
-        f"outpost-mesh: error: {function.logical_id} failed: {done.error_type}: "
-        f"{' '.join(done.error_message.split())[:500]}",
-        file=sys.stderr,
-    )
-    return EXIT_FUNCTION_FAILED
+        return ExitCode.DONE
+    fail(f"{function.logical_id} failed: {done.error_type}: {done.error_message}")
+    return ExitCode.PROBLEM

@@ -300,6 +300,17 @@ def test_events_render_without_a_two_rack_vpc_says_so(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_events_render_checks_the_vpc_id_before_any_call(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "rendered"
+    code = main(["events", "render", "--vpc", "subnet-123", "--out", str(out)])
+    captured = capsys.readouterr()
+    assert (code, captured.out) == (2, "")
+    assert captured.err.count("\n") == 1 and "not a VPC id" in captured.err
+    assert not out.exists()
+
+
 # -- invoke: the environment is SAM CLI's, the answer Lambda's ------------------------------------
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # SAM's template validator's own
 def test_invoke_gives_each_function_the_environment_sam_cli_gives_it(
