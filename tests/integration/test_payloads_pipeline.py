@@ -87,6 +87,12 @@ def test_a_conflict_heavy_vpc_succeeds_with_every_conflict_recorded_and_notified
     assert len(notice.encode("utf-8")) < SNS_MESSAGE_BYTES
     left_out = len(conflicts) - 100
     assert f"and {left_out:,} more: outpost-mesh status --vpc " in notice
+    # The plan's on-premises impact goes with it: a-0's table and rt-b get their first LGW route.
+    assert "This plan starts advertising 36 subnet prefix(es) to the customer's network" in notice
+    assert (
+        "    + 10.7.0.0/24 (advertised)" in notice and "    + 10.7.134.0/24 (advertised)" in notice
+    )
+    assert "    + 10.7.1.0/24" not in notice  # a-1's table gets no LGW route (all conflicts)
 
 
 def test_the_notifier_publishes_12500_findings_in_one_message_sns_takes(sb: Sandbox) -> None:

@@ -23,7 +23,7 @@ from outpost_mesh.limits import (
     json_size,
     utf8_size,
 )
-from outpost_mesh.model import Finding, FindingKind, PairReachability, Plan
+from outpost_mesh.model import Advertisement, Finding, FindingKind, PairReachability, Plan
 from outpost_mesh.notices import failure_notice, findings_notice, message_body
 from outpost_mesh.service import ReconcileService, Verification
 from outpost_mesh.task_models import EXECUTION_NAME, VerifyInput
@@ -115,6 +115,54 @@ def test_a_notice_of_12500_findings_lists_the_first_and_says_where_the_rest_are(
     assert "12500 new conflict finding(s)" in notice.body
     assert f"and 12,400 more: outpost-mesh status --vpc {VPC}" in notice.body
     assert len(notice.subject) <= 100
+
+
+def test_a_findings_notice_tells_the_plans_on_premises_impact() -> None:
+    impact = (
+        Advertisement("arn:aws:outposts:eu-west-1:111122223333:outpost/op-a", ("10.7.7.0/24",)),
+        Advertisement(
+            "arn:aws:outposts:eu-west-1:111122223333:outpost/op-b", (), ("10.7.11.0/24",)
+        ),
+    )
+    notice = findings_notice(
+        VPC, FindingKind.CONFLICT, [("rtb-1:10.7.11.0/24", "x")], "e-1", impact=impact
+    )
+    body = notice.body.splitlines()
+    section = body[body.index("ON-PREMISES IMPACT (BGP)") :]
+    assert (
+        "starts advertising 1 subnet prefix(es) to the customer's network and withdrawing 1"
+        in (section[1])
+    )
+    assert section[2:6] == [
+        "  Outpost arn:aws:outposts:eu-west-1:111122223333:outpost/op-a",
+        "    + 10.7.7.0/24 (advertised)",
+        "  Outpost arn:aws:outposts:eu-west-1:111122223333:outpost/op-b",
+        "    - 10.7.11.0/24 (withdrawn)",
+    ]
+    assert body.index("ON-PREMISES IMPACT (BGP)") < body.index("WHAT TO DO NEXT")
+
+    report_only = findings_notice(VPC, FindingKind.CONFLICT, [], "e-1", True, impact=impact)
+    assert "This plan would start advertising 1" in report_only.body
+    plain = findings_notice(VPC, FindingKind.CONFLICT, [("rtb-1:10.7.11.0/24", "x")], "e-1")
+    assert "ON-PREMISES" not in plain.body  # nothing changes on-premises: no section
+
+
+def test_a_notice_of_12500_prefixes_lists_the_first_and_counts_the_rest() -> None:
+    impact = tuple(
+        Advertisement(
+            f"arn:aws:outposts:eu-west-1:111122223333:outpost/op-{o:017x}",
+            tuple(f"10.{o}.{i}.0/24" for i in range(125)),
+            tuple(f"10.{o}.{i}.128/25" for i in range(125)),
+        )
+        for o in range(50)
+    )
+    findings = [(f.subject, f.message) for f in (_conflict(i) for i in range(12_500))]
+    notice = findings_notice(VPC, FindingKind.CONFLICT, findings, "e-1", impact=impact)
+    assert _published_bytes(notice.body) < SNS_MESSAGE_BYTES // 2
+    assert "starts advertising 6,250 subnet prefix(es)" in notice.body
+    assert sum(1 for line in notice.body.splitlines() if line.startswith("    + ")) == 100
+    assert "... and 12,400 more, not listed" in notice.body
+    assert f"outpost-mesh plan --vpc {VPC}" in notice.body
 
 
 def test_a_failure_notice_with_a_huge_cause_stays_under_the_limit() -> None:

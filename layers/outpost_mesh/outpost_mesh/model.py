@@ -420,6 +420,17 @@ class AssociationChange:
         }
 
 
+@dataclass(frozen=True, order=True)
+class Advertisement:
+    """A plan's on-premises impact on one Outpost: the subnet CIDRs its local gateway starts
+    (``advertised``) and stops (``withdrawn``) advertising over BGP once the plan is applied
+    (``outpost_mesh.advertise.bgp_impact``; docs/aws-facts.md, "BGP advertisement")."""
+
+    outpost_arn: str
+    advertised: tuple[str, ...] = ()
+    withdrawn: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class Plan:
     """What reconciling one VPC would change, sorted, printable before anything changes."""
@@ -438,6 +449,9 @@ class Plan:
     routing_domains: tuple[DomainChoice, ...] = ()
     # Owned routes whose deletion deletion safety holds (not in routes_to_delete): they stay.
     routes_held: tuple[RouteChange, ...] = ()
+    # Per Outpost, the prefixes BGP starts and stops advertising on-premises once this plan is
+    # applied (filled by planner.plan_pass and removal_plan; empty: no change on-premises).
+    bgp_impact: tuple[Advertisement, ...] = ()
 
     @property
     def has_changes(self) -> bool:
@@ -472,6 +486,11 @@ class Plan:
             "routes_held": [c.to_dict() for c in self.routes_held],
             "findings": [f.to_dict() for f in self.findings],
             "routing_domains": [d.to_dict() for d in self.routing_domains],
+            # Outpost ARN -> CIDRs, only Outposts where something changes.
+            "advertised": {
+                a.outpost_arn: list(a.advertised) for a in self.bgp_impact if a.advertised
+            },
+            "withdrawn": {a.outpost_arn: list(a.withdrawn) for a in self.bgp_impact if a.withdrawn},
         }
 
 

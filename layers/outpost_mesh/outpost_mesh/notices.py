@@ -10,7 +10,7 @@ is pure; ``Notifier`` publishes it to the stack's SNS topic with the message att
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +28,7 @@ from outpost_mesh.limits import (
     status_command,
     utf8_size,
 )
-from outpost_mesh.model import OPT_OUT_TAG, FindingKind
+from outpost_mesh.model import OPT_OUT_TAG, Advertisement, FindingKind
 
 RUNBOOK = "docs/runbook.md"
 # SNS subjects: at most 100 printable ASCII characters, no line break (docs/aws-facts.md, "Size
@@ -111,9 +111,11 @@ NEXT_STEPS: dict[FindingKind, tuple[str, ...]] = {
         "reconcile uses it.",
     ),
     FindingKind.DELETION_HELD: (
-        "The plan would delete routes between subnets that still exist, more of them than the "
-        "stack's DeleteThresholdPercent of the routes outpost-mesh owns in the VPC: more likely "
-        "a bad reading (a mis-tagged VPC or table, a rack turned ineligible) than intent.",
+        "The plan would delete routes between subnets that still exist (or the last LGW routes "
+        "of a subnet that still exists, withdrawing its prefix from the customer's network over "
+        "BGP), more of them than the stack's DeleteThresholdPercent of the routes outpost-mesh "
+        "owns in the VPC: more likely a bad reading (a mis-tagged VPC or table, a rack turned "
+        "ineligible, a rack's subnets gone) than intent.",
         "See what is held: outpost-mesh plan --vpc {vpc} (lines `~ held`). If the cut is "
         "intended: outpost-mesh apply --vpc {vpc} --force. If not: undo the change that caused "
         "it (tag, route table, routing domain); the next reconcile holds nothing.",
@@ -213,6 +215,41 @@ def _subject(text: str) -> str:
     return clean if len(clean) <= SNS_SUBJECT_MAX else clean[: SNS_SUBJECT_MAX - 3] + "..."
 
 
+def impact_lines(vpc_id: str, impact: Sequence[Advertisement], report_only: bool) -> list[str]:
+    """The plan's on-premises impact (``Plan.bgp_impact``), for a person: per Outpost the
+    prefixes BGP starts (+) and stops (-) advertising, at most ``NOTICE_FINDINGS`` of them
+    (rule 10) with a count of the rest. No lines when nothing changes on-premises."""
+    entries = [
+        (a.outpost_arn, sign, cidr)
+        for a in impact
+        for sign, cidrs in (("+", a.advertised), ("-", a.withdrawn))
+        for cidr in cidrs
+    ]
+    if not entries:
+        return []
+    added = sum(len(a.advertised) for a in impact)
+    verb = "would start" if report_only else "starts"
+    lines = [
+        "ON-PREMISES IMPACT (BGP)",
+        f"  This plan {verb} advertising {added:,} subnet prefix(es) to the customer's network "
+        f"and withdrawing {len(entries) - added:,} (an Outpost subnet is advertised while its "
+        "route table has a route to its Outpost's local gateway):",
+    ]
+    listed, left_out = first(entries, NOTICE_FINDINGS)
+    outpost = ""
+    for arn, sign, cidr in listed:
+        if arn != outpost:
+            outpost = arn
+            lines.append(clip(f"  Outpost {arn}", NOTICE_LINE_CHARS))
+        lines.append(f"    {sign} {cidr} ({'advertised' if sign == '+' else 'withdrawn'})")
+    if left_out:
+        lines.append(
+            f"  ... and {left_out:,} more, not listed (a pass's impact is not kept: "
+            f"outpost-mesh plan --vpc {vpc_id} lists a plan's whole impact before it runs)"
+        )
+    return [*lines, ""]
+
+
 def findings_notice(
     vpc_id: str,
     kind: FindingKind,
@@ -221,11 +258,14 @@ def findings_notice(
     report_only: bool = False,
     *,
     opt_out_tag: str = OPT_OUT_TAG,
+    impact: Sequence[Advertisement] = (),
 ) -> Notice:
-    """New findings of one kind from a plan: ``findings`` is ``(subject, message)`` pairs.
+    """New findings of one kind from a plan: ``findings`` is ``(subject, message)`` pairs;
+    ``impact`` the plan's on-premises impact (``Plan.bgp_impact``), told with them.
 
     The message stays under SNS's limit whatever their number (rule 10): it lists the first
-    ``NOTICE_FINDINGS`` and says how many more there are and where to read them all.
+    ``NOTICE_FINDINGS`` findings (and prefixes) and says how many more there are and where to
+    read them all.
     """
     every = sorted(set(findings))
     count = len(every)
@@ -249,6 +289,7 @@ def findings_notice(
         *(clip(f"  - {subject}: {message}", NOTICE_LINE_CHARS) for subject, message in items),
         *rest_listed,
         "",
+        *impact_lines(vpc_id, impact, report_only),
         "WHAT TO DO NEXT",
         *(
             f"  - {step}"

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 
+from outpost_mesh.advertise import bgp_impact, withdrawing_deletions
 from outpost_mesh.domains import routing_domain
 from outpost_mesh.model import (
     AssociationChange,
@@ -466,13 +467,14 @@ def removal_plan(topology: Topology, ledger: Ledger, account_id: str = "") -> Pl
     # With no subnets nothing is desired; the diff then deletes exactly what is owned. Unowned
     # routes still targeting an LGW keep its association (see plan_vpc).
     plan = plan_vpc(empty, ledger)
-    return Plan(
+    teardown = Plan(
         vpc_id=plan.vpc_id,
         associations_to_delete=plan.associations_to_delete,
         routes_to_delete=plan.routes_to_delete,
         stale_routes=plan.stale_routes,
         stale_associations=plan.stale_associations,
     )
+    return replace(teardown, bgp_impact=bgp_impact(topology, teardown))
 
 
 DELETE_SHARE_LIMIT = 0.30  # share of owned routes one pass may delete by cutting pairs
@@ -481,18 +483,21 @@ REDO_REASON = "owned route targets another local gateway than wanted"
 
 
 def cutting_deletions(plan: Plan, topology: Topology) -> tuple[RouteChange, ...]:
-    """The plan's route deletions that would cut connectivity between subnets that still exist.
+    """The plan's route deletions that would cut connectivity of subnets that still exist.
 
     A deleted route cuts when its destination subnet still exists with that CIDR on an Outpost
     and its route table still serves an Outpost subnet on another Outpost (a rack turned
-    ineligible, a table became shared, an opt-out tag, a mode change). Clean-up after a subnet
-    that is gone, or that left that Outpost or that table, cuts nothing; nor does an owned route
-    deleted to be made anew to the right LGW.
+    ineligible, a table became shared, an opt-out tag, a mode change). A table's last LGW routes
+    also cut when their deletion withdraws a subnet that still exists from the customer's network
+    (``advertise.withdrawing_deletions``; the other rack's subnets all deleted, say) and no other
+    deletion in that table cuts (holding that one already keeps the subnet advertised). Clean-up
+    after a subnet that is gone, or that left that Outpost or that table, cuts nothing otherwise;
+    nor does an owned route deleted to be made anew to the right LGW.
     """
     index = topology.index
     by_id = {s.subnet_id: s for s in topology.subnets}
     by_cidr = {s.cidr: s for s in topology.subnets if s.cidr}
-    cutting = []
+    cutting = set()
     for change in plan.routes_to_delete:
         if change.reason == REDO_REASON:
             continue
@@ -502,8 +507,12 @@ def cutting_deletions(plan: Plan, topology: Topology) -> tuple[RouteChange, ...]
         table = index.route_table(change.route_table_id)
         served = index.served_subnets(table) if table is not None else ()
         if any(s.on_outpost and s.outpost_arn != dest.outpost_arn for s in served):
-            cutting.append(change)
-    return tuple(cutting)
+            cutting.add(change)
+    tables = {c.route_table_id for c in cutting}
+    cutting.update(
+        c for c in withdrawing_deletions(plan, topology) if c.route_table_id not in tables
+    )
+    return tuple(c for c in plan.routes_to_delete if c in cutting)
 
 
 def hold_deletions(
@@ -515,7 +524,8 @@ def hold_deletions(
 ) -> Plan:
     """Deletion safety: guards, never blocks (docs/architecture.md, rule 8).
 
-    Only the deletions that would cut connectivity between subnets that still exist count. When
+    Only the deletions that would cut connectivity of subnets that still exist (between them, or
+    from on-premises by a BGP withdrawal: :func:`cutting_deletions`) count. When
     they are more than ``share_limit`` of the owned routes (once ``min_owned`` are owned), like
     octoDNS's ``raise_if_unsafe`` a sudden mass cut is more likely a bad observation (an API
     hiccup, a mis-tagged VPC) than intent: exactly those deletions are held (``routes_held``,
@@ -533,8 +543,9 @@ def hold_deletions(
     finding = Finding(
         FindingKind.DELETION_HELD,
         plan.vpc_id,
-        f"held {len(cutting)} route deletion(s) that would cut connectivity between subnets that "
-        f"still exist in {plan.vpc_id} ({len(cutting)} of the {owned} routes outpost-mesh owns "
+        f"held {len(cutting)} route deletion(s) that would cut connectivity of subnets that "
+        f"still exist in {plan.vpc_id}, between them or from on-premises (a BGP withdrawal) "
+        f"({len(cutting)} of the {owned} routes outpost-mesh owns "
         f"there, more than {share_limit:.0%}); the rest of the plan is applied. Check the VPC, "
         f"then run `outpost-mesh apply --vpc {plan.vpc_id} --force` if the deletion is intended",
     )
@@ -668,9 +679,11 @@ def plan_pass(
 ) -> Plan:
     """The plan a pass runs, by every rule in order: the diff (:func:`plan_vpc`), deletion
     safety (:func:`hold_deletions`, unless ``force``) and the routes-per-table quota, with what
-    AWS's refusals taught (:func:`fit_quota`). The CLI, the workflow's Plan task and the sweep's
-    fleet diff all plan through here."""
+    AWS's refusals taught (:func:`fit_quota`), then its on-premises impact as it will run
+    (``Plan.bgp_impact``). The CLI, the workflow's Plan task and the sweep's fleet diff all plan
+    through here."""
     plan = plan_vpc(topology, ledger, quarantined, account_id)
     if not force:
         plan = hold_deletions(plan, topology, ledger, share_limit, min_owned)
-    return fit_quota(plan, topology, quota, ledger)
+    plan = fit_quota(plan, topology, quota, ledger)
+    return replace(plan, bgp_impact=bgp_impact(topology, plan))

@@ -357,7 +357,7 @@ class ReconcileService:
         vpc_id = plan.vpc_id
         known = {(f.kind, f.subject) for f in self.store.open_findings(vpc_id)}
         new = tuple(f for f in plan.findings if (f.kind, f.subject) not in known)
-        unsent = self._notify_findings(vpc_id, new, actor)
+        unsent = self._notify_findings(vpc_id, new, actor, plan)
         self.store.record_findings(
             vpc_id, tuple(f for f in plan.findings if f not in unsent), actor
         )
@@ -385,9 +385,10 @@ class ReconcileService:
         return plan
 
     def _notify_findings(
-        self, vpc_id: str, findings: tuple[Finding, ...], actor: str
+        self, vpc_id: str, findings: tuple[Finding, ...], actor: str, plan: Plan
     ) -> tuple[Finding, ...]:
-        """One notice per kind of new finding; returns those whose notice could not be sent."""
+        """One notice per kind of new finding, with the plan's on-premises impact; returns the
+        findings whose notice could not be sent."""
         by_kind: dict[FindingKind, list[Finding]] = {}
         for finding in findings:
             by_kind.setdefault(finding.kind, []).append(finding)
@@ -400,6 +401,7 @@ class ReconcileService:
                 actor,
                 self.settings.report_only,
                 opt_out_tag=self.settings.opt_out_tag,
+                impact=plan.bgp_impact,
             )
             try:
                 self.notifier.publish(notice)
