@@ -7,6 +7,7 @@ stderr, never a traceback, with the exit codes of ``command.ExitCode`` (listed b
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 import threading
@@ -17,7 +18,7 @@ from typing import NoReturn
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
-from outpost_mesh.errors import OutpostMeshError, from_client_error
+from outpost_mesh.errors import OutpostMeshError, VpcNotFoundError, from_client_error
 from outpost_mesh_cli import demo_cmd, events_cmd, invoke_cmd, reconcile_cmd, status_cmd
 from outpost_mesh_cli.command import (
     EXIT_CODES_HELP,
@@ -129,6 +130,10 @@ def _version() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; the exit code, never an exception (``KeyboardInterrupt`` included)."""
+    if not logging.root.handlers:
+        # The core's log lines are the functions' (CloudWatch); in the CLI, Python would print
+        # its warnings as extra stderr lines beside the one line the CLI says.
+        logging.root.addHandler(logging.NullHandler())
     try:
         code = _run(argv)
     except KeyboardInterrupt:
@@ -157,6 +162,12 @@ def _run(argv: Sequence[str] | None) -> int:
     except BusyError as error:
         fail(error.message)
         return ExitCode.BUSY
+    except VpcNotFoundError as error:  # EC2's text (moto's: a Python set) says less than this
+        vpc = f"VPC {error.subject}" if error.subject else "the VPC"
+        fail(
+            f"{vpc} not found in the account and Region in use ({error.code or 'not found'}): "
+            "check --vpc and --region (or AWS_REGION)"
+        )
     except OutpostMeshError as error:  # CliError among them; the core's mapped AWS errors
         fail(_not_aws(error.code, "") or error.message)
     except ClientError as error:

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from importlib.metadata import version
 from pathlib import Path
@@ -213,8 +214,8 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         """The test's stderr is the CLI's: the server keeps its request log to itself."""
 
 
-@pytest.fixture(scope="module")
-def not_aws() -> Iterator[str]:
+@contextmanager
+def not_aws_server() -> Iterator[str]:
     """A local web server that is not AWS (Python's http.server: GET only, HTML error pages)."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -224,6 +225,12 @@ def not_aws() -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="module")
+def not_aws() -> Iterator[str]:
+    with not_aws_server() as url:
+        yield url
 
 
 def one_line(err: str) -> str:
