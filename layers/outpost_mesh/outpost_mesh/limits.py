@@ -21,6 +21,12 @@ SNS_MESSAGE_BYTES = 262_144  # SNS Publish: message and message attributes toget
 LOG_EVENT_BYTES = 262_144  # one CloudWatch Logs event (longer ones are truncated)
 DYNAMODB_ITEM_BYTES = 400 * 1024  # one DynamoDB item: attribute names and values
 EXECUTION_NAME_MAX = 80  # StartExecution name
+# A synchronous Lambda invoke's response payload: "6 MB" (docs/aws-facts.md, "Size limits"; Lambda
+# API Reference, Invoke), taken as 6 MiB (the limit Lambda enforces, 6,291,556 bytes in its
+# error message, is a little above). A CloudWatch custom widget is such an invoke: the dashboard
+# shows the string its function returns, measured as that string's JSON; CloudWatch documents no
+# smaller limit (docs/aws-facts.md, "CloudWatch custom widgets").
+LAMBDA_RESPONSE_BYTES = 6 * 1024 * 1024
 
 # -- the project's caps ----------------------------------------------------------------------------
 # Findings per kind in the Plan task's result (11 kinds x 10 x ~1 KB at most: < 128 KiB).
@@ -40,6 +46,12 @@ STATE_MESSAGE_CHARS = 500
 STATE_SUBJECT_CHARS = 256
 # One finding's message in the ledger (far under DynamoDB's item limit).
 LEDGER_MESSAGE_BYTES = 16_384
+# The mesh map a custom widget returns (functions/mesh_map): far under LAMBDA_RESPONSE_BYTES, a
+# page a dashboard tile draws at once (about 2,500 route arrows of ~420 bytes); VPCs past it are
+# counted, one too large to draw subnet by subnet is drawn Outpost by Outpost.
+MESH_MAP_BYTES = 1024 * 1024
+# Broken pairs, findings and undrawn routes listed under one VPC's picture; the rest are counted.
+MESH_MAP_LISTED = 20
 # How many hex digits of a SHA-256 stand for what was cut from a name or key.
 NAME_HASH_CHARS = 10
 
