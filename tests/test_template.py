@@ -47,8 +47,9 @@ FUNCTIONS = {
     "VerifyFunction": "verify",
     "ReleaseFunction": "release",
     "RollbackFunction": "rollback",
+    "MeshMapFunction": "mesh_map",
 }
-WORKFLOW_TASKS = set(FUNCTIONS) - {"TriggerFunction", "SweepFunction"}
+WORKFLOW_TASKS = set(FUNCTIONS) - {"TriggerFunction", "SweepFunction", "MeshMapFunction"}
 WATCHED_EVENTS = {
     "CreateSubnet",
     "DeleteSubnet",
@@ -60,6 +61,8 @@ STATE_MACHINE_ARN_SUB = (
     "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:"
     "${AWS::StackName}-reconcile"
 )
+# Functions that read every VPC's ledger at once (LedgerStore.fleet: the table's fleet index).
+FLEET_READERS = {"SweepFunction", "MeshMapFunction"}
 # EC2 actions that change something, per function: nothing else may hold any.
 MUTATING_EC2 = {
     "AssociateFunction": {"ec2:CreateLocalGatewayRouteTableVpcAssociation", "ec2:CreateTags"},
@@ -598,12 +601,52 @@ def test_step_functions_and_sns_grants(template: dict[str, Any]) -> None:
             if "sns:Publish" in granted:
                 assert statement["Resource"] == {"Ref": "NotificationTopic"}
             if any(a.startswith("dynamodb:") for a in granted):
-                # the table; the sweep alone also queries its fleet index (LedgerStore.fleet)
+                # the table; the sweep and the mesh map also query its fleet index
+                # (LedgerStore.fleet), with nothing else
                 fleet_index = {"Fn::Sub": "${LedgerTable.Arn}/index/fleet"}
-                if statement["Resource"] == fleet_index:
-                    assert logical_id == "SweepFunction" and granted == {"dynamodb:Query"}
+                if fleet_index in as_list(statement["Resource"]):
+                    assert logical_id in FLEET_READERS and granted == {"dynamodb:Query"}
                 else:
                     assert statement["Resource"] == {"Fn::GetAtt": ["LedgerTable", "Arn"]}
+
+
+def test_mesh_map_only_reads_the_fleet_as_observe_fleet_and_the_ledger_do(
+    template: dict[str, Any],
+) -> None:
+    """The widget's function may make exactly observe_fleet's Describes and Query the ledger
+    and its fleet index (LedgerStore.fleet): nothing that writes, nothing per VPC."""
+    from outpost_mesh.observe import FLEET_PAGE_SIZES
+
+    describes = {
+        "ec2:" + "".join(word.capitalize() for word in operation.split("_"))
+        for operation in FLEET_PAGE_SIZES
+    }
+    assert len(describes) == 6
+    actions = function_actions(template, "MeshMapFunction")
+    assert {a for a in actions if a.startswith("ec2:")} == describes
+    assert {a for a in actions if a.startswith("dynamodb:")} == {"dynamodb:Query"}
+    assert {a for a in actions if not a.startswith(("ec2:", "dynamodb:", "kms:"))} == set()
+    props = template["Resources"]["MeshMapFunction"]["Properties"]
+    (ledger,) = [
+        s for s in policy_statements(props["Policies"]) if "dynamodb:Query" in as_list(s["Action"])
+    ]
+    assert ledger["Resource"] == [
+        {"Fn::GetAtt": ["LedgerTable", "Arn"]},
+        {"Fn::Sub": "${LedgerTable.Arn}/index/fleet"},
+    ]
+    kms = {a for a in actions if a.startswith("kms:")}
+    assert kms <= {"kms:Decrypt", "kms:DescribeKey"}
+
+
+def test_mesh_map_is_a_custom_widget_on_the_dashboard(template: dict[str, Any]) -> None:
+    body = template["Resources"]["OperationsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    named = re.sub(r'"\$\{([^}!]+)\}"', r'"\1"', body)  # a whole string: the name it refers to
+    rendered = re.sub(r"\$\{[^}!]+\}", "0", named)  # a number, or part of a string
+    widgets = json.loads(rendered)["widgets"]
+    (custom,) = [w for w in widgets if w["type"] == "custom"]
+    assert custom["properties"]["endpoint"] == "MeshMapFunction.Arn"
+    assert custom["properties"]["updateOn"]["refresh"] is True
+    assert custom["width"] == 24
 
 
 def test_translated_template_has_no_wildcard_writes(template: dict[str, Any]) -> None:
@@ -846,6 +889,7 @@ def test_samples_parse_with_the_handlers_models() -> None:
     try:
         from outpost_mesh import task_models
         from outpost_mesh.events import CloudTrailEvent, ScheduledEvent
+        from outpost_mesh.mesh_map import WidgetRequest
     finally:
         sys.path.pop(0)
     from pydantic import BaseModel
@@ -862,6 +906,7 @@ def test_samples_parse_with_the_handlers_models() -> None:
         "verify": task_models.VerifyInput,
         "release": task_models.ReleaseInput,
         "rollback": task_models.RollbackInput,
+        "mesh_map": WidgetRequest,
     }
     for path in sorted(EVENTS.glob("*.json")):
         if path.name == "env.json":

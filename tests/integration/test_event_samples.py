@@ -8,6 +8,7 @@ handler's output checked against AWS state.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,7 @@ def test_every_sample_has_a_test_here() -> None:
         "trigger_associate_route_table",
         "trigger_replace_route_table_association",
         "trigger_disassociate_route_table",
+        "mesh_map",
     }
     assert {p.stem for p in EVENTS.glob("*.json")} - {"env"} == used
 
@@ -199,3 +201,25 @@ def test_sweep_sample_reconciles_every_vpc_with_outpost_subnets(
     started = invoke(pipeline, "SweepFunction", sample("sweep_scheduled", blog[1]))
     assert len(started["started"]) == 1
     pipeline.wait_idle()
+
+
+def test_mesh_map_sample_draws_the_blog_before_and_after_the_pipeline_meshed_it(
+    blog: tuple[SandboxPipeline, IdMap],
+) -> None:
+    pipeline, ids = blog
+    subnets = [ids.subnet_id(name) for name in ("subnet-a", "subnet-b")]
+    before = invoke(pipeline, "MeshMapFunction", sample("mesh_map", ids))
+    assert isinstance(before, str)  # HTML, not JSON: what the dashboard shows
+    assert f'<section class="om-vpc" data-vpc-id="{ids.vpc_id("app")}">' in before
+    assert all(f'data-subnet-id="{s}"' in before for s in subnets)
+    assert '<path class="om-route' not in before  # no LGW route yet
+    invoke(pipeline, "SweepFunction", sample("sweep_scheduled", ids))
+    pipeline.wait_idle()
+    after = invoke(pipeline, "MeshMapFunction", sample("mesh_map", ids))
+    a, b = subnets
+    for source, target in ((a, b), (b, a)):  # meshed by the sweep's execution: both reachable
+        pattern = f'<path class="om-route om-ok"[^>]*data-source="{source}" data-target="{target}"'
+        assert re.search(pattern, after), (source, target)
+    assert "om-broken" not in after.split("</style>", 1)[1]
+    described = invoke(pipeline, "MeshMapFunction", {**sample("mesh_map", ids), "describe": True})
+    assert described.startswith("## outpost-mesh: mesh map\n")
