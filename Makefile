@@ -41,7 +41,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $@
 
+# Debian's chromium for the mesh map's browser test (tests/integration/test_mesh_map_browser.py):
+# a system package (root), never a browser download by Playwright or puppeteer; left alone where
+# it is installed already. ~40 s and ~115 packages on a bare Debian 12 image.
 install: $(STAMP)
+	command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
 # checkov pins clash with aws-sam-cli's: it lives in its own venv.
 CHECKOV_STAMP := .venv-checkov/.installed
