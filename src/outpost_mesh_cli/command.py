@@ -13,8 +13,9 @@ import os
 import re
 import socket
 import sys
+from collections.abc import Callable
 from enum import IntEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
@@ -26,6 +27,7 @@ from outpost_mesh_cli.aws import AwsContext, CliError
 from outpost_mesh_cli.render import Names
 
 PROG = "outpost-mesh"
+T = TypeVar("T")
 
 
 class ExitCode(IntEnum):
@@ -65,29 +67,19 @@ MAX_PORT = 65535
 
 def parse_vpc_id(value: str) -> str:
     """An argparse type: a VPC id as EC2 writes them (``--vpc subnet-123`` fails here)."""
-    if not VPC_ID.match(value):
-        raise argparse.ArgumentTypeError(
-            f"{value!r} is not a VPC id (vpc- and 8 or 17 hex digits, e.g. vpc-0a1b2c3d4e5f67890)"
-        )
-    return value
+    return _matching(VPC_ID, value, "a VPC id (vpc- and 8 or 17 hex digits, e.g. vpc-0a1b2c3d)")
 
 
 def parse_outpost_arn(value: str) -> str:
     """An argparse type: an Outpost's ARN, as findings and ``status --output json`` show it."""
-    if not OUTPOST_ARN.match(value):
-        raise argparse.ArgumentTypeError(
-            f"{value!r} is not an Outpost ARN "
-            "(arn:aws:outposts:REGION:ACCOUNT:outpost/op-..., as findings name it)"
-        )
-    return value
+    return _matching(
+        OUTPOST_ARN, value, "an Outpost ARN (arn:aws:outposts:REGION:ACCOUNT:outpost/op-...)"
+    )
 
 
 def parse_count(value: str) -> int:
     """An argparse type: a whole number, 0 or more."""
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    number = _parsed(value, int, "a whole number")
     if number < 0:
         raise argparse.ArgumentTypeError(f"{number} is below 0")
     return number
@@ -103,13 +95,23 @@ def parse_port(value: str) -> int:
 
 def parse_seconds(value: str) -> float:
     """An argparse type: a finite number of seconds above 0 (``--timeout 0`` would never wait)."""
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    seconds = _parsed(value, float, "a number of seconds")
     if not (math.isfinite(seconds) and seconds > 0):
         raise argparse.ArgumentTypeError(f"{value} is not a number of seconds above 0")
     return seconds
+
+
+def _matching(pattern: re.Pattern[str], value: str, what: str) -> str:
+    if not pattern.match(value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not {what}")
+    return value
+
+
+def _parsed(value: str, kind: Callable[[str], T], what: str) -> T:
+    try:
+        return kind(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not {what}") from None
 
 
 def check_port_free(host: str, port: int) -> None:

@@ -113,8 +113,8 @@ def plan_text(plan: Plan, names: Names) -> str:
         )
     for a in plan.associations_to_delete:
         lines.append(
-            f"  - disassociate {a.association_id} (LGW route table "
-            f"{names(a.lgw_route_table_id)})  # {names.text(a.reason)}"
+            f"  - disassociate {a.association_id} from LGW route table "
+            f"{names(a.lgw_route_table_id)}  # {names.text(a.reason)}"
         )
     for r in plan.routes_to_create:
         lines.append(f"  + route {_route(r, names)}  # {_route_reason(r, names)}")
