@@ -153,7 +153,7 @@ def test_the_workflow_and_the_cli_hold_a_cut_until_forced(
     assert executions and {e.status for e in executions} == {"SUCCEEDED"}
     assert not any(e.rolled_back for e in executions)
 
-    # The CLI, against the same sandbox: holds too (exit 3, the rest applied: nothing left),
+    # The CLI, against the same sandbox: holds too (exit 1: a problem, named; the rest applied),
     # says so on stderr, then --force applies the held deletions.
     for key in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL"):
         monkeypatch.delenv(key, raising=False)
@@ -161,9 +161,9 @@ def test_the_workflow_and_the_cli_hold_a_cut_until_forced(
     before = held.snapshot()
 
     code, out, err = cli(held, capsys, "apply")
-    assert code == 3
+    assert code == 1
     assert "~ held: route" in out
-    assert err.count("\n") == 1 and "12 route deletion(s) held" in err and "--force" in err
+    assert err.count("\n") == 1 and "12 route deletions held" in err and "--force" in err
     assert held.snapshot().routes == before.routes
 
     code, out, err = cli(held, capsys, "apply", "--force", "--output", "json")
@@ -186,8 +186,8 @@ def test_remove_asks_first_and_takes_out_only_what_it_owns(
     before = held.snapshot()
 
     code, out, err = cli(held, capsys, "remove")  # no terminal, no --yes: nothing removed
-    assert (code, out) == (2, "")
-    assert "Confirm with --yes" in err and "- route" in err
+    assert code == 2 and "- route" in out  # what it would take out, then one refusal line
+    assert err.count("\n") == 1 and "confirm with --yes" in err
     assert held.snapshot().routes == before.routes
 
     code, _, err = cli(held, capsys, "remove", "--yes")
