@@ -122,10 +122,29 @@ def plan_text(plan: Plan, names: Names) -> str:
         lines.append(f"  - route {_route(r, names)}  # {names.text(r.reason)}")
     for r in plan.routes_held:
         lines.append(f"  ~ held: route {_route(r, names)}  # deletion safety (--force applies it)")
+    lines.extend(impact_lines(plan, names))
     lines.extend(findings_lines(plan.findings, names))
     if not plan.has_changes:
         lines.append("  No changes: the VPC is in its desired state.")
     return "\n".join(lines)
+
+
+def impact_lines(plan: Plan, names: Names) -> list[str]:
+    """On-premises impact (BGP, direct VPC routing): per Outpost, the subnet prefixes its LGW
+    starts or stops advertising when the plan is applied (``Plan.bgp_impact``)."""
+    lines = []
+    for ad in plan.bgp_impact:
+        if ad.advertised:
+            lines.append(
+                f"  on-premises: {names(ad.outpost_arn)} starts advertising "
+                f"{', '.join(ad.advertised)} over BGP"
+            )
+        if ad.withdrawn:
+            lines.append(
+                f"  on-premises: {names(ad.outpost_arn)} stops advertising "
+                f"{', '.join(ad.withdrawn)} over BGP"
+            )
+    return lines
 
 
 def _route(r: RouteChange, names: Names) -> str:

@@ -26,6 +26,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from outpost_mesh.domains import routing_domain
 from outpost_mesh.ledger import LedgerStore, Quarantine
+from outpost_mesh.mesh_map import held_pairs, render_html, vpc_map
 from outpost_mesh.model import (
     DomainChoice,
     Finding,
@@ -89,9 +90,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     graph.add_argument(
         "--format",
-        choices=("mermaid", "dot"),
+        choices=("mermaid", "dot", "html"),
         default="mermaid",
-        help="mermaid (GitHub renders it in a ```mermaid block) or Graphviz dot",
+        help="mermaid (GitHub renders it in a ```mermaid block), Graphviz dot, or html: the "
+        "dashboard's mesh map as a self-contained page (no script, no font, works offline)",
     )
     graph.set_defaults(func=cmd_graph)
 
@@ -676,6 +678,25 @@ def dot(view: MeshView) -> str:
 def cmd_graph(args: argparse.Namespace) -> int:
     ctx, svc = service(args)
     view = mesh_view(ctx, svc, args.vpc)
-    text = mermaid(view) if args.format == "mermaid" else dot(view)
+    if args.format == "html":
+        text = html_page(svc, view)
+    else:
+        text = mermaid(view) if args.format == "mermaid" else dot(view)
     emit(args, {"vpc_id": args.vpc, "format": args.format, "graph": text}, text)
     return ExitCode.DONE
+
+
+def html_page(svc: ReconcileService, view: MeshView) -> str:
+    """The dashboard's mesh map of the VPC (``outpost_mesh.mesh_map``), as one HTML page: the
+    routes, broken pairs, the deletions the stack's rules hold, and the open findings."""
+    vpc_id = view.topology.vpc_id
+    quarantined = frozenset(q.outpost_arn for q in view.quarantines)
+    plan = svc.plan_topology(view.topology, svc.store.load(vpc_id), quarantined)
+    page = vpc_map(
+        view.topology,
+        account_id=svc.account_id,
+        quarantined=quarantined,
+        held=held_pairs(plan),
+        findings=svc.store.open_findings(vpc_id),
+    )
+    return render_html([page])

@@ -105,6 +105,13 @@ def test_blog_after_apply_is_reachable_both_ways_in_status_and_graph(
         "o_" + rack_b.outpost_id.replace("-", "_"): node(b),
     }
 
+    code, page = cli(capsys, "graph", "--vpc", vpc, "--format", "html")
+    assert code == 0
+    assert page.lstrip().lower().startswith("<!doctype html")
+    assert a in page and b in page and "10.7.7.0/24" in page and "10.7.11.0/24" in page
+    lowered = page.lower()  # nothing fetched from elsewhere (an SVG namespace URI is no fetch)
+    assert not any(x in lowered for x in ("<script", "<link", "src=", "@import", "url(http"))
+
     code, graph = cli(capsys, "graph", "--vpc", vpc, "--format", "dot")
     assert code == 0
     assert graph.startswith(f'digraph "{vpc}" {{')
