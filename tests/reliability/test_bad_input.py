@@ -811,9 +811,27 @@ CLI_MISTAKES = {
     "demo scenario missing": ["demo", "--scenario", "/nonexistent/scenario.yaml"],
     "demo scenario a directory": ["demo", "--scenario", "/"],
     "endpoint not a URL": ["plan", "--vpc", "vpc-0123456789abcdef0", "--endpoint-url", "notaurl"],
-    "endpoint bad IPv6": ["plan", "--vpc", "vpc-0123456789abcdef0", "--endpoint-url", "http://[::1"],
-    "endpoint bad port": ["plan", "--vpc", "vpc-0123456789abcdef0", "--endpoint-url", "http://127.0.0.1:99999"],
-    "endpoint unreachable": ["verify", "--vpc", "vpc-0123456789abcdef0", "--endpoint-url", "http://127.0.0.1:1"],
+    "endpoint bad IPv6": [
+        "plan",
+        "--vpc",
+        "vpc-0123456789abcdef0",
+        "--endpoint-url",
+        "http://[::1",
+    ],
+    "endpoint bad port": [
+        "plan",
+        "--vpc",
+        "vpc-0123456789abcdef0",
+        "--endpoint-url",
+        "http://127.0.0.1:99999",
+    ],
+    "endpoint unreachable": [
+        "verify",
+        "--vpc",
+        "vpc-0123456789abcdef0",
+        "--endpoint-url",
+        "http://127.0.0.1:1",
+    ],
     "unknown profile": ["plan", "--vpc", "vpc-0123456789abcdef0", "--profile", "no-such-profile"],
 }
 
