@@ -27,6 +27,11 @@ EXECUTION_NAME_MAX = 80  # StartExecution name
 # shows the string its function returns, measured as that string's JSON; CloudWatch documents no
 # smaller limit (docs/aws-facts.md, "CloudWatch custom widgets").
 LAMBDA_RESPONSE_BYTES = 6 * 1024 * 1024
+# One EventBridge PutEvents entry: "256 KB", counted as the UTF-8 bytes of Source, DetailType,
+# Detail and each Resources entry, plus 14 for a Time (docs/aws-facts.md, "Across an
+# Organization: StackSets, the artifacts bucket, the hub bus, the fleet role"; EventBridge User
+# Guide, "Calculating PutEvents event entry size"). Taken as 256 KiB, as SNS's.
+PUT_EVENTS_ENTRY_BYTES = 262_144
 
 # -- the project's caps ----------------------------------------------------------------------------
 # Findings per kind in the Plan task's result (11 kinds x 10 x ~1 KB at most: < 128 KiB).
@@ -38,6 +43,11 @@ NOTICE_FINDINGS = 100
 NOTICE_LINE_CHARS = 1_000
 # What a notice may weigh: AWS's limit less room for the message attributes (counted by SNS).
 NOTICE_BYTES = SNS_MESSAGE_BYTES - 8_192
+# What the hub's event for a notice may weigh (one PutEvents entry, measured as EventBridge
+# does): the event EventBridge delivers is the entry plus its envelope (id, account, time,
+# region, resources: under 1 KB), and the hub's rule hands it whole to an SNS topic and a log
+# group, 256 KB each; the margin also keeps it under 256,000 bytes, should "KB" be decimal.
+HUB_EVENT_BYTES = PUT_EVENTS_ENTRY_BYTES - 8_192
 # Items of a list in one log line (a handler's ``extra=``); longer text values are cut.
 LOG_LIST_ITEMS = 50
 LOG_TEXT_CHARS = 8_000

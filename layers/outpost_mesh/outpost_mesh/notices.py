@@ -4,11 +4,14 @@ Every notice says what happened, where (VPC, subnet, route table, Outpost), why,
 next, and names its runbook section (docs/runbook.md, one section per alarm). Building a notice
 is pure; ``Notifier`` publishes it to the stack's SNS topic with the message attributes ``kind``
 (a finding kind) and ``vpc_id``, so that subscriptions can filter, e.g.
-``{"kind": ["rack-not-updated"]}``.
+``{"kind": ["rack-not-updated"]}``, and, in an Organization, puts it on the hub's event bus as
+one event (``hub_entry``; the contract: docs/architecture.md, "The event contract (members ->
+hub)"). A notice either reached both or counts as not sent.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -18,12 +21,15 @@ from botocore.exceptions import ClientError
 
 from outpost_mesh.errors import from_client_error
 from outpost_mesh.limits import (
+    HUB_EVENT_BYTES,
     NOTICE_BYTES,
     NOTICE_FINDINGS,
     NOTICE_LINE_CHARS,
+    STATE_SUBJECT_CHARS,
     clip,
     clip_bytes,
     first,
+    json_size,
     more,
     status_command,
     utf8_size,
@@ -151,11 +157,29 @@ NEXT_STEPS: dict[FindingKind, tuple[str, ...]] = {
 
 
 @dataclass(frozen=True)
+class Outcome:
+    """A reconcile that failed and rolled back, as its notice tells it."""
+
+    execution: str
+    subject: str
+    cause: str
+    undone: int
+
+
+@dataclass(frozen=True)
 class Notice:
+    """What a person is told: the SNS message (``subject``, ``body``) and what the hub's event
+    carries besides (who ran the reconcile, every finding of a findings notice, the outcome of
+    a failed one)."""
+
     subject: str
     body: str
     kind: FindingKind
     vpc_id: str
+    actor: str = ""
+    report_only: bool = False
+    findings: tuple[tuple[str, str], ...] = ()  # (subject, message), sorted: a findings notice
+    outcome: Outcome | None = None  # a failure notice
 
 
 # How a CLI run names itself as a lease holder and ledger owner (a workflow uses its execution).
@@ -306,6 +330,9 @@ def findings_notice(
         body="\n".join(body),
         kind=kind,
         vpc_id=vpc_id,
+        actor=execution,
+        report_only=report_only,
+        findings=tuple(every),
     )
 
 
@@ -318,6 +345,7 @@ def failure_notice(
     undone: int,
     execution: str,
     opt_out_tag: str = OPT_OUT_TAG,
+    report_only: bool = False,
 ) -> Notice:
     """A reconcile that failed and rolled back its own changes."""
     body = [
@@ -349,6 +377,9 @@ def failure_notice(
         body="\n".join(body),
         kind=kind,
         vpc_id=vpc_id,
+        actor=execution,
+        report_only=report_only,
+        outcome=Outcome(execution, subject, cause, undone),
     )
 
 
@@ -363,16 +394,148 @@ def message_body(body: str, vpc_id: str, attributes: dict[str, dict[str, str]]) 
     return clip_bytes(body, NOTICE_BYTES - weight, note)
 
 
-class Notifier:
-    """Publishes notices to the stack's SNS topic (none configured: nothing is sent)."""
+# -- the hub's events (docs/architecture.md, "The event contract (members -> hub)") ------------
+HUB_SOURCE = "outpost-mesh"  # the only source the hub's bus admits (hub.yaml, FleetBus)
+HUB_SCHEMA_VERSION = 1
+FINDING_EVENT = "outpost-mesh Finding"
+OUTCOME_EVENT = "outpost-mesh Execution Outcome"
+NOTICE_EVENT = "outpost-mesh Notice"
+FAILED = "FAILED"  # an Execution Outcome's outcome: the reconcile failed and rolled back
+_BODY_CUT = "\n... (cut to fit an EventBridge event; {status} shows it all)"
 
-    def __init__(self, sns: Any, topic_arn: str) -> None:
+
+def entry_size(entry: dict[str, str]) -> int:
+    """A PutEvents entry's size as EventBridge counts it (``PUT_EVENTS_ENTRY_BYTES``): Source,
+    DetailType and Detail in UTF-8 (no Time, no Resources)."""
+    return sum(utf8_size(entry[key]) for key in ("Source", "DetailType", "Detail"))
+
+
+def _fitted(items: Iterable[dict[str, str]], room: int) -> list[dict[str, str]]:
+    """The first items whose JSON (with the commas between them) fits in ``room`` bytes."""
+    kept: list[dict[str, str]] = []
+    for item in items:
+        room -= json_size(item) + 1
+        if room < 0:
+            break
+        kept.append(item)
+    return kept
+
+
+def _fitted_text(text: str, room: int, note: str) -> str:
+    """``text``, cut and ending in ``note`` if need be, taking at most ``room`` bytes as a JSON
+    string (escapes included)."""
+    size, fitted = utf8_size(text), text
+    while (weight := json_size(fitted)) > room and size > 0:
+        # cut in proportion to what escaping adds, and by at least one byte a turn
+        size = min(size - 1, size * room // weight)
+        fitted = clip_bytes(text, size, note)
+    return fitted
+
+
+def _event_of(notice: Notice, common: dict[str, Any], room: int) -> tuple[str, dict[str, Any]]:
+    """The notice's detail type and detail, what grows in it cut to ``room`` bytes."""
+    if notice.outcome is not None:
+        outcome = notice.outcome
+        return OUTCOME_EVENT, {
+            **common,
+            "outcome": FAILED,
+            "execution": clip(outcome.execution, STATE_SUBJECT_CHARS),
+            "subject": clip(outcome.subject, NOTICE_LINE_CHARS),
+            "cause": clip(outcome.cause, NOTICE_LINE_CHARS * 4),
+            "undone": outcome.undone,
+        }
+    if notice.findings:
+        listed, _ = first(notice.findings, NOTICE_FINDINGS)
+        frame = {**common, "count": len(notice.findings), "findings": [], "findings_left_out": 0}
+        findings = _fitted(
+            (
+                {"subject": clip(s, NOTICE_LINE_CHARS), "message": clip(m, NOTICE_LINE_CHARS)}
+                for s, m in listed
+            ),
+            room - json_size(frame) - len(str(len(notice.findings))),
+        )
+        left_out = len(notice.findings) - len(findings)
+        return FINDING_EVENT, {**frame, "findings": findings, "findings_left_out": left_out}
+    note = _BODY_CUT.format(status=status_command(notice.vpc_id))
+    body = _fitted_text(notice.body, room - json_size({**common, "body": ""}), note)
+    return NOTICE_EVENT, {**common, "body": body}
+
+
+def hub_entry(notice: Notice, bus_arn: str, region: str) -> dict[str, str]:
+    """The notice as one PutEvents entry on the hub's bus, from a member in ``region``: at most
+    ``HUB_EVENT_BYTES`` whatever the notice holds (rule 10; findings past what fits are counted
+    in ``findings_left_out``, a body is cut saying where to read it whole)."""
+    common = {
+        "schema_version": HUB_SCHEMA_VERSION,
+        "region": region,
+        "vpc_id": clip(notice.vpc_id, STATE_SUBJECT_CHARS),
+        "kind": str(notice.kind),
+        "summary": clip(notice.subject, STATE_SUBJECT_CHARS),
+        "actor": clip(notice.actor, STATE_SUBJECT_CHARS),
+        "report_only": notice.report_only,
+    }
+    frame = {"Source": HUB_SOURCE, "DetailType": OUTCOME_EVENT, "Detail": ""}  # the longest
+    detail_type, detail = _event_of(notice, common, HUB_EVENT_BYTES - entry_size(frame))
+    return {
+        "EventBusName": bus_arn,
+        "Source": HUB_SOURCE,
+        "DetailType": detail_type,
+        "Detail": json.dumps(detail, separators=(",", ":"), ensure_ascii=False),
+    }
+
+
+def bus_region(bus_arn: str) -> str:
+    """The Region of an event bus's ARN (``arn:PARTITION:events:REGION:ACCOUNT:event-bus/NAME``):
+    PutEvents goes to that Region's endpoint (docs/aws-facts.md, "Across an Organization")."""
+    return bus_arn.split(":")[3]
+
+
+class HubBus:
+    """The Organization's hub bus (``HUB_EVENT_BUS_ARN``): every notice is also put there, as
+    one event, by an EventBridge client in the bus's Region."""
+
+    def __init__(self, events: Any, bus_arn: str, region: str) -> None:
+        """``region``: the member's Region (the delivered event's own is the bus's)."""
+        self.events = events
+        self.bus_arn = bus_arn
+        self.region = region
+
+    def put(self, notice: Notice) -> None:
+        """Raises the mapped error when PutEvents fails, or answers that it could not take the
+        entry (FailedEntryCount: EventBridge reports a failed entry without an error)."""
+        try:
+            answer = self.events.put_events(Entries=[hub_entry(notice, self.bus_arn, self.region)])
+        except ClientError as error:
+            raise from_client_error(error, subject=notice.vpc_id) from error
+        if answer.get("FailedEntryCount", 0):
+            failed = (answer.get("Entries") or [{}])[0]
+            refusal: Any = {
+                "Error": {
+                    "Code": failed.get("ErrorCode", "FailedEntry"),
+                    "Message": failed.get("ErrorMessage", "the hub's bus did not take the event"),
+                }
+            }
+            raise from_client_error(ClientError(refusal, "PutEvents"), subject=notice.vpc_id)
+
+
+class Notifier:
+    """Publishes notices to the stack's SNS topic (none configured: nothing is sent) and puts
+    them on the hub's bus (``hub``; None: no hub)."""
+
+    def __init__(self, sns: Any, topic_arn: str, hub: HubBus | None = None) -> None:
         self.sns = sns
         self.topic_arn = topic_arn
+        self.hub = hub
 
     def publish(self, notice: Notice) -> None:
-        if not self.topic_arn:
-            return
+        """SNS first, then the hub. Either failing raises: the notice was not sent, and the
+        caller sends it again to both (SNS's subscribers may get it twice; the hub misses none)."""
+        if self.topic_arn:
+            self._publish_sns(notice)
+        if self.hub is not None:
+            self.hub.put(notice)
+
+    def _publish_sns(self, notice: Notice) -> None:
         attributes = {
             "kind": {"DataType": "String", "StringValue": str(notice.kind)},
             "vpc_id": {"DataType": "String", "StringValue": notice.vpc_id},

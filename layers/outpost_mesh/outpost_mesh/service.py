@@ -47,7 +47,14 @@ from outpost_mesh.model import (
     QuotaRefusal,
     Topology,
 )
-from outpost_mesh.notices import Notifier, actor_words, failure_notice, findings_notice
+from outpost_mesh.notices import (
+    HubBus,
+    Notifier,
+    actor_words,
+    bus_region,
+    failure_notice,
+    findings_notice,
+)
 from outpost_mesh.observe import observe_vpc
 from outpost_mesh.pacing import TokenBucket, ec2_share
 from outpost_mesh.planner import (
@@ -161,8 +168,19 @@ class ReconcileService:
 
     @cached_property
     def notifier(self) -> Notifier:
-        topic = self.settings.topic_arn
-        return Notifier(self.session.client("sns") if topic else None, topic)
+        """The stack's topic, and the hub's bus when the stack names one (an EventBridge client
+        in the bus's Region; the events carry this deployment's Region)."""
+        topic, bus = self.settings.topic_arn, self.settings.hub_event_bus_arn
+        hub = (
+            HubBus(
+                self.session.client("events", region_name=bus_region(bus)),
+                bus,
+                self.ec2.meta.region_name,
+            )
+            if bus
+            else None
+        )
+        return Notifier(self.session.client("sns") if topic else None, topic, hub)
 
     def pacer(self) -> TokenBucket:
         """A pacer at the stack's MutatingRate and MutatingBurst (EC2's mutating bucket)."""
@@ -388,7 +406,8 @@ class ReconcileService:
         self, vpc_id: str, findings: tuple[Finding, ...], actor: str, plan: Plan
     ) -> tuple[Finding, ...]:
         """One notice per kind of new finding, with the plan's on-premises impact; returns the
-        findings whose notice could not be sent."""
+        findings whose notice could not be sent: to the topic or, in an Organization, to the
+        hub's bus (sent means both took it; the next plan sends it to both again)."""
         by_kind: dict[FindingKind, list[Finding]] = {}
         for finding in findings:
             by_kind.setdefault(finding.kind, []).append(finding)
@@ -475,6 +494,7 @@ class ReconcileService:
             undone=undone,
             execution=actor,
             opt_out_tag=self.settings.opt_out_tag,
+            report_only=self.settings.report_only,
         )
         finding = Finding(
             kind, subject, f"{cause}. Rolled back {undone} change(s) made by {actor_words(actor)}."

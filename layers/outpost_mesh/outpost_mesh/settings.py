@@ -42,6 +42,8 @@ ENV: dict[str, str] = {
     "routes_per_table": "ROUTES_PER_TABLE",
     "delete_threshold_percent": "DELETE_THRESHOLD_PERCENT",
     "delete_min_owned": "DELETE_MIN_OWNED_ROUTES",
+    # The hub's bus (HubEventBusArn), set only when the parameter is (template.yaml's Fn::If).
+    "hub_event_bus_arn": "HUB_EVENT_BUS_ARN",
 }
 
 # Field -> the stack parameter it comes from (the CLI reads a deployed stack's values, so it
@@ -60,6 +62,8 @@ PARAMETERS: dict[str, str] = {
 }
 
 _TAG_KEY = r"^[^\s].{0,126}[^\s]$|^[^\s]$"  # EC2 tag keys: 1-128 characters
+# An event bus's ARN (EventBridge API Reference, EventBus: names of [/.-_A-Za-z0-9], 1-256).
+_EVENT_BUS_ARN = r"^(arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus/[/._A-Za-z0-9-]{1,256})?$"
 
 
 class Settings(BaseModel):
@@ -85,6 +89,8 @@ class Settings(BaseModel):
     routes_per_table: int = Field(default=DEFAULT_ROUTES_PER_TABLE, ge=1, le=1000)
     delete_threshold_percent: int = Field(default=round(DELETE_SHARE_LIMIT * 100), ge=0, le=100)
     delete_min_owned: int = Field(default=DELETE_MIN_OWNED, ge=0)
+    # The Organization's hub bus: every notice is also put there as one event ("" : none).
+    hub_event_bus_arn: str = Field(default="", pattern=_EVENT_BUS_ARN)
 
     @property
     def delete_share_limit(self) -> float:

@@ -257,9 +257,11 @@ class SandboxControl:
         message: str | None = None,
         *,
         service: str | None = "ec2",
+        per_entry: bool = False,
     ) -> None:
         """The next ``times`` calls of ``action`` (of ``service``; None = any), whoever calls,
-        get ``error_code`` instead of running."""
+        get ``error_code`` instead of running. ``per_entry`` (EventBridge's PutEvents only): a
+        200 answer whose every entry failed with ``error_code`` (``faults.PER_ENTRY_ACTIONS``)."""
         self._request(
             "POST",
             "faults",
@@ -269,6 +271,7 @@ class SandboxControl:
                 "times": times,
                 "message": message,
                 "service": service,
+                "per_entry": per_entry,
             },
         )
 

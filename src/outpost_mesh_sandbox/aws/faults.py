@@ -29,6 +29,14 @@ _DEFAULT_MESSAGES = {
 }
 
 
+# Batch actions that report an entry they could not take in a 200 answer instead of an error:
+# EventBridge's PutEvents answers FailedEntryCount and, per entry, ErrorCode and ErrorMessage
+# (e.g. InternalFailure, ThrottlingException; EventBridge API Reference, PutEvents and
+# PutEventsResultEntry). A fault injected with ``per_entry`` is answered that way, every entry
+# failed, with the fault's code and message.
+PER_ENTRY_ACTIONS = frozenset({("events", "PutEvents")})
+
+
 def status_for(code: str) -> int:
     return _STATUS_BY_CODE.get(code, 400)
 
@@ -40,6 +48,7 @@ class Fault:
     code: str
     message: str
     remaining: int
+    per_entry: bool = False
 
 
 @dataclass(frozen=True)
@@ -65,14 +74,18 @@ class FaultTable:
         times: int = 1,
         message: str | None = None,
         service: str | None = "ec2",
+        *,
+        per_entry: bool = False,
     ) -> None:
         if not action or not code:
             raise ValueError("action and error_code are required")
         if isinstance(times, bool) or not isinstance(times, int) or times < 1:
             raise ValueError(f"times must be a positive integer, got {times!r}")
+        if per_entry and (service, action) not in PER_ENTRY_ACTIONS:
+            raise ValueError(f"per_entry faults: only {sorted(PER_ENTRY_ACTIONS)}")
         text = message or _DEFAULT_MESSAGES.get(code) or f"Injected fault {code} for {action}."
         with self._lock:
-            self._faults.append(Fault(service, action, code, text, times))
+            self._faults.append(Fault(service, action, code, text, times, per_entry))
 
     def take(self, service: str, action: str) -> Fault | None:
         with self._lock:
@@ -81,13 +94,16 @@ class FaultTable:
                     fault.remaining -= 1
                     if fault.remaining <= 0:
                         self._faults.remove(fault)
-                    return Fault(fault.service, action, fault.code, fault.message, 1)
+                    return Fault(
+                        fault.service, action, fault.code, fault.message, 1, fault.per_entry
+                    )
         return None
 
     def pending(self) -> list[Fault]:
         with self._lock:
             return [
-                Fault(f.service, f.action, f.code, f.message, f.remaining) for f in self._faults
+                Fault(f.service, f.action, f.code, f.message, f.remaining, f.per_entry)
+                for f in self._faults
             ]
 
     def clear(self) -> None:
@@ -95,12 +111,17 @@ class FaultTable:
             self._faults.clear()
 
 
-def render(fault: Fault, service: str, json_protocol: bool) -> FaultResponse:
-    """The error as the service would send it: EC2 XML, query XML or JSON."""
+def render(fault: Fault, service: str, json_protocol: bool, entries: int = 1) -> FaultResponse:
+    """The error as the service would send it: EC2 XML, query XML or JSON; a per-entry fault
+    as the batch's answer with its ``entries`` entries all failed."""
     request_id = str(uuid.uuid4())
-    status = status_for(fault.code)
+    status = 200 if fault.per_entry else status_for(fault.code)
     code, message = escape(fault.code), escape(fault.message)
-    if service == "ec2":
+    if fault.per_entry:
+        failed = {"ErrorCode": fault.code, "ErrorMessage": fault.message}
+        body = json.dumps({"FailedEntryCount": entries, "Entries": [failed] * entries})
+        headers = [("Content-Type", "application/x-amz-json-1.1")]
+    elif service == "ec2":
         # EC2's error shape (EC2 API reference, "Example error response").
         body = (
             f'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>{code}'

@@ -106,7 +106,13 @@ class SandboxApp:
             service, action
         )
         if fault is not None:
-            rendered = render(fault, service, is_json_request(environ))
+            entries = params.get("Entries")
+            rendered = render(
+                fault,
+                service,
+                is_json_request(environ),
+                len(entries) if isinstance(entries, list) and entries else 1,
+            )
             self.calls.record(
                 status=rendered.status,
                 response=rendered.body.decode("utf-8") if service == "ec2" else "",
@@ -292,6 +298,7 @@ class SandboxApp:
             times=body.get("times", 1),
             message=body.get("message"),
             service=body.get("service", "ec2"),
+            per_entry=bool(body.get("per_entry", False)),
         )
         return {"ok": True}
 
