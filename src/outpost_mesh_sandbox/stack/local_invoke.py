@@ -27,6 +27,7 @@ module is that process's entry point (``python -m outpost_mesh_sandbox.stack.loc
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -248,8 +249,9 @@ def main() -> None:
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     request = json.loads(sys.stdin.read())
     answer_to = sys.stdout
-    sys.stdout = sys.stderr  # a function's stdout is its log; this process's stdout is its answer
-    answer = _run(request)
+    # a function's stdout is its log; this process's stdout is its answer
+    with contextlib.redirect_stdout(sys.stderr):
+        answer = _run(request)
     answer_to.write(json.dumps(answer, default=str) + "\n")
     answer_to.flush()
 
