@@ -532,7 +532,8 @@ def test_a_migration_never_brings_back_what_was_forgotten(timed: LedgerStore) ->
 
 def test_the_stack_defines_the_ledger_table_as_create_table_does(timed: LedgerStore) -> None:
     """template.yaml's LedgerTable and ``create_table`` (the sandbox's, CLI's and tests'
-    table) have the same keys and fleet index; only the sweep may query the index."""
+    table) have the same keys and fleet index; only the fleet's readers (the sweep and the mesh
+    map widget) may query the index."""
     template = load_template(Path(__file__).resolve().parents[2] / "template.yaml")
     props = template.doc["Resources"]["LedgerTable"]["Properties"]
     made = timed.dynamodb.describe_table(TableName=timed.table_name)["Table"]
@@ -549,4 +550,4 @@ def test_the_stack_defines_the_ledger_table_as_create_table_does(timed: LedgerSt
         for name, function in template.resources("AWS::Serverless::Function").items()
         if "/index/fleet" in str(function["Properties"].get("Policies"))
     }
-    assert grants == {"SweepFunction"}
+    assert grants == {"SweepFunction", "MeshMapFunction"}

@@ -782,6 +782,19 @@ def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
     assert "\n" not in str(caught.value)
 
 
+def test_duplicate_keys_stay_refused_after_aws_sam_cli_parsed_a_template(tmp_path: Path) -> None:
+    """aws-sam-cli's yaml_parse replaces SafeLoader's mapping constructor process-wide; the
+    scenario loader keeps its own (a duplicate key passed silently once a test had used SAM's)."""
+    from samcli.yamlhelper import yaml_parse
+
+    yaml_parse("Resources: {}\n")
+    bad = tmp_path / "dup.yaml"
+    bad.write_text("vpcs:\n  - name: app\n    cidr: 10.0.0.0/16\n    cidr: 10.1.0.0/16\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(bad)
+    assert caught.value.problem == "duplicate key 'cidr'"
+
+
 def test_duplicate_yaml_key_is_refused_with_its_line(tmp_path: Path) -> None:
     bad = tmp_path / "dup.yaml"
     bad.write_text("vpcs:\n  - name: app\n    cidr: 10.0.0.0/16\n    cidr: 10.1.0.0/16\n")

@@ -45,6 +45,12 @@ class _Loader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+# Its own mapping constructor: SafeLoader's class-wide table is shared with every library in the
+# process, and aws-sam-cli's yaml_parse replaces SafeLoader's mapping constructor with one that
+# never calls construct_mapping (a test importing it made duplicate keys pass silently).
+_Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
+
+
 class _DuplicateKeyError(Exception):
     def __init__(self, line: int, column: int, key: object) -> None:
         super().__init__(line, column, key)
