@@ -7,6 +7,7 @@ values in :mod:`.rules`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,7 +49,11 @@ class _Loader(yaml.SafeLoader):
 # Its own mapping constructor: SafeLoader's class-wide table is shared with every library in the
 # process, and aws-sam-cli's yaml_parse replaces SafeLoader's mapping constructor with one that
 # never calls construct_mapping (a test importing it made duplicate keys pass silently).
-_Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
+def _mapping(loader: _Loader, node: MappingNode) -> Iterator[dict[Any, Any]]:
+    yield from loader.construct_yaml_map(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _mapping)
 
 
 class _DuplicateKeyError(Exception):
