@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from outpost_mesh.model import Finding, FindingKind, Ledger, Plan, Topology
 from outpost_mesh.planner import desired_state
+from outpost_mesh.service import Verification
 from outpost_mesh.verify import blocked_subnets, reachability, route_quota_headroom
 
 # Executions a sweep's result lists by ARN (each ~150 bytes; rule 10); the rest are counted.
@@ -58,6 +59,11 @@ class VpcVerdict:
         return self.outcome in (START_CHANGES, START_BROKEN, START_FINDINGS)
 
 
+def worth_looking_at(topology: Topology, ledger: Ledger) -> bool:
+    """A VPC with an Outpost subnet, or anything the system owns there."""
+    return bool(ledger.routes or ledger.associations or any(s.on_outpost for s in topology.subnets))
+
+
 def judge(
     topology: Topology,
     ledger: Ledger,
@@ -71,18 +77,21 @@ def judge(
 ) -> VpcVerdict:
     """Whether ``topology``'s VPC needs an execution (``plan_of``: the pass's plan, pure)."""
     vpc_id = topology.vpc_id
-    if not (ledger.routes or ledger.associations or any(s.on_outpost for s in topology.subnets)):
+    if not worth_looking_at(topology, ledger):
         return VpcVerdict(vpc_id, NOTHING_THERE)
     plan = plan_of(topology, ledger)
+    news = {(f.kind, f.subject) for f in plan.findings} != {
+        (f.kind, f.subject) for f in open_findings
+    }
     if any(f.kind is FindingKind.NOT_OWNER for f in plan.findings):
         # reported once (an execution records and notifies the finding), then left alone
-        news = {(f.kind, f.subject) for f in plan.findings} != {
-            (f.kind, f.subject) for f in open_findings
-        }
         return VpcVerdict(vpc_id, START_FINDINGS if news else NOT_OURS)
     desired = desired_state(topology, quarantined, account_id)
-    routed = desired.routed_pairs(topology)
-    broken = sum(1 for p in reachability(topology) if p.key in routed and not p.reachable)
+    broken = len(
+        Verification(
+            reachability(topology), desired.expected_pairs, desired.routed_pairs(topology)
+        ).broken
+    )
     conflicts = sum(1 for f in plan.findings if f.kind is FindingKind.CONFLICT)
     metrics = {
         "conflicts": conflicts,
@@ -94,9 +103,7 @@ def judge(
         outcome = START_CHANGES
     elif not report_only and broken:
         outcome = START_BROKEN
-    elif {(f.kind, f.subject) for f in plan.findings} != {
-        (f.kind, f.subject) for f in open_findings
-    }:
+    elif news:
         outcome = START_FINDINGS
     else:
         outcome = STEADY if plan.findings or (report_only and plan.has_changes) else CONVERGED

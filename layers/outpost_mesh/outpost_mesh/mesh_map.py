@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from outpost_mesh.domains import routing_domain
+from outpost_mesh.fleet import worth_looking_at
 from outpost_mesh.limits import MESH_MAP_BYTES, MESH_MAP_LISTED, clip, first, json_size, more
 from outpost_mesh.model import Finding, PairReachability, Plan, RouteTable, Subnet, Topology
 from outpost_mesh.planner import desired_state
@@ -146,7 +147,7 @@ def fleet_maps(
         owned = ledger.ledger(vpc_id)
         if not managed(tags):
             continue
-        if not (owned.routes or owned.associations or any(s.on_outpost for s in topology.subnets)):
+        if not worth_looking_at(topology, owned):
             continue
         maps.append(
             vpc_map(

@@ -674,16 +674,17 @@ def plan_pass(
     *,
     share_limit: float,
     min_owned: int,
-    quota: int,
+    quota: int | None,
     force: bool = False,
 ) -> Plan:
     """The plan a pass runs, by every rule in order: the diff (:func:`plan_vpc`), deletion
     safety (:func:`hold_deletions`, unless ``force``) and the routes-per-table quota, with what
-    AWS's refusals taught (:func:`fit_quota`), then its on-premises impact as it will run
-    (``Plan.bgp_impact``). The CLI, the workflow's Plan task and the sweep's fleet diff all plan
-    through here."""
+    AWS's refusals taught (:func:`fit_quota`; ``quota`` None: not checked, the plan a refusal's
+    fingerprint is taken of), then its on-premises impact as it will run (``Plan.bgp_impact``).
+    The CLI, the workflow's Plan task and the sweep's fleet diff all plan through here."""
     plan = plan_vpc(topology, ledger, quarantined, account_id)
     if not force:
         plan = hold_deletions(plan, topology, ledger, share_limit, min_owned)
-    plan = fit_quota(plan, topology, quota, ledger)
+    if quota is not None:
+        plan = fit_quota(plan, topology, quota, ledger)
     return replace(plan, bgp_impact=bgp_impact(topology, plan))

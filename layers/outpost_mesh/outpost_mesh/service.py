@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -325,12 +325,12 @@ class ReconcileService:
         settings = self.settings
         return plan_pass(
             topology,
-            ledger if quota else replace(ledger, quota_refusals=()),
+            ledger,
             quarantined,
             self.account_id,
             share_limit=settings.delete_share_limit,
             min_owned=settings.delete_min_owned,
-            quota=settings.routes_per_table if quota else 10**9,
+            quota=settings.routes_per_table if quota else None,
             force=force,
         )
 
