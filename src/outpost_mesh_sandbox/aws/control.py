@@ -11,6 +11,7 @@ Every method maps to one JSON endpoint:
 ``GET  /_sandbox/outposts``           the seeded racks
 ``POST /_sandbox/lgw-route-table``    a seeded LGW route table's state, VIF group on/off
 ``POST /_sandbox/shared-vpcs``        a VPC becomes another account's, shared in (VPC sharing)
+``POST /_sandbox/outpost-shares``     RAM: share (or stop sharing) an Outpost with an account
 ``GET|POST /_sandbox/config``         sandbox knobs (route quota, association describe counts;
                                       POST also ``throttle``, ``time_scale``, ``page_size``)
 ``GET  /_sandbox/paging``             items per page of a Describe without MaxResults
@@ -165,11 +166,13 @@ class SandboxControl:
         availability_zone: str | None = None,
         generation: int = 1,
         route_tables: list[dict[str, Any]] | None = None,
+        account_id: str | None = None,
     ) -> SeededOutpost:
         """A rack (AWS has no API for that). ``route_tables``: None for one table named after
         the rack, in ``mode``; else dicts ``{"name", "mode", "active", "state", "tags"}`` (all
         but ``name`` optional: direct-vpc-routing, active, available, no tags; giving ``mode``
-        too is an error). ``generation`` 1: at most one active table; 2: up to 10."""
+        too is an error). ``generation`` 1: at most one active table; 2: up to 10.
+        ``account_id``: the owner account (default: the sandbox's)."""
         data = self._request(
             "POST",
             "outposts",
@@ -180,6 +183,7 @@ class SandboxControl:
                 "availability_zone": availability_zone,
                 "generation": generation,
                 "route_tables": route_tables,
+                "account_id": account_id,
             },
         )
         return SeededOutpost.from_json(data)
@@ -202,6 +206,22 @@ class SandboxControl:
         """``vpc_id`` becomes account ``owner_id``'s VPC shared into this account: its OwnerId
         is the owner's and changes to its route tables and LGW associations are refused."""
         self._request("POST", "shared-vpcs", {"vpc_id": vpc_id, "owner_id": owner_id})
+
+    def share_outpost(
+        self, outpost: str, owner_id: str, consumer_id: str, *, shared: bool = True
+    ) -> None:
+        """RAM: account ``owner_id``'s Outpost named ``outpost`` (with its local gateway and LGW
+        route tables) is shared with account ``consumer_id`` (``shared=False``: no longer)."""
+        self._request(
+            "POST",
+            "outpost-shares",
+            {
+                "outpost": outpost,
+                "owner_id": owner_id,
+                "consumer_id": consumer_id,
+                "shared": shared,
+            },
+        )
 
     def configure(
         self,

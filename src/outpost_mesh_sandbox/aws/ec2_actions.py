@@ -14,7 +14,7 @@ from typing import Any
 from moto.core.responses import ActionResult
 from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend
 
-from outpost_mesh_sandbox.aws import errors, local_gateways, outposts
+from outpost_mesh_sandbox.aws import errors, local_gateways, outpost_sharing
 from outpost_mesh_sandbox.aws.errors import SandboxEC2Error
 from outpost_mesh_sandbox.aws.lgw_models import ASSOCIATION_RESOURCE_TYPE
 from outpost_mesh_sandbox.aws.paging import check_max_results, is_continuation, paginate
@@ -143,7 +143,8 @@ def create_subnet_on_outpost(original: Action) -> Action:
     def create_subnet(self: Any) -> ActionResult:
         outpost_arn = self._get_param("OutpostArn")
         if outpost_arn:
-            outpost = outposts.state_of(self.ec2_backend).outpost_by_arn(outpost_arn)
+            # the account's own rack or one shared with it (RAM)
+            outpost = outpost_sharing.outpost_by_arn(self.ec2_backend, outpost_arn)
             if outpost is None:
                 raise SandboxEC2Error(
                     errors.ASSUMED_BAD_OUTPOST_ARN, f"The Outpost '{outpost_arn}' does not exist."

@@ -5,7 +5,8 @@
   registry (:mod:`outpost_mesh_sandbox.aws.patches`) makes its ``invoke`` ask the
   :class:`InvokeHandler` set here (:func:`set_invoke_handler`): one in this process that knows the
   function answers (``outpost_mesh_sandbox.stack.lambda_seam``); any other function keeps moto's
-  answer. moto's backends are process-wide, so there is one handler per process.
+  answer. moto's backends are process-wide, so there is one handler per account in a process
+  (each account's stack deploys its own functions, in its own Lambda backend).
 * **A function's stdout is its log.** Lambda sends what a function writes to stdout to its
   CloudWatch Logs stream, where Powertools' EMF lines become metrics (Lambda developer guide,
   "Working with Lambda function logs"; Powertools Metrics prints EMF to stdout). The registry
@@ -21,6 +22,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol, TextIO
 
+from outpost_mesh_sandbox.aws.identities import SANDBOX_ACCOUNT
+
 
 class InvokeHandler(Protocol):
     """Answers Invoke for the functions it deployed (``binding_for`` is None for others)."""
@@ -32,19 +35,24 @@ class InvokeHandler(Protocol):
 
 class _Slot:
     lock = threading.Lock()
-    handler: InvokeHandler | None = None
+    handlers: dict[str, InvokeHandler] = {}
 
 
-def set_invoke_handler(handler: InvokeHandler | None) -> InvokeHandler | None:
-    """Make ``handler`` answer invokes (None: moto answers all again); returns the previous."""
+def set_invoke_handler(
+    handler: InvokeHandler | None, account_id: str = SANDBOX_ACCOUNT
+) -> InvokeHandler | None:
+    """Make ``handler`` answer invokes of ``account_id``'s Lambda (None: moto answers them
+    again); returns the previous."""
     with _Slot.lock:
-        previous, _Slot.handler = _Slot.handler, handler
+        previous = _Slot.handlers.pop(account_id, None)
+        if handler is not None:
+            _Slot.handlers[account_id] = handler
     return previous
 
 
-def invoke_handler() -> InvokeHandler | None:
+def invoke_handler(account_id: str = SANDBOX_ACCOUNT) -> InvokeHandler | None:
     with _Slot.lock:
-        return _Slot.handler
+        return _Slot.handlers.get(account_id)
 
 
 def runs_deployed_code(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -58,7 +66,7 @@ def runs_deployed_code(original: Callable[..., Any]) -> Callable[..., Any]:
         headers: Any,
         response_headers: Any,
     ) -> Any:
-        handler = invoke_handler()
+        handler = invoke_handler(self.account_id)
         binding = handler.binding_for(function_name) if handler is not None else None
         if handler is None or binding is None:
             return original(self, function_name, qualifier, body, headers, response_headers)

@@ -9,7 +9,9 @@ CreateLocalGatewayRouteTableVpcAssociation is checked in this order: the table e
 exists; the VPC is this account's (:mod:`outpost_mesh_sandbox.aws.sharing`); the table is
 ``available``; the VPC has no live association with the same table (already associated) nor with
 another table of the same local gateway (one routing domain per Outpost). A CoIP table takes
-associations like any other (a VPC can be in a CoIP domain).
+associations like any other (a VPC can be in a CoIP domain). A table shared with the account
+(:mod:`outpost_mesh_sandbox.aws.outpost_sharing`) takes its VPCs' associations, kept with the
+table in its owner's state.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from outpost_mesh_sandbox.aws import errors, sharing
+from outpost_mesh_sandbox.aws import errors, outpost_sharing, sharing
 from outpost_mesh_sandbox.aws.errors import SandboxEC2Error
 from outpost_mesh_sandbox.aws.lgw_models import (
     ASSOCIATION_RESOURCE_TYPE,
@@ -65,8 +67,9 @@ def _not_found(resource_type: str, resource_id: str) -> SandboxEC2Error:
     return SandboxEC2Error(code, f"The {noun} ID '{resource_id}' does not exist")
 
 
-def _select_ids(state: OutpostState, resource_type: str, ids: list[str] | None) -> list[Any]:
-    items: dict[str, Any] = getattr(state, _RESOURCES[resource_type][0])
+def _select_ids(backend: Any, resource_type: str, ids: list[str] | None) -> list[Any]:
+    """What the account sees (its own and what is shared with it), by ids or all."""
+    items = outpost_sharing.visible(backend, _RESOURCES[resource_type][0])
     if not ids:
         return list(items.values())
     for wanted in ids:
@@ -79,7 +82,7 @@ def _describer(resource_type: str) -> Callable[[Any, list[str] | None, Filters],
     def describe(backend: Any, ids: list[str] | None, filters: Filters) -> list[Any]:
         state = state_of(backend)
         with state.lock:
-            return apply_filters(_select_ids(state, resource_type, ids), filters)
+            return apply_filters(_select_ids(backend, resource_type, ids), filters)
 
     return describe
 
@@ -114,7 +117,8 @@ def _check_one_domain(state: OutpostState, table: LocalGatewayRouteTable, vpc_id
 def create_association(
     backend: Any, table_id: str, vpc_id: str, tags: dict[str, str]
 ) -> LocalGatewayRouteTableVpcAssociation:
-    state = state_of(backend)
+    # A shared table's associations are kept with it, in its owner's state.
+    state = outpost_sharing.home_of_table(backend, table_id) or state_of(backend)
     with state.lock:
         table = state.route_tables.get(table_id)
         if table is None:
@@ -150,9 +154,9 @@ def describe_associations(
     settings = current_settings()
     with state.lock:
         if look:
-            for association in state.associations.values():
+            for association in outpost_sharing.visible(backend, "associations").values():
                 association.advance(settings)
-        items = _select_ids(state, ASSOCIATION_RESOURCE_TYPE, ids)
+        items = _select_ids(backend, ASSOCIATION_RESOURCE_TYPE, ids)
         other_filters = {k: v for k, v in (filters or {}).items() if k != "state"}
         candidates = apply_filters(items, other_filters)
         if look:
@@ -167,7 +171,7 @@ def describe_associations(
 
 
 def delete_association(backend: Any, association_id: str) -> LocalGatewayRouteTableVpcAssociation:
-    state = state_of(backend)
+    state = outpost_sharing.home_of_association(backend, association_id) or state_of(backend)
     with state.lock:
         association = state.associations.get(association_id)
         # ASSUMPTION: a disassociated association is gone for Delete (NotFound) although
@@ -204,7 +208,7 @@ def check_resources_exist(backend: Any, resource_ids: list[str]) -> list[str]:
             if kind is None:
                 others.append(resource_id)
                 continue
-            _select_ids(state, kind, [resource_id])
+            _select_ids(backend, kind, [resource_id])
     return others
 
 

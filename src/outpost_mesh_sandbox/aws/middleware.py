@@ -2,6 +2,7 @@
 
 * ``/_sandbox/...`` requests are answered here (JSON); see
   :mod:`outpost_mesh_sandbox.aws.control`.
+* Each request is answered by the account :mod:`outpost_mesh_sandbox.aws.account_routing` names.
 * Every other request with an identifiable action is recorded
   (:mod:`outpost_mesh_sandbox.aws.calls`) after it ran, faulted or not.
 * A pending fault for the action (:mod:`outpost_mesh_sandbox.aws.faults`) answers instead of moto.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import threading
 import time
 import urllib.parse
@@ -26,7 +28,14 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from outpost_mesh_sandbox.aws import outposts, paging, settings, sharing
+from outpost_mesh_sandbox.aws import (
+    account_routing,
+    outpost_sharing,
+    outposts,
+    paging,
+    settings,
+    sharing,
+)
 from outpost_mesh_sandbox.aws.calls import (
     CallLog,
     action_of,
@@ -41,6 +50,7 @@ from outpost_mesh_sandbox.aws.faults import FaultTable, render
 from outpost_mesh_sandbox.aws.throttle import Throttle
 
 StartResponse = Callable[..., Any]
+_ACCOUNT_ID = re.compile(r"\d{12}")
 
 #: moto settings the later pipeline needs: Step Functions really executes, Lambda without Docker.
 MOTO_CONFIG: dict[str, Any] = {
@@ -93,6 +103,9 @@ class SandboxApp:
             # Not an AWS API call (unsigned, no action): nothing to record or fault.
             return self.moto_app(environ, start_response)
         action = action_of(environ, params, service)
+        account = account_routing.serving_account(caller, service, path)
+        if account is not None:
+            environ[account_routing.HEADER] = account
         record: dict[str, Any] = {
             "service": service,
             "action": action,
@@ -201,6 +214,7 @@ class SandboxApp:
             ("GET", "outposts"): self._outposts,
             ("POST", "lgw-route-table"): lambda: self._set_lgw_route_table(body),
             ("POST", "shared-vpcs"): lambda: self._share_vpc_in(body),
+            ("POST", "outpost-shares"): lambda: self._share_outpost(body),
             ("GET", "config"): settings.settings_dict,
             ("GET", "paging"): lambda: {"page_size": paging.page_size()},
             ("POST", "config"): lambda: self._configure(body),
@@ -233,12 +247,16 @@ class SandboxApp:
         self.reset()
         return {"ok": True}
 
-    def _backend(self) -> Any:
-        return outposts.sandbox_backend(self.account_id, self.region)
+    def _backend(self, account_id: Any = None) -> Any:
+        if account_id is None:
+            return outposts.sandbox_backend(self.account_id, self.region)
+        if not isinstance(account_id, str) or not _ACCOUNT_ID.fullmatch(account_id):
+            raise ControlError(400, f"account_id must be 12 digits, got {account_id!r}")
+        return outposts.sandbox_backend(account_id, self.region)
 
     def _seed(self, body: dict[str, Any]) -> dict[str, Any]:
         with self.ec2_lock:
-            backend = self._backend()
+            backend = self._backend(body.get("account_id"))
             outpost = outposts.seed_outpost(
                 backend,
                 body.get("name", ""),
@@ -269,6 +287,21 @@ class SandboxApp:
     def _share_vpc_in(self, body: dict[str, Any]) -> dict[str, bool]:
         with self.ec2_lock:
             sharing.share_vpc_in(self._backend(), body.get("vpc_id", ""), body.get("owner_id", ""))
+        return {"ok": True}
+
+    def _share_outpost(self, body: dict[str, Any]) -> dict[str, bool]:
+        shared = body.get("shared", True)
+        if not isinstance(shared, bool):
+            raise ControlError(400, f"shared must be a boolean, got {shared!r}")
+        consumer = body.get("consumer_id")
+        self._backend(consumer)  # checks the id
+        with self.ec2_lock:
+            outpost_sharing.share_outpost(
+                self._backend(body.get("owner_id")),
+                str(body.get("outpost", "")),
+                str(consumer),
+                shared=shared,
+            )
         return {"ok": True}
 
     def _configure(self, body: dict[str, Any]) -> dict[str, int]:

@@ -81,7 +81,7 @@ class TableSpec:
 
 class OutpostState:
     """The sandbox's additions to one account+region: Outposts, their LGW resources, and the
-    VPCs shared into the account (:mod:`outpost_mesh_sandbox.aws.sharing`)."""
+    VPCs (:mod:`outpost_mesh_sandbox.aws.sharing`) and Outposts shared into the account."""
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
@@ -93,6 +93,9 @@ class OutpostState:
         self.associations: dict[str, LocalGatewayRouteTableVpcAssociation] = {}
         #: VPC id -> the owner account of a VPC shared into this account.
         self.shared_vpcs: dict[str, str] = {}
+        #: Outpost ARN -> the owner account of an Outpost shared with this account (RAM,
+        #: :mod:`outpost_mesh_sandbox.aws.outpost_sharing`).
+        self.shared_in: dict[str, str] = {}
 
     def outpost_by_arn(self, arn: str) -> Outpost | None:
         return next((o for o in self.outposts.values() if o.arn == arn), None)

@@ -35,14 +35,19 @@ from moto.ec2.responses import EC2Response
 from moto.ec2.responses.route_tables import RouteTables
 from moto.ec2.responses.subnets import Subnets
 from moto.ec2.responses.vpcs import VPCs
+from moto.events.models import EventsBackend
+from moto.events.utils import EventTemplateParser
 from moto.sns.models import SNSBackend
 from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import (
     ErrorEqualsDecl,
 )
+from moto.stepfunctions.responses import StepFunctionResponse
 
 from outpost_mesh_sandbox.aws import (
     account,
+    callbacks,
     ec2_actions,
+    event_buses,
     lambda_service,
     local_gateways,
     routes,
@@ -365,6 +370,34 @@ PATCHES: tuple[Patch, ...] = (
         "States.DataLimitExceeded (a task result or state over 256 KiB) is terminal: States.ALL "
         "neither catches nor retries it (docs/aws-facts.md 'Size limits'; Step Functions "
         "developer guide, error names); explicit names assumed to match (aws/size_limits.py)",
+    ),
+    # -- EventBridge (aws/event_buses.py) ----------------------------------------------------------
+    Patch(
+        EventsBackend,
+        "put_events",
+        event_buses.to_the_bus_account,
+        "moto looks for a bus ARN's name in the caller's account and writes its own account as the "
+        "event's account",
+        "PutEvents delivers to the bus the EventBusName ARN names, in its account, and the event's "
+        "account is the sender's (EventBridge API reference, PutEventsRequestEntry; user guide, "
+        "events between AWS accounts)",
+    ),
+    Patch(
+        EventTemplateParser,
+        "DEFAULT_EVENT_INPUT_TEMPLATE",
+        event_buses.whole_event,
+        "moto's default target input leaves out the event's account",
+        "A target without InputTransformer gets the whole event, account included (EventBridge "
+        "user guide, 'Amazon EventBridge events')",
+    ),
+    # -- Step Functions callbacks (aws/callbacks.py) ---------------------------------------------
+    Patch(
+        StepFunctionResponse,
+        "send_task_failure",
+        callbacks.send_task_failure_with_cause,
+        "moto's SendTaskFailure drops the cause",
+        "SendTaskFailure hands error and cause to the waiting task's Catch (Step Functions API "
+        "reference, SendTaskFailure; docs/aws-facts.md 'Approvals (Step Functions callbacks)')",
     ),
     # -- Lambda (aws/lambda_service.py) ----------------------------------------------------------
     Patch(

@@ -28,9 +28,8 @@ from moto.ec2.exceptions import InvalidDestinationCIDRBlockParameterError
 from moto.ec2.models.route_tables import Route, RouteTable
 from moto.ec2.utils import generate_route_id
 
-from outpost_mesh_sandbox.aws import errors
+from outpost_mesh_sandbox.aws import errors, outpost_sharing
 from outpost_mesh_sandbox.aws.errors import SandboxEC2Error
-from outpost_mesh_sandbox.aws.outposts import state_of
 from outpost_mesh_sandbox.aws.settings import current_settings
 from outpost_mesh_sandbox.aws.sharing import check_owner
 
@@ -73,12 +72,14 @@ def served_subnets(backend: Any, route_table: RouteTable) -> list[Any]:
 def check_lgw_target(
     backend: Any, route_table: RouteTable, lgw_id: str, destination: IPv4 | None
 ) -> None:
-    state = state_of(backend)
-    outpost = state.outpost_of_lgw(lgw_id)
-    if outpost is None or lgw_id not in state.local_gateways:
+    # The account's own LGW or one of an Outpost shared with it (a consumer targets the shared
+    # LGW: a named assumption, docs/aws-facts.md "Several LGW route tables per Outpost").
+    home = outpost_sharing.home_of_gateway(backend, lgw_id)
+    if home is None:
         raise SandboxEC2Error(
             errors.ASSUMED_LGW_NOT_FOUND, f"The localGateway ID '{lgw_id}' does not exist"
         )
+    state, outpost = home
     # "can only be used in route tables where the VPC has been associated with an LGW": any of
     # the LGW's route tables (docs/aws-facts.md, "Several LGW route tables per Outpost (routing
     # domains)").
@@ -140,9 +141,8 @@ def route_state(route: Route) -> str:
     # `blackhole`, as routes to deleted NAT gateways or detached gateways do.
     lgw_id = getattr(route, "local_gateway_id", None)
     if lgw_id:
-        backend = route.route_table.ec2_backend
-        state = state_of(backend)
-        if not state.is_vpc_associated_with_lgw(route.route_table.vpc_id, lgw_id):
+        home = outpost_sharing.home_of_gateway(route.route_table.ec2_backend, lgw_id)
+        if home is None or not home[0].is_vpc_associated_with_lgw(route.route_table.vpc_id, lgw_id):
             return "blackhole"
     return "active"
 

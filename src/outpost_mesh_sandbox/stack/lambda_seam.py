@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from outpost_mesh_sandbox.aws import lambda_service, patches
+from outpost_mesh_sandbox.aws.identities import PIPELINE_ACCESS_KEY
 from outpost_mesh_sandbox.stack.lambda_runtime import (
     FakeLambdaContext,
     FunctionBinding,
@@ -75,8 +76,11 @@ class LambdaSeam:
         function_prefix: str = "outpost-mesh",
         log_copy_to: Any = None,
         ledger_clock: Callable[[], float] | None = None,
+        access_key: str = PIPELINE_ACCESS_KEY,
     ) -> None:
+        """``access_key``: the functions' credentials (the pipeline's, in ``account``)."""
         self.endpoint_url = endpoint_url
+        self.access_key = access_key
         self.ledger_clock = ledger_clock
         self.region = region
         self.account = account
@@ -152,13 +156,14 @@ class LambdaSeam:
     def install(self) -> None:
         """Answer the sandbox Lambda's invokes of this seam's functions from now on."""
         patches.install()
-        lambda_service.set_invoke_handler(self)  # one seam answers at a time (moto's is global)
+        # one seam answers at a time per account (moto's backends are process-wide)
+        lambda_service.set_invoke_handler(self, self.account)
         self._redirect_logs()
         warnings.filterwarnings("ignore", message="No application metrics to publish")
 
     def uninstall(self) -> None:
-        if lambda_service.invoke_handler() is self:
-            lambda_service.set_invoke_handler(None)
+        if lambda_service.invoke_handler(self.account) is self:
+            lambda_service.set_invoke_handler(None, self.account)
         if self._engine_logging is not None:
             engine, propagate, sink_handler = self._engine_logging
             engine.removeHandler(sink_handler)
@@ -219,7 +224,7 @@ class LambdaSeam:
                 from outpost_mesh.service import ReconcileService
                 from outpost_mesh.settings import Settings
 
-                session = SandboxSession(self.endpoint_url, self.region)
+                session = SandboxSession(self.endpoint_url, self.region, self.access_key)
                 settings = Settings.from_env(binding.environment)
                 store = None
                 if self.ledger_clock is not None:

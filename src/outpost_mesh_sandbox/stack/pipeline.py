@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from outpost_mesh import pacing
 from outpost_mesh.ledger import create_table
 from outpost_mesh.pacing import TimeSource
+from outpost_mesh_sandbox.aws.identities import access_key
 from outpost_mesh_sandbox.stack.cloudtrail import scheduled_event
 from outpost_mesh_sandbox.stack.lambda_runtime import Invocation, trust_policy
 from outpost_mesh_sandbox.stack.lambda_seam import LambdaSeam
@@ -124,28 +125,40 @@ class SandboxPipeline:
         root: Path | None = None,
         log_copy_to: Any = None,
         ledger_clock: Callable[[], float] | None = None,
+        *,
+        account_id: str | None = None,
     ) -> None:
         """``ledger_clock``: what the functions' ledger reads as now (epoch seconds; default:
-        real time), for a run whose AWS time is the sandbox's clock."""
+        real time), for a run whose AWS time is the sandbox's clock. ``account_id``: the account
+        the stack is deployed in (default: the sandbox's), as a StackSet deploys it in each
+        member account; its functions act with that account's pipeline key."""
         self.sandbox = sandbox
         self.options = options or PipelineOptions()
         self.root = root or find_root()
+        self.account_id = account_id or sandbox.account_id
+        #: The runner's key in the stack's account (deploying, polling, reading).
+        self.runner_key = (
+            RUNNER_ACCESS_KEY
+            if self.account_id == sandbox.account_id
+            else access_key("runner", self.account_id)
+        )
         self.template: StackTemplate = load_template(
             self.root / "template.yaml",
             stack_name=self.options.stack_name,
-            account=sandbox.account_id,
+            account=self.account_id,
             region=sandbox.region,
         )
         self.template.parameters.update(self.options.parameters)
         self.seam = LambdaSeam(
             sandbox.endpoint_url,
             sandbox.region,
-            sandbox.account_id,
+            self.account_id,
             function_prefix=self.options.stack_name,
             log_copy_to=log_copy_to,
             ledger_clock=ledger_clock,
+            access_key=access_key("pipeline", self.account_id),
         )
-        self.sfn = sandbox.client("stepfunctions", caller=RUNNER_ACCESS_KEY)
+        self.sfn = sandbox.client("stepfunctions", caller=self.runner_key)
         self.state_machine_arn = ""
         self.table_name = ""
         self.topic_arn = ""
@@ -163,8 +176,8 @@ class SandboxPipeline:
             return self
         sb, tpl, opts = self.sandbox, self.template, self.options
         self.table_name = opts.table_name or f"{opts.stack_name}-LedgerTable"
-        create_table(sb.client("dynamodb", caller=RUNNER_ACCESS_KEY), self.table_name)
-        self.topic_arn = sb.client("sns", caller=RUNNER_ACCESS_KEY).create_topic(
+        create_table(sb.client("dynamodb", caller=self.runner_key), self.table_name)
+        self.topic_arn = sb.client("sns", caller=self.runner_key).create_topic(
             Name=f"{opts.stack_name}-notifications"
         )["TopicArn"]
         tpl.refs.update(LedgerTable=self.table_name, NotificationTopic=self.topic_arn)
@@ -172,12 +185,14 @@ class SandboxPipeline:
         for logical_id in machine:
             # The machine's ARN is known before it exists (its name is fixed in the template).
             name = tpl.resolve(machine[logical_id].get("Properties", {}).get("Name"), logical_id)
-            tpl.refs[logical_id] = f"arn:aws:states:{sb.region}:{sb.account_id}:stateMachine:{name}"
+            tpl.refs[logical_id] = (
+                f"arn:aws:states:{sb.region}:{self.account_id}:stateMachine:{name}"
+            )
         functions = tpl.functions()
         self._async_retries = {name: fn.async_retries for name, fn in functions.items()}
         arns = self.seam.deploy(
-            sb.client("lambda", caller=RUNNER_ACCESS_KEY),
-            sb.client("iam", caller=RUNNER_ACCESS_KEY),
+            sb.client("lambda", caller=self.runner_key),
+            sb.client("iam", caller=self.runner_key),
             functions,
             self.root,
             env_overrides=opts.env,
@@ -211,7 +226,7 @@ class SandboxPipeline:
         for key, value in sm.substitutions.items():
             definition = definition.replace("${" + key + "}", value)
         json.loads(definition)  # a substitution left the definition invalid: fail here, clearly
-        iam = self.sandbox.client("iam", caller=RUNNER_ACCESS_KEY)
+        iam = self.sandbox.client("iam", caller=self.runner_key)
         try:
             role = iam.create_role(
                 RoleName=STATES_ROLE, AssumeRolePolicyDocument=trust_policy("states.amazonaws.com")
@@ -287,10 +302,10 @@ class SandboxPipeline:
             if rule.schedule is None:
                 continue
             arn = (
-                f"arn:aws:events:{self.sandbox.region}:{self.sandbox.account_id}:rule/"
+                f"arn:aws:events:{self.sandbox.region}:{self.account_id}:rule/"
                 f"{self.options.stack_name}-{rule.logical_id}"
             )
-            event = scheduled_event(self.sandbox.account_id, self.sandbox.region, arn)
+            event = scheduled_event(self.account_id, self.sandbox.region, arn)
             with self._pending_lock:
                 self._pending += 1
             try:
