@@ -19,7 +19,15 @@ from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
 from outpost_mesh.errors import OutpostMeshError, VpcNotFoundError, from_client_error
-from outpost_mesh_cli import demo_cmd, events_cmd, invoke_cmd, reconcile_cmd, status_cmd
+from outpost_mesh_cli import (
+    approval_cmd,
+    demo_cmd,
+    events_cmd,
+    fleet_status,
+    invoke_cmd,
+    reconcile_cmd,
+    status_cmd,
+)
 from outpost_mesh_cli.command import (
     EXIT_CODES_HELP,
     PROG,
@@ -95,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     reconcile_cmd.register(sub, common)
+    approval_cmd.register(sub, common)
 
     sandbox = sub.add_parser("sandbox", help="the local sandbox AWS")
     sandbox_sub = sandbox.add_subparsers(dest="sandbox_command", required=True, metavar="ACTION")
@@ -116,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo_cmd.register(sub, common)
     status_cmd.register(sub, common)
+    fleet_status.register(sub)
     invoke_cmd.register(sub, common)
     events_cmd.register(sub, common)
     return parser

@@ -203,10 +203,10 @@ def mesh_view(ctx: AwsContext, svc: ReconcileService, vpc_id: str) -> MeshView:
 STATE_MACHINE_SUFFIX = "-reconcile"
 
 
-def _state_machine(ctx: AwsContext, args: argparse.Namespace) -> tuple[str | None, str]:
+def _state_machine(ctx: AwsContext, given: str | None) -> tuple[str | None, str]:
     """The reconcile state machine's ARN and how it was found (or why there is none)."""
-    if args.state_machine_arn:
-        return args.state_machine_arn, "from --state-machine-arn"
+    if given:
+        return given, "from --state-machine-arn"
     try:
         stacks = ctx.client("cloudformation").describe_stacks(StackName=ctx.stack)["Stacks"]
     except (ClientError, BotoCoreError) as error:
@@ -343,6 +343,7 @@ def vpc_status(view: MeshView, store: LedgerStore) -> dict[str, Any]:
     del counts["findings"]
     return {
         "vpc_id": topology.vpc_id,
+        "name": view.table_names.get(topology.vpc_id),
         "cidrs": list(topology.vpc_cidrs),
         "outposts": outposts,
         "subnets": subnets,
@@ -474,15 +475,22 @@ def status_text(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def cmd_status(args: argparse.Namespace) -> int:
-    ctx, svc = service(args)
-    vpc_ids = [args.vpc] if args.vpc else svc.candidate_vpcs()
+def account_status(
+    ctx: AwsContext,
+    svc: ReconcileService,
+    vpc_ids: list[str],
+    machine: tuple[str | None, str],
+    limit: int,
+) -> tuple[list[dict[str, Any]], str | None, str]:
+    """Each VPC's status in the account ``svc`` reads, with its last ``limit`` executions of
+    ``machine`` (the state machine's ARN or None, and how it was found or why there is none);
+    also the ARN the executions came from (None: not listed) and the note saying why."""
     data = [vpc_status(mesh_view(ctx, svc, vpc_id), svc.store) for vpc_id in vpc_ids]
-    arn, note = _state_machine(ctx, args)
+    arn, note = machine
     executions: dict[str, list[Any]] = {}
     if arn:
         try:
-            executions = _executions(ctx.client("stepfunctions"), arn, vpc_ids, args.executions)
+            executions = _executions(ctx.client("stepfunctions"), arn, vpc_ids, limit)
         except (ClientError, BotoCoreError) as error:
             note = f"could not list the executions of {arn}: {error}"
             arn = None
@@ -490,6 +498,14 @@ def cmd_status(args: argparse.Namespace) -> int:
         item["state_machine_arn"] = arn
         item["executions"] = executions.get(item["vpc_id"], []) if arn else None
         item["executions_note"] = note
+    return data, arn, note
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    ctx, svc = service(args)
+    vpc_ids = [args.vpc] if args.vpc else svc.candidate_vpcs()
+    machine = _state_machine(ctx, args.state_machine_arn)
+    data, arn, note = account_status(ctx, svc, vpc_ids, machine, args.executions)
     text = "\n\n".join(status_text(d) for d in data) if data else "No VPC with Outpost subnets."
     # Where there is no state machine, said once; not at all against the sandbox without a stack
     # asked for (it has none unless it runs the pipeline).
