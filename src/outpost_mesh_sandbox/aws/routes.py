@@ -73,7 +73,7 @@ def check_lgw_target(
     backend: Any, route_table: RouteTable, lgw_id: str, destination: IPv4 | None
 ) -> None:
     # The account's own LGW or one of an Outpost shared with it (a consumer targets the shared
-    # LGW: a named assumption, docs/aws-facts.md "Several LGW route tables per Outpost").
+    # LGW: a named assumption, docs/aws-facts.md "Accounts and sharing").
     home = outpost_sharing.home_of_gateway(backend, lgw_id)
     if home is None:
         raise SandboxEC2Error(
