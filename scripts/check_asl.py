@@ -105,6 +105,13 @@ def resolve(template: dict[str, Any], key: str, value: Any, bound: str) -> str:
                 if attr in parameter:
                     return str(parameter[attr])
             raise CheckError(f"{key}: parameter {arg} has no Default")
+        if fn == "Fn::FindInMap" and isinstance(arg, list) and len(arg) == 3:
+            mapping, top, second = arg
+            top_key = resolve(template, key, top, bound) if isinstance(top, dict) else str(top)
+            entry = template.get("Mappings", {}).get(mapping, {}).get(top_key, {})
+            if second not in entry:
+                raise CheckError(f"{key}: no {mapping}.{top_key}.{second} in Mappings")
+            return str(entry[second])
     raise CheckError(f"{key}: cannot resolve {json.dumps(value)}")
 
 

@@ -47,6 +47,8 @@ FUNCTIONS = {
     "VerifyFunction": "verify",
     "ReleaseFunction": "release",
     "RollbackFunction": "rollback",
+    "RequestApprovalFunction": "request_approval",
+    "SettleApprovalFunction": "settle_approval",
     "MeshMapFunction": "mesh_map",
 }
 WORKFLOW_TASKS = set(FUNCTIONS) - {"TriggerFunction", "SweepFunction", "MeshMapFunction"}
@@ -584,15 +586,19 @@ def test_step_functions_and_sns_grants(template: dict[str, Any]) -> None:
         starts = logical_id in {"TriggerFunction", "SweepFunction", "RollbackFunction"}
         assert ("states:StartExecution" in actions) == starts, logical_id
         assert ("states:DescribeExecution" in actions) == (logical_id == "ClaimFunction")
-        # rollback notifies failures; plan notifies new findings (once each)
-        notifies = logical_id in {"RollbackFunction", "PlanFunction"}
+        # rollback notifies failures; plan notifies new findings (once each); request-approval
+        # tells a person what waits for approval
+        notifies = logical_id in {"RollbackFunction", "PlanFunction", "RequestApprovalFunction"}
         assert ("sns:Publish" in actions) == notifies, logical_id
+        # only the sweep answers a waiting task (ApprovalExpired); people do through ApproverPolicy
+        assert ("states:SendTaskFailure" in actions) == (logical_id == "SweepFunction")
+        assert "states:SendTaskSuccess" not in actions
         statements = policy_statements(
             template["Resources"][logical_id]["Properties"].get("Policies")
         )
         for statement in statements:
             granted = set(as_list(statement["Action"]))
-            if "states:StartExecution" in granted:
+            if granted & {"states:StartExecution", "states:SendTaskFailure"}:
                 assert statement["Resource"] == machine_arn
             if "states:DescribeExecution" in granted:
                 assert statement["Resource"] == {
@@ -747,7 +753,8 @@ def test_every_setting_the_code_reads_is_set_from_a_stack_parameter(
         assert set(env_vars(template, logical_id)) >= set(SETTINGS_ENV.values()) - per_function
     assert set(SETTINGS_PARAMETERS.values()) <= set(template["Parameters"])
     for field, parameter in SETTINGS_PARAMETERS.items():
-        if field != "quarantine_seconds":  # minutes -> seconds through the QuarantineSeconds map
+        # minutes (hours) -> seconds through the QuarantineSeconds (ApprovalTimeout) map
+        if field not in ("quarantine_seconds", "approval_timeout_seconds"):
             assert env_vars(template, "PlanFunction")[SETTINGS_ENV[field]] == {"Ref": parameter}
 
 
@@ -763,6 +770,11 @@ def test_a_bad_setting_fails_with_one_line_naming_its_variable() -> None:
     assert Settings.from_stack({"QuarantineMinutes": "15", "OptOutTagKey": "keep-out"}) == (
         Settings(quarantine_seconds=900, opt_out_tag="keep-out")
     )
+    assert Settings.from_stack({"ApprovalTimeoutHours": "4", "ApprovalMode": "deletions"}) == (
+        Settings(approval_timeout_seconds=14400, approval_mode="deletions")
+    )
+    with pytest.raises(ConfigurationError, match=r"^APPROVAL_AUTO_ADDITIONS="):
+        Settings.from_env({"APPROVAL_AUTO_ADDITIONS": "yes"})
 
 
 # -- data and notifications ---------------------------------------------------------------------
@@ -906,6 +918,8 @@ def test_samples_parse_with_the_handlers_models() -> None:
         "verify": task_models.VerifyInput,
         "release": task_models.ReleaseInput,
         "rollback": task_models.RollbackInput,
+        "request_approval": task_models.RequestApprovalInput,
+        "settle_approval": task_models.SettleApprovalInput,
         "mesh_map": WidgetRequest,
     }
     for path in sorted(EVENTS.glob("*.json")):

@@ -226,6 +226,11 @@ def _step_lines(run: DemoRun, number: int, record: StepRecord) -> list[str]:
             note = ""
             if execution.name in record.handed_over:
                 note = "  (the VPC was busy: handed its trigger to the running execution)"
+            elif execution.name in record.awaiting:
+                note = (
+                    f"  (waits for approval: {record.awaiting[execution.name]} change(s); "
+                    "outpost-mesh approve / reject --vpc ID)"
+                )
             lines.append(f"    {execution.status:<10} {execution.name}{note}")
             if execution.name in record.failures:
                 error, cause = record.failures[execution.name]
@@ -301,6 +306,12 @@ def render_text(run: DemoRun) -> str:
         f"  {'resolved' if f.get('resolved') else 'open':<8}  {f['kind']:<18} "
         f"{f['subject']}: {f['message']}"
         for f in run.findings
+    ] or ["  none"]
+    lines += ["", "Pending approvals (approval mode: changes that wait for a person)"]
+    lines += [
+        f"  {p['vpc']}: {len(p['changes'])} change(s) in {p['execution']}"
+        + "".join(f"\n    {change}" for change in p["changes"][:10])
+        for p in run.pending_approvals
     ] or ["  none"]
     calls = ", ".join(f"{k} {v}" for k, v in run.api_calls.items() if v)
     lines += ["", f"Pipeline EC2 calls during the steps: {calls or 'none'}", ""]

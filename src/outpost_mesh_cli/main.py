@@ -20,6 +20,7 @@ from botocore.parsers import ResponseParserError
 
 from outpost_mesh.errors import OutpostMeshError, VpcNotFoundError, from_client_error
 from outpost_mesh_cli import (
+    approval_cmd,
     demo_cmd,
     events_cmd,
     fleet_status,
@@ -102,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     reconcile_cmd.register(sub, common)
+    approval_cmd.register(sub, common)
 
     sandbox = sub.add_parser("sandbox", help="the local sandbox AWS")
     sandbox_sub = sandbox.add_subparsers(dest="sandbox_command", required=True, metavar="ACTION")

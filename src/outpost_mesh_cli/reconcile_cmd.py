@@ -17,6 +17,7 @@ from outpost_mesh.errors import LeaseBusyError, ReconcileFailedError
 from outpost_mesh.model import Plan
 from outpost_mesh.reconcile import reconcile_vpc
 from outpost_mesh.service import ReconcileService, Verification
+from outpost_mesh_cli.approval_cmd import caller_arn
 from outpost_mesh_cli.aws import CliError
 from outpost_mesh_cli.command import (
     BusyError,
@@ -82,6 +83,10 @@ def _reconcile(args: argparse.Namespace, remove: bool) -> int:
     except ReconcileFailedError as failed:
         return _failed(args, failed, names)
     plans = [p.plan for p in result.passes]
+    if any(p.has_changes for p in plans):
+        by = caller_arn(ctx)  # a person's run is its own approval: recorded with who ran it
+        for plan in (p for p in plans if p.has_changes):
+            svc.remember_pass(me, plan, by=by)
     summary = applied_summary(plans, names, remove=remove)
     data: dict[str, Any] = {
         "vpc_id": result.vpc_id,

@@ -11,6 +11,12 @@ Only a VPC with work an execution can do gets one (docs/architecture.md, "The sw
 - ``findings``: the plan's findings differ from those the ledger holds open (an execution
   records and notifies them; report-only mode too). Findings are compared by kind and subject.
 
+A VPC whose execution waits for a person's approval (approval mode) is skipped: the execution
+holds its lease and will re-plan when answered. Its request is failed (``ApprovalExpired``) once
+its expiry passed, on the ledger's clock. Changes that wait for an approval count as changes
+(an execution asks for it); changes whose request was rejected or expired are held back by the
+plan with a finding, a steady state, until the plan asks for other changes.
+
 Another account's VPC shared into this one is its owner's to mesh: the sweep starts one execution
 to report it (``not-owner``, recorded and notified once) and then leaves it alone.
 
@@ -25,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from outpost_mesh.model import Finding, FindingKind, Ledger, Plan, Topology
+from outpost_mesh.model import ApprovalStatus, Finding, FindingKind, Ledger, Plan, Topology
 from outpost_mesh.planner import desired_state
 from outpost_mesh.service import Verification
 from outpost_mesh.verify import blocked_subnets, reachability, route_quota_headroom
@@ -41,6 +47,8 @@ STEADY = "steady"  # nothing an execution can do: findings stand (held, quota, r
 NOT_MANAGED = "not-managed"  # opted out (tag) or not opted in
 NOTHING_THERE = "nothing-there"  # no Outpost subnet and nothing owned
 NOT_OURS = "not-ours"  # another account's VPC shared in: its owner's stack meshes it
+WAITING_APPROVAL = "waiting-approval"  # its execution waits for a person (approval mode)
+APPROVAL_EXPIRED = "approval-expired"  # ...past the request's expiry: the sweep fails it
 
 
 @dataclass(frozen=True)
@@ -74,9 +82,14 @@ def judge(
     quota: int,
     account_id: str = "",
     quarantined: frozenset[str] = frozenset(),
+    now: float = 0.0,
 ) -> VpcVerdict:
-    """Whether ``topology``'s VPC needs an execution (``plan_of``: the pass's plan, pure)."""
+    """Whether ``topology``'s VPC needs an execution (``plan_of``: the pass's plan, pure, as a
+    new execution would run it under approval mode; ``now``: the ledger's clock)."""
     vpc_id = topology.vpc_id
+    approval = ledger.approval
+    if approval is not None and approval.status is ApprovalStatus.WAITING:
+        return VpcVerdict(vpc_id, APPROVAL_EXPIRED if approval.expired(now) else WAITING_APPROVAL)
     if not worth_looking_at(topology, ledger):
         return VpcVerdict(vpc_id, NOTHING_THERE)
     plan = plan_of(topology, ledger)
@@ -99,7 +112,7 @@ def judge(
         "unreachable": broken,
         "headroom": route_quota_headroom(topology, plan, quota),
     }
-    if not report_only and plan.has_changes:
+    if not report_only and (plan.has_changes or plan.waiting is not None):
         outcome = START_CHANGES
     elif not report_only and broken:
         outcome = START_BROKEN

@@ -35,6 +35,10 @@ class FindingKind(StrEnum):
     NO_ROUTING_DOMAIN = "no-routing-domain"
     NOT_OWNER = "not-owner"
     DELETION_HELD = "deletion-held"
+    APPROVAL_REJECTED = "approval-rejected"
+    APPROVAL_EXPIRED = "approval-expired"
+    # Not a finding: the kind of the notice that asks a person for an approval.
+    APPROVAL_NEEDED = "approval-needed"
 
 
 # Kinds that leave a subnet out of the mesh (counted as BlockedSubnets). All but
@@ -306,6 +310,47 @@ class QuotaRefusal:
     quota: int = 0
 
 
+class ApprovalStatus(StrEnum):
+    """Where a VPC's approval request stands (approval mode, docs/architecture.md)."""
+
+    PROPOSED = "proposed"  # a pass planned changes that wait; no token yet
+    WAITING = "waiting"  # the execution waits for a person, with a task token
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    EXPIRED = "expired"  # nobody answered before expires_at (or the token timed out)
+
+
+@dataclass(frozen=True)
+class Approval:
+    """A VPC's latest approval request (one per VPC; the ledger's ``APPROVAL`` item).
+
+    ``changes`` are the keys of the changes that wait (``outpost_mesh.approval.change_keys``),
+    ``digest`` their fingerprint: an approval holds for exactly those changes of the execution
+    that asked; a rejection (or expiry) holds while the plan would ask for the same ones again.
+    ``plan`` is the waiting part of the plan as ``Plan.to_dict`` gives it, for notices and
+    ``status``; times are epoch seconds on the ledger's clock."""
+
+    vpc_id: str
+    execution: str
+    status: ApprovalStatus
+    digest: str
+    changes: tuple[str, ...] = ()
+    requested_at: int = 0
+    expires_at: int = 0
+    token: str = ""
+    decided_by: str = ""
+    decided_at: int = 0
+    reason: str = ""
+    plan: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def pending(self) -> bool:
+        return self.status in (ApprovalStatus.PROPOSED, ApprovalStatus.WAITING)
+
+    def expired(self, now: float) -> bool:
+        return self.status is ApprovalStatus.WAITING and 0 < self.expires_at <= now
+
+
 @dataclass(frozen=True)
 class Ledger:
     """What the system owns in one VPC, and what AWS's refusals taught about its tables."""
@@ -314,6 +359,7 @@ class Ledger:
     routes: tuple[OwnedRoute, ...] = ()
     associations: tuple[OwnedAssociation, ...] = ()
     quota_refusals: tuple[QuotaRefusal, ...] = ()
+    approval: Approval | None = None
 
     def quota_refusal(self, route_table_id: str) -> QuotaRefusal | None:
         for refusal in self.quota_refusals:
@@ -452,6 +498,9 @@ class Plan:
     # Per Outpost, the prefixes BGP starts and stops advertising on-premises once this plan is
     # applied (filled by planner.plan_pass and removal_plan; empty: no change on-premises).
     bgp_impact: tuple[Advertisement, ...] = ()
+    # Approval mode: the changes that wait for a person (not in the fields above), with their
+    # own on-premises impact; None when nothing waits (outpost_mesh.approval.gate).
+    waiting: Plan | None = None
 
     @property
     def has_changes(self) -> bool:
@@ -491,6 +540,7 @@ class Plan:
                 a.outpost_arn: list(a.advertised) for a in self.bgp_impact if a.advertised
             },
             "withdrawn": {a.outpost_arn: list(a.withdrawn) for a in self.bgp_impact if a.withdrawn},
+            **({"waiting_approval": self.waiting.to_dict()} if self.waiting is not None else {}),
         }
 
 

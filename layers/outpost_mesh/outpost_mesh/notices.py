@@ -15,10 +15,12 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from outpost_mesh.approval import impact_of
 from outpost_mesh.errors import from_client_error
 from outpost_mesh.limits import (
     HUB_EVENT_BYTES,
@@ -34,7 +36,7 @@ from outpost_mesh.limits import (
     status_command,
     utf8_size,
 )
-from outpost_mesh.model import OPT_OUT_TAG, Advertisement, FindingKind
+from outpost_mesh.model import OPT_OUT_TAG, Advertisement, Approval, FindingKind
 
 RUNBOOK = "docs/runbook.md"
 # SNS subjects: at most 100 printable ASCII characters, no line break (docs/aws-facts.md, "Size
@@ -55,6 +57,9 @@ RUNBOOK_SECTION: dict[FindingKind, str] = {
     FindingKind.NO_ROUTING_DOMAIN: "routing-domains",
     FindingKind.NOT_OWNER: "vpcs-shared-into-the-account",
     FindingKind.DELETION_HELD: "deletionsheldalarm",
+    FindingKind.APPROVAL_REJECTED: "approval-mode",
+    FindingKind.APPROVAL_EXPIRED: "approval-mode",
+    FindingKind.APPROVAL_NEEDED: "approval-mode",
 }
 
 # What each finding means for the mesh, in one phrase.
@@ -74,6 +79,9 @@ EFFECT: dict[FindingKind, str] = {
     FindingKind.DELETION_HELD: (
         "those route deletions are held (the routes stay); the rest of the plan was applied"
     ),
+    FindingKind.APPROVAL_REJECTED: "those changes are not made; the rest of the plan was applied",
+    FindingKind.APPROVAL_EXPIRED: "those changes are not made; the rest of the plan was applied",
+    FindingKind.APPROVAL_NEEDED: "those changes wait for a person's approval",
 }
 
 NEXT_STEPS: dict[FindingKind, tuple[str, ...]] = {
@@ -125,6 +133,17 @@ NEXT_STEPS: dict[FindingKind, tuple[str, ...]] = {
         "See what is held: outpost-mesh plan --vpc {vpc} (lines `~ held`). If the cut is "
         "intended: outpost-mesh apply --vpc {vpc} --force. If not: undo the change that caused "
         "it (tag, route table, routing domain); the next reconcile holds nothing.",
+    ),
+    FindingKind.APPROVAL_REJECTED: (
+        "A person rejected the changes named below (ApprovalMode). They stay undone while the "
+        "plan asks for the same changes; a different plan asks again.",
+        "To make them after all: outpost-mesh apply --vpc {vpc} (your run is your approval, "
+        "recorded with your ARN).",
+    ),
+    FindingKind.APPROVAL_EXPIRED: (
+        "Nobody approved or rejected the changes named below before the request expired "
+        "(ApprovalTimeoutHours). They stay undone while the plan asks for the same changes.",
+        "To make them: outpost-mesh apply --vpc {vpc} (your approval, recorded with your ARN).",
     ),
     FindingKind.NOT_OWNER: (
         "The VPC is shared into this account by its owner (VPC sharing); only the owner can "
@@ -333,6 +352,46 @@ def findings_notice(
         actor=execution,
         report_only=report_only,
         findings=tuple(every),
+    )
+
+
+def approval_notice(approval: Approval, report_only: bool = False) -> Notice:
+    """A pass's changes wait for a person (ApprovalMode): what they are (the first
+    ``NOTICE_FINDINGS`` of them, and how many more: ``status`` shows them all, kept in the
+    ledger), their on-premises impact, the commands that approve or reject, and the expiry."""
+    vpc_id = approval.vpc_id
+    keys = approval.changes
+    listed, left_out = first(keys, NOTICE_FINDINGS)
+    counts = dict(approval.plan.get("counts") or {})
+    named = ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items() if n)
+    expiry = datetime.fromtimestamp(approval.expires_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    body = [
+        "WHAT WAITS",
+        f"  The reconcile of VPC {vpc_id} ({actor_words(approval.execution)}) planned "
+        f"{len(keys)} change(s) that wait for your approval (ApprovalMode): {named}. None of "
+        "them is made until a person approves; the VPC's other changes are applied as usual.",
+        "",
+        "THE CHANGES",
+        *(clip(f"  {key}", NOTICE_LINE_CHARS) for key in listed),
+        *([f"  ... and {left_out:,} more: {status_command(vpc_id)}"] if left_out else []),
+        "",
+        *impact_lines(vpc_id, impact_of(approval), report_only),
+        "WHAT TO DO NEXT",
+        f"  - To apply exactly these changes: outpost-mesh approve --vpc {vpc_id}",
+        f'  - To refuse them: outpost-mesh reject --vpc {vpc_id} --reason "..."',
+        f"  - The request expires at {expiry}: then nothing of it is applied and the expiry is "
+        "recorded. If AWS changes meanwhile, the approved pass re-plans and applies only the "
+        "approved changes that still hold; a new change asks again.",
+        "",
+        f"Runbook: {RUNBOOK}#approval-mode",
+    ]
+    return Notice(
+        subject=_subject(f"outpost-mesh: {len(keys)} change(s) in {vpc_id} wait for approval"),
+        body="\n".join(body),
+        kind=FindingKind.APPROVAL_NEEDED,
+        vpc_id=vpc_id,
+        actor=approval.execution,
+        report_only=report_only,
     )
 
 

@@ -20,6 +20,7 @@ make the drivers assemble the service again from parts.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Mapping
@@ -30,15 +31,26 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from outpost_mesh.apply import Applier
+from outpost_mesh.approval import (
+    APPROVAL_EXPIRED,
+    EXPIRED_BY,
+    GONE_TOKEN_CODES,
+    declined,
+    gate,
+    request,
+)
 from outpost_mesh.errors import (
     CaughtError,
     LeaseLostError,
+    MalformedInputError,
     OutpostMeshError,
     ThrottledError,
     from_client_error,
 )
 from outpost_mesh.ledger import LeaseClaim, LedgerStore
 from outpost_mesh.model import (
+    Approval,
+    ApprovalStatus,
     Finding,
     FindingKind,
     Ledger,
@@ -51,6 +63,7 @@ from outpost_mesh.notices import (
     HubBus,
     Notifier,
     actor_words,
+    approval_notice,
     bus_region,
     failure_notice,
     findings_notice,
@@ -69,6 +82,9 @@ from outpost_mesh.verify import reachability
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
+
+    from outpost_mesh.task_models import ApprovalAnswer
+    from outpost_mesh.task_models import CaughtError as TaskError
 
 log = logging.getLogger(__name__)
 
@@ -300,15 +316,26 @@ class ReconcileService:
     def observe(self, vpc_id: str) -> Topology:
         return observe_vpc(self.ec2, vpc_id, self.settings.opt_out_tag)
 
-    def plan(self, vpc_id: str, *, remove: bool = False, force: bool = False) -> PlannedPass:
+    def plan(
+        self,
+        vpc_id: str,
+        *,
+        remove: bool = False,
+        force: bool = False,
+        execution: str | None = None,
+    ) -> PlannedPass:
         """Read the VPC and plan it (or, with ``remove``, plan taking out all that is owned: an
         explicit teardown, which deletion safety does not hold). Deletions that would cut
-        connectivity past the stack's thresholds are held unless ``force``. Changes nothing."""
+        connectivity past the stack's thresholds are held unless ``force``. With ``execution``
+        (a workflow pass), the changes approval mode makes wait are split off (``Plan.waiting``).
+        Changes nothing."""
         topology = self.observe(vpc_id)
         ledger = self.store.load(vpc_id)
         if remove:
             return PlannedPass(topology, ledger, removal_plan(topology, ledger, self.account_id))
-        plan = self.plan_topology(topology, ledger, self.store.quarantined(), force=force)
+        plan = self.plan_topology(
+            topology, ledger, self.store.quarantined(), force=force, execution=execution
+        )
         return PlannedPass(topology, ledger, plan)
 
     def plan_topology(
@@ -319,11 +346,14 @@ class ReconcileService:
         *,
         force: bool = False,
         quota: bool = True,
+        execution: str | None = None,
     ) -> Plan:
         """:func:`planner.plan_pass` with this deployment's settings (pure: no call). ``quota``
-        False: the plan before the quota check (what a refusal's fingerprint is taken of)."""
+        False: the plan before the quota check (what a refusal's fingerprint is taken of).
+        ``execution``: gated by approval mode as that execution's pass runs it (``""``: as a
+        new execution would, the sweep's view); None: not gated (a person's CLI run)."""
         settings = self.settings
-        return plan_pass(
+        plan = plan_pass(
             topology,
             ledger,
             quarantined,
@@ -333,6 +363,9 @@ class ReconcileService:
             quota=settings.routes_per_table if quota else None,
             force=force,
         )
+        if execution is None:
+            return plan
+        return gate(plan, topology, settings.approval, ledger.approval, execution)
 
     def remember_quota_refusal(self, vpc_id: str, route_table_id: str) -> QuotaRefusal | None:
         """AWS refused a route in ``route_table_id`` with RouteLimitExceeded and the pass was
@@ -445,6 +478,102 @@ class ReconcileService:
                     extra={"vpc_id": vpc_id, "kind": str(kind), "subject": finding.subject},
                 )
         return tuple(unsent)
+
+    # -- approval mode (outpost_mesh.approval) ----------------------------------------------
+    def propose_approval(self, execution: str, waiting: Plan) -> Approval:
+        """Record the changes of ``execution``'s pass that wait for a person."""
+        approval = request(execution, waiting)
+        self.store.propose(approval)
+        return approval
+
+    def remember_pass(self, actor: str, plan: Plan, by: str = "") -> None:
+        """A line of the VPC's history for a pass that changes something: its counts, its
+        on-premises impact and who approved it (an approval of this execution, or ``by``: the
+        caller of a CLI run, whose run is its approval)."""
+        approval = self.store.approval(plan.vpc_id) if not by else None
+        if approval is not None and approval.execution == actor:
+            by = approval.decided_by if approval.status is ApprovalStatus.APPROVED else ""
+        whole = plan.to_dict()
+        self.store.add_history(
+            plan.vpc_id,
+            {
+                "event": "pass",
+                "actor": actor,
+                "approved_by": by,
+                "counts": plan.counts(),
+                "advertised": whole["advertised"],
+                "withdrawn": whole["withdrawn"],
+            },
+        )
+
+    def await_approval(self, vpc_id: str, execution_arn: str, token: str) -> Approval:
+        """The request of ``execution_arn``'s pass waits on ``token`` (the lease kept until it
+        expires); a person is told what waits and how to answer."""
+        settings = self.settings
+        approval = self.store.wait(
+            vpc_id,
+            execution_arn,
+            token,
+            seconds=settings.approval_timeout_seconds,
+            lease=settings.lease_seconds,
+        )
+        if approval is None:
+            raise MalformedInputError(
+                f"no approval request of {execution_arn} for {vpc_id}", subject=vpc_id
+            )
+        self.notifier.publish(approval_notice(approval, settings.report_only))
+        self.store.add_history(
+            vpc_id,
+            {
+                "event": "approval-requested",
+                "execution": approval.execution,
+                "changes": len(approval.changes),
+                "expires_at": approval.expires_at,
+                **{k: approval.plan.get(k) for k in ("advertised", "withdrawn")},
+            },
+        )
+        return approval
+
+    def settle_approval(
+        self,
+        vpc_id: str,
+        execution: str,
+        answer: ApprovalAnswer | None,
+        error: TaskError | None,
+    ) -> Approval:
+        """Record how AwaitApproval ended (``answer``: approved; ``error``: not)."""
+        if answer is not None:
+            status, by, reason = ApprovalStatus.APPROVED, answer.approved_by, ""
+        else:
+            status, by, reason = declined(
+                error.Error if error else "", error.Cause if error else ""
+            )
+        decided = self.store.decide(vpc_id, execution, status, by, reason)
+        if decided is None:
+            raise MalformedInputError(
+                f"no approval request of {execution} for {vpc_id}", subject=vpc_id
+            )
+        return decided
+
+    def expire_approval(self, approval: Approval) -> None:
+        """The sweep's answer to a request nobody answered before its expiry: the waiting
+        execution is failed with ``ApprovalExpired`` (it records it and goes on); a token that
+        no longer waits (the execution stopped) is recorded expired here."""
+        cause = json.dumps({"by": EXPIRED_BY, "reason": "not answered before it expired"})
+        try:
+            self.sfn.send_task_failure(
+                taskToken=approval.token, error=APPROVAL_EXPIRED, cause=cause
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") not in GONE_TOKEN_CODES:
+                raise from_client_error(error, subject=approval.vpc_id) from error
+            self.store.decide(
+                approval.vpc_id,
+                approval.execution,
+                ApprovalStatus.EXPIRED,
+                EXPIRED_BY,
+                "expired; its execution no longer waited",
+            )
 
     # -- failure -> finding -> quarantine ---------------------------------------------------
     def report_failure(

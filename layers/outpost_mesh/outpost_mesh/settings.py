@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from outpost_mesh.approval import DEFAULT_TIMEOUT_SECONDS, ApprovalMode, ApprovalPolicy
 from outpost_mesh.errors import ConfigurationError
 from outpost_mesh.ledger import DEFAULT_LEASE_SECONDS, DEFAULT_QUARANTINE_SECONDS
 from outpost_mesh.model import OPT_OUT_TAG
@@ -44,10 +45,14 @@ ENV: dict[str, str] = {
     "delete_min_owned": "DELETE_MIN_OWNED_ROUTES",
     # The hub's bus (HubEventBusArn), set only when the parameter is (template.yaml's Fn::If).
     "hub_event_bus_arn": "HUB_EVENT_BUS_ARN",
+    "approval_mode": "APPROVAL_MODE",
+    "approval_auto_additions": "APPROVAL_AUTO_ADDITIONS",
+    "approval_timeout_seconds": "APPROVAL_TIMEOUT_SECONDS",
 }
 
 # Field -> the stack parameter it comes from (the CLI reads a deployed stack's values, so it
-# applies the same rules as the stack's functions). QuarantineMinutes is converted to seconds.
+# applies the same rules as the stack's functions). QuarantineMinutes and ApprovalTimeoutHours
+# are converted to seconds.
 PARAMETERS: dict[str, str] = {
     "managed": "ManagedVpcs",
     "opt_in_tag": "OptInTagKey",
@@ -59,6 +64,9 @@ PARAMETERS: dict[str, str] = {
     "routes_per_table": "RoutesPerTableQuota",
     "delete_threshold_percent": "DeleteThresholdPercent",
     "delete_min_owned": "DeleteMinOwnedRoutes",
+    "approval_mode": "ApprovalMode",
+    "approval_auto_additions": "ApprovalAutoApproveAdditions",
+    "approval_timeout_seconds": "ApprovalTimeoutHours",
 }
 
 _TAG_KEY = r"^[^\s].{0,126}[^\s]$|^[^\s]$"  # EC2 tag keys: 1-128 characters
@@ -91,6 +99,14 @@ class Settings(BaseModel):
     delete_min_owned: int = Field(default=DELETE_MIN_OWNED, ge=0)
     # The Organization's hub bus: every notice is also put there as one event ("" : none).
     hub_event_bus_arn: str = Field(default="", pattern=_EVENT_BUS_ARN)
+    # Approval mode (docs/architecture.md): what waits for a person, and for how long.
+    approval_mode: ApprovalMode = "none"
+    approval_auto_additions: bool = False
+    approval_timeout_seconds: int = Field(default=DEFAULT_TIMEOUT_SECONDS, ge=60)
+
+    @property
+    def approval(self) -> ApprovalPolicy:
+        return ApprovalPolicy(self.approval_mode, self.approval_auto_additions)
 
     @property
     def delete_share_limit(self) -> float:
@@ -103,8 +119,9 @@ class Settings(BaseModel):
         env = os.environ if env is None else env
         values: dict[str, Any] = {f: env[name] for f, name in ENV.items() if env.get(name)}
         values.update(given)
-        if "report_only" in values and isinstance(values["report_only"], str):
-            values["report_only"] = _flag(values["report_only"], ENV["report_only"])
+        for flag in ("report_only", "approval_auto_additions"):
+            if isinstance(values.get(flag), str):
+                values[flag] = _flag(values[flag], ENV[flag])
         try:
             return cls(**values)
         except ValidationError as error:
@@ -123,6 +140,9 @@ class Settings(BaseModel):
         minutes = parameters.get(PARAMETERS["quarantine_seconds"], "")
         if minutes.strip().isdigit():
             env[ENV["quarantine_seconds"]] = str(int(minutes) * 60)
+        hours = parameters.get(PARAMETERS["approval_timeout_seconds"], "")
+        if hours.strip().isdigit():
+            env[ENV["approval_timeout_seconds"]] = str(int(hours) * 3600)
         return cls.from_env(env, **given)
 
 

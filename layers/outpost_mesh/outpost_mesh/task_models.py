@@ -203,6 +203,31 @@ class ReleaseInput(_Task):
     started: datetime | None = None  # $$.Execution.StartTime, for ReconcileSeconds
 
 
+class RequestApprovalInput(_Task):
+    vpc_id: str = Field(pattern=VPC_ID)
+    execution_arn: str = Field(pattern=EXECUTION_ARN)
+    task_token: str = Field(min_length=1, max_length=1024)  # $$.Task.Token
+
+
+class ApprovalAnswer(_Task):
+    """What ``outpost-mesh approve`` sends with SendTaskSuccess (AwaitApproval's output)."""
+
+    approved_by: str = Field(min_length=1, max_length=2048)
+
+
+class SettleApprovalInput(_Task):
+    vpc_id: str = Field(pattern=VPC_ID)
+    execution_name: str = Field(pattern=EXECUTION_NAME)
+    answer: ApprovalAnswer | None = None  # approved
+    error: CaughtError | None = None  # not approved: ApprovalRejected, ApprovalExpired, timeout
+
+    @model_validator(mode="after")
+    def _one_outcome(self) -> Self:
+        if (self.answer is None) == (self.error is None):
+            raise ValueError("give exactly one of answer (approved) and error (not approved)")
+        return self
+
+
 class LeaseState(_Task):
     """``$.lease``: what ClaimLease (or ReleaseOrLoop) said."""
 
@@ -284,6 +309,8 @@ class PlanOutput(_Output):
     # more there are (rule 10: the result stays under 256 KiB; the ledger has them all).
     findings: list[FindingItem]
     findings_left_out: dict[str, int] = Field(default_factory=dict)
+    # Approval mode: changes of this pass wait for a person (AwaitApproval follows Verify).
+    approval_needed: bool = False
 
     def finding_count(self, kind: FindingKind) -> int:
         """How many findings of ``kind`` the plan has, listed or left out."""
@@ -340,6 +367,18 @@ class VerifyOutput(_Output):
     # The first unreachable pairs (limits.VERIFY_BROKEN_PAIRS) and how many more there are.
     broken: list[BrokenPair]
     broken_left_out: int = 0
+
+
+class RequestApprovalOutput(_Output):
+    vpc_id: str
+    changes: int
+    expires_at: int
+
+
+class SettleApprovalOutput(_Output):
+    vpc_id: str
+    status: str
+    decided_by: str
 
 
 class ReleaseOutput(_Output):

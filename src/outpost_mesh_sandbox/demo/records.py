@@ -32,6 +32,7 @@ class StepRecord:
     executions: list[ExecutionInfo] = field(default_factory=list)
     failures: dict[str, tuple[str, str]] = field(default_factory=dict)  # execution -> error
     handed_over: set[str] = field(default_factory=set)  # found the VPC busy, passed its trigger
+    awaiting: dict[str, int] = field(default_factory=dict)  # execution -> changes waiting approval
     api_calls: dict[str, int] = field(default_factory=dict)  # the pipeline's EC2 calls
     added: list[tuple[str, str, str]] = field(default_factory=list)
     removed: list[tuple[str, str, str]] = field(default_factory=list)
@@ -48,6 +49,8 @@ class DemoRun:
     findings: list[dict[str, Any]]  # kind, subject, message, resolved
     api_calls: dict[str, int]
     logs: list[str]
+    # requests that wait for a person at the end (approval mode): vpc, execution, changes...
+    pending_approvals: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def report(self) -> dict[str, Any]:
@@ -69,5 +72,6 @@ class DemoRun:
                 for p in self.after.reachability
             ],
             "findings": self.findings,
+            "pending_approvals": self.pending_approvals,
             "api_calls": self.api_calls,
         }

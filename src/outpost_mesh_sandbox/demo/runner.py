@@ -39,7 +39,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from outpost_mesh.approval import APPROVAL_REJECTED
 from outpost_mesh.ledger import LedgerStore
+from outpost_mesh.model import ApprovalStatus
 from outpost_mesh_sandbox.aws.identities import PIPELINE_ACCESS_KEY, SCENARIO_ACCESS_KEY
 from outpost_mesh_sandbox.aws.server import Sandbox
 from outpost_mesh_sandbox.aws.throttle import EmulatedClock
@@ -50,6 +52,7 @@ from outpost_mesh_sandbox.scenario.ids import IdMap
 from outpost_mesh_sandbox.scenario.loader import load_scenario
 from outpost_mesh_sandbox.scenario.model import (
     AdvanceClockStep,
+    AnswerStep,
     CallStep,
     EventStep,
     FailStep,
@@ -179,6 +182,7 @@ class _Runner:
                 current = record.after
                 records.append(record)
             findings = self._findings(ids, records)
+            pending = self.pending_approvals(ids)
             return DemoRun(
                 scenario=self.scenario,
                 ids=ids,
@@ -186,6 +190,7 @@ class _Runner:
                 after=current,
                 steps=records,
                 findings=findings,
+                pending_approvals=pending,
                 api_calls=counted(self.pipeline_calls),
                 logs=list(pipeline.seam.logs.lines),
             )
@@ -207,6 +212,8 @@ class _Runner:
             self._release(ids.outpost(step.outpost).outpost_arn)
         elif isinstance(step, AdvanceClockStep):
             sb.control.advance_clock(step.seconds)
+        elif isinstance(step, AnswerStep):
+            self._answer(step, ids.vpc_id(step.vpc), record)
         elif isinstance(step, SweepStep):
             record.deliveries = pipeline.sweep()
         elif isinstance(step, EventStep):
@@ -242,6 +249,10 @@ class _Runner:
                 )
             elif _handed_over(described.get("output")):
                 record.handed_over.add(execution.name)
+        for execution in pipeline.running():
+            if pipeline.awaits_approval(execution):
+                approval = pipeline.approvals().approval(pipeline.vpc_of(execution))
+                record.awaiting[execution.name] = len(approval.changes) if approval else 0
         self._delivery_errors(record, ids)
         return record
 
@@ -261,6 +272,46 @@ class _Runner:
                 f"{error.args[0] if error.args else error} does not exist in the sandbox "
                 "(an earlier call was refused)"
             ) from error
+
+    def _answer(self, step: AnswerStep, vpc_id: str, record: StepRecord) -> None:
+        """What ``outpost-mesh approve`` / ``reject --vpc ID`` does: the waiting request's task
+        token answered with SendTaskSuccess / SendTaskFailure, as the runner's identity. Nothing
+        waiting is a refusal of the step, as the CLI's exit 2 is."""
+        assert self.pipeline is not None
+        approval = self.pipeline.approvals().approval(vpc_id)
+        if approval is None or approval.status is not ApprovalStatus.WAITING:
+            record.call_errors.append(f"{step.label}: nothing waits for approval in {step.vpc}")
+            return
+        sts = self.sandbox.client("sts", caller=RUNNER_ACCESS_KEY)
+        by = str(sts.get_caller_identity()["Arn"])
+        sfn = self.pipeline.sfn
+        if step.approve:
+            sfn.send_task_success(taskToken=approval.token, output=json.dumps({"approved_by": by}))
+        else:
+            cause = json.dumps({"by": by, "reason": step.reason})
+            sfn.send_task_failure(taskToken=approval.token, error=APPROVAL_REJECTED, cause=cause)
+
+    def pending_approvals(self, ids: IdMap) -> list[dict[str, Any]]:
+        """Every request that waits for a person at the end of the run, in scenario words."""
+        assert self.pipeline is not None
+        store = self.pipeline.approvals()
+        words = Translator(ids)
+        pending = []
+        for vpc in self.scenario.vpcs:
+            approval = store.approval(ids.vpc_id(vpc.name))
+            if approval is None or approval.status is not ApprovalStatus.WAITING:
+                continue
+            pending.append(
+                {
+                    "vpc": vpc.name,
+                    "execution": approval.execution,
+                    "changes": [words.text(k) for k in approval.changes],
+                    "counts": dict(approval.plan.get("counts") or {}),
+                    "advertised": _named(words, approval.plan.get("advertised")),
+                    "withdrawn": _named(words, approval.plan.get("withdrawn")),
+                }
+            )
+        return pending
 
     def _release(self, outpost_arn: str) -> None:
         """What ``outpost-mesh release --outpost ARN`` does: the quarantine is gone."""
@@ -405,3 +456,10 @@ def run_scenario(
 ) -> dict[str, Any]:
     """The demo report (docs/scenario-format.md) of one scenario run."""
     return run_demo(scenario, sandbox=sandbox, options=options, root=root).report
+
+
+def _named(words: Translator, by_outpost: object) -> dict[str, list[str]]:
+    """An impact map (Outpost ARN -> CIDRs) with the Outposts by name."""
+    if not isinstance(by_outpost, dict):
+        return {}
+    return {words.text(str(arn)): list(cidrs) for arn, cidrs in sorted(by_outpost.items())}

@@ -30,6 +30,7 @@ from outpost_mesh_sandbox.scenario.model import (
     LGW_PREFIX,
     AddRouteStep,
     AdvanceClockStep,
+    AnswerStep,
     AssociateLgwRouteTableStep,
     AssociateRouteTableStep,
     AssociateVpcCidrStep,
@@ -237,9 +238,10 @@ def _account_calls(step: Step, ec2: EC2Client, ids: IdMap) -> None:
 def run_step_calls(step: Step, ec2: EC2Client, ids: IdMap, scenario: Scenario) -> None:
     """The API calls of one step, as the format's table says; ``ids`` is kept up to date.
 
-    ``sweep``, ``fail``, ``event``, ``release`` and ``advance_clock`` make no calls (the runner
-    plays them; see :func:`apply_fail` for ``fail``). A call AWS refuses raises botocore's
-    ClientError, with ``ids`` as it was before that call; SeedError when there was nothing to call.
+    ``sweep``, ``fail``, ``event``, ``release``, ``advance_clock``, ``approve`` and ``reject`` make
+    no calls (the runner plays them; see :func:`apply_fail` for ``fail``). A call AWS refuses
+    raises botocore's ClientError, with ``ids`` as it was before that call; SeedError when there
+    was nothing to call.
     """
     if isinstance(step, CreateSubnetStep):
         create_subnet(ec2, ids, step.subnet)
@@ -263,7 +265,9 @@ def run_step_calls(step: Step, ec2: EC2Client, ids: IdMap, scenario: Scenario) -
     elif isinstance(step, TogetherStep):
         for inner in step.steps:
             run_step_calls(inner, ec2, ids, scenario)
-    elif not isinstance(step, SweepStep | FailStep | EventStep | ReleaseStep | AdvanceClockStep):
+    elif not isinstance(
+        step, SweepStep | FailStep | EventStep | ReleaseStep | AdvanceClockStep | AnswerStep
+    ):
         _account_calls(step, ec2, ids)
 
 

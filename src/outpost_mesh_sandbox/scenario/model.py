@@ -22,6 +22,7 @@ __all__ = [
     "TAG_KINDS",
     "AddRouteStep",
     "AdvanceClockStep",
+    "AnswerStep",
     "AssociateLgwRouteTableStep",
     "AssociateRouteTableStep",
     "AssociateVpcCidrStep",
@@ -94,7 +95,17 @@ CALL_KINDS = (
     "associate_vpc_cidr",
     "set_main_route_table",
 )
-STEP_KINDS = (*CALL_KINDS, "sweep", "fail", "together", "event", "release", "advance_clock")
+STEP_KINDS = (
+    *CALL_KINDS,
+    "sweep",
+    "fail",
+    "together",
+    "event",
+    "release",
+    "advance_clock",
+    "approve",
+    "reject",
+)
 
 #: Tags of one resource, as (key, value) pairs in the file's order (frozen; ``dict()`` them).
 Tags: TypeAlias = tuple[tuple[str, str], ...]
@@ -200,6 +211,9 @@ class SettingsSpec:
     default. :meth:`parameters` names them as template.yaml does."""
 
     report_only: bool | None = None
+    approval_mode: str | None = None
+    approval_auto_approve_additions: bool | None = None
+    approval_timeout_hours: int | None = None
     managed_vpcs: str | None = None
     opt_in_tag_key: str | None = None
     opt_out_tag_key: str | None = None
@@ -212,6 +226,9 @@ class SettingsSpec:
 
     PARAMETERS: ClassVar[dict[str, str]] = {
         "report_only": "ReportOnly",
+        "approval_mode": "ApprovalMode",
+        "approval_auto_approve_additions": "ApprovalAutoApproveAdditions",
+        "approval_timeout_hours": "ApprovalTimeoutHours",
         "managed_vpcs": "ManagedVpcs",
         "opt_in_tag_key": "OptInTagKey",
         "opt_out_tag_key": "OptOutTagKey",
@@ -437,6 +454,22 @@ class ReleaseStep:
 
 
 @dataclass(frozen=True)
+class AnswerStep:
+    """``approve`` / ``reject``: no call of the scenario's; the CLI's answer to the changes an
+    execution holds for approval in the VPC (approval mode)."""
+
+    kind: ClassVar[str] = "approve"
+    vpc: str
+    approve: bool = True
+    reason: str = ""
+    quiet: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"{'approve' if self.approve else 'reject'} {self.vpc}"
+
+
+@dataclass(frozen=True)
 class AdvanceClockStep:
     """``advance_clock``: no call; the sandbox's clock (AWS time) moves on ``seconds``."""
 
@@ -524,7 +557,14 @@ CallStep: TypeAlias = (
 """A step that makes API calls (and only those may sit in a ``together``)."""
 
 Step: TypeAlias = (
-    CallStep | SweepStep | FailStep | TogetherStep | EventStep | ReleaseStep | AdvanceClockStep
+    CallStep
+    | SweepStep
+    | FailStep
+    | TogetherStep
+    | EventStep
+    | ReleaseStep
+    | AdvanceClockStep
+    | AnswerStep
 )
 
 

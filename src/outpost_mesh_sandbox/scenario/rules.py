@@ -45,6 +45,7 @@ from outpost_mesh_sandbox.scenario.model import (
     SIMPLE_TARGETS,
     AddRouteStep,
     AdvanceClockStep,
+    AnswerStep,
     AssociateLgwRouteTableStep,
     AssociateRouteTableStep,
     AssociateVpcCidrStep,
@@ -389,7 +390,8 @@ class _Rules:
                     | TogetherStep
                     | EventStep
                     | ReleaseStep
-                    | AdvanceClockStep,
+                    | AdvanceClockStep
+                    | AnswerStep,
                 )
                 inner.append(step)
             return TogetherStep(tuple(inner), quiet)
@@ -405,6 +407,10 @@ class _Rules:
             return ReleaseStep(outpost, quiet)
         if isinstance(args, schema.AdvanceClockArgs):
             return AdvanceClockStep(args.seconds, quiet)
+        if isinstance(args, schema.ApproveArgs | schema.RejectArgs):
+            vpc = self.ref(args.vpc, join(kind_path, "vpc"), self.vpcs, "VPC")
+            reason = args.reason if isinstance(args, schema.RejectArgs) else ""
+            return AnswerStep(vpc, isinstance(args, schema.ApproveArgs), reason, quiet)
         if isinstance(args, _ACCOUNT_ARGS):
             return self.account_step(args, kind_path, quiet)
         return self.call_step(args, kind_path, quiet)

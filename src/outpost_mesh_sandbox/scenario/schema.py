@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import types
 from collections.abc import Sequence
-from typing import Annotated, Any, ClassVar, Union, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Literal, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -60,7 +60,7 @@ from outpost_mesh_sandbox.scenario.values import (
 __all__ = ["ScenarioFile", "StepEntry", "read"]
 
 _STEP_EXAMPLE = "{create_subnet: {...}}"
-LATER_STEP_KINDS = ("approve", "reject")
+LATER_STEP_KINDS: tuple[str, ...] = ()
 # Keys of later versions of the format (approvals, several accounts): refused by name.
 _NOT_YET = "is not supported yet"
 
@@ -154,9 +154,10 @@ class SubnetEntry(_Entry):
 class SettingsEntry(_Entry):
     """``settings``: stack parameters (omitted: template.yaml's defaults)."""
 
-    LATER = ("approval_mode",)
-
     report_only: StrictBool | None = None
+    approval_mode: Literal["none", "deletions", "all"] | None = None
+    approval_auto_approve_additions: StrictBool | None = None
+    approval_timeout_hours: Literal[1, 4, 8, 24, 72, 168] | None = None
     managed_vpcs: ManagedVpcs | None = None
     opt_in_tag_key: TagKey | None = None
     opt_out_tag_key: TagKey | None = None
@@ -278,6 +279,15 @@ class ReleaseArgs(Args):
     outpost: StrictStr
 
 
+class ApproveArgs(Args):
+    vpc: StrictStr
+
+
+class RejectArgs(Args):
+    vpc: StrictStr
+    reason: StrictStr = ""
+
+
 class AdvanceClockArgs(Args):
     seconds: Seconds
 
@@ -360,6 +370,8 @@ class StepEntry(InnerStepEntry):
     event: dict[Any, Any] = _may_be_absent()
     release: ReleaseArgs = _may_be_absent()
     advance_clock: AdvanceClockArgs = _may_be_absent()
+    approve: ApproveArgs = _may_be_absent()
+    reject: RejectArgs = _may_be_absent()
 
 
 class ScenarioFile(_Entry):

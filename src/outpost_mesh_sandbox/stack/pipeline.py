@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from outpost_mesh import pacing
-from outpost_mesh.ledger import create_table
+from outpost_mesh.ledger import LedgerStore, create_table
+from outpost_mesh.model import ApprovalStatus
 from outpost_mesh.pacing import TimeSource
 from outpost_mesh_sandbox.aws.identities import access_key
 from outpost_mesh_sandbox.stack.cloudtrail import scheduled_event
@@ -166,6 +167,7 @@ class SandboxPipeline:
         self._patterns: dict[str, Any] = {}
         self._pending = 0
         self._pending_lock = threading.Lock()
+        self._vpc_of: dict[str, str] = {}  # execution ARN -> its input's vpc_id
         self._deployed = False
         self._previous_time: TimeSource | None = None
         self._async_retries: dict[str, int] = {}
@@ -343,9 +345,34 @@ class SandboxPipeline:
         result: dict[str, Any] = self.sfn.describe_execution(executionArn=execution_arn)
         return result
 
+    def approvals(self) -> LedgerStore:
+        """The stack's ledger as the runner reads it (approval requests)."""
+        dynamodb = self.sandbox.client("dynamodb", caller=self.runner_key)
+        return LedgerStore(dynamodb, self.table_name)
+
+    def vpc_of(self, execution: ExecutionInfo) -> str:
+        """The VPC an execution reconciles (its input's ``vpc_id``)."""
+        vpc_id = self._vpc_of.get(execution.arn)
+        if vpc_id is None:
+            given = json.loads(self.describe(execution.arn).get("input") or "{}")
+            vpc_id = self._vpc_of[execution.arn] = str(given.get("vpc_id") or "")
+        return vpc_id
+
+    def awaits_approval(self, execution: ExecutionInfo) -> bool:
+        """Whether ``execution`` waits for a person (approval mode: its VPC's request is waiting
+        on it): it counts as idle (docs/scenario-format.md)."""
+        vpc_id = self.vpc_of(execution)
+        approval = self.approvals().approval(vpc_id) if vpc_id else None
+        return (
+            approval is not None
+            and approval.status is ApprovalStatus.WAITING
+            and approval.execution == execution.name
+        )
+
     def wait_idle(self, timeout: float | None = None) -> None:
-        """Until no event is being delivered and no execution runs; PipelineTimeoutError after
-        ``timeout`` seconds (default: the options')."""
+        """Until no event is being delivered and no execution runs but those waiting for a
+        person's approval; PipelineTimeoutError after ``timeout`` seconds (default: the
+        options')."""
         limit = self.options.idle_timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
         quiet_checks = 0
@@ -353,6 +380,7 @@ class SandboxPipeline:
             with self._pending_lock:
                 pending = self._pending
             running = self.running() if pending == 0 else []
+            running = [e for e in running if not self.awaits_approval(e)]
             if pending == 0 and not running:
                 # Twice in a row: an execution started by a task that is just finishing (a
                 # rollback's restart) exists before that task's execution ends, so one

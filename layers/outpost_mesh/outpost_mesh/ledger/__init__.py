@@ -8,6 +8,7 @@
 - ``store``: LedgerStore: owned routes and associations, findings, stashed route batches,
   subnet/route table -> VPC locations, managed VPCs, quarantines (and the lease, inherited);
   ``fleet()``: every VPC's ledger in one paginated read of the fleet index.
+- ``approvals``: a VPC's approval request (propose, wait, decide) and its history.
 - ``fleet``: FleetLedger (what ``fleet()`` returns) and the decoding it shares with ``load``.
 """
 

@@ -10,8 +10,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from outpost_mesh.ledger.codec import text
-from outpost_mesh.ledger.items import FindingItem, QuotaRefusalItem, decode_owned
-from outpost_mesh.model import Finding, Ledger, OwnedAssociation, OwnedRoute, QuotaRefusal
+from outpost_mesh.ledger.items import ApprovalItem, FindingItem, QuotaRefusalItem, decode_owned
+from outpost_mesh.model import (
+    Approval,
+    Finding,
+    Ledger,
+    OwnedAssociation,
+    OwnedRoute,
+    QuotaRefusal,
+)
 
 
 @dataclass(frozen=True)
@@ -43,11 +50,15 @@ class LedgerItems:
         self._associations: defaultdict[str, list[OwnedAssociation]] = defaultdict(list)
         self._refusals: defaultdict[str, list[QuotaRefusal]] = defaultdict(list)
         self._findings: defaultdict[str, list[Finding]] = defaultdict(list)
+        self._approvals: dict[str, Approval] = {}
 
     def add_owned(self, vpc_id: str, item: Mapping[str, Any]) -> bool:
         """An item of the VPC's partition; False for one that is no part of its ledger (the
         lease)."""
         self._vpcs.add(vpc_id)
+        if text(item, "sk") == ApprovalItem.SK:
+            self._approvals[vpc_id] = ApprovalItem.decode(vpc_id, item)
+            return True
         if text(item, "sk").startswith(QuotaRefusalItem.PREFIX):
             self._refusals[vpc_id].append(QuotaRefusalItem.decode(item))
             return True
@@ -73,6 +84,7 @@ class LedgerItems:
         """Drop what was read of the VPC (it is about to be read whole another way)."""
         for records in (self._routes, self._associations, self._refusals, self._findings):
             records.pop(vpc_id, None)
+        self._approvals.pop(vpc_id, None)
 
     def ledger(self, vpc_id: str) -> Ledger:
         return Ledger(
@@ -80,6 +92,7 @@ class LedgerItems:
             tuple(sorted(self._routes[vpc_id])),
             tuple(sorted(self._associations[vpc_id])),
             tuple(sorted(self._refusals[vpc_id])),
+            self._approvals.get(vpc_id),
         )
 
     def open_findings(self, vpc_id: str) -> list[Finding]:

@@ -9,6 +9,8 @@ VPC#vpc-1           ROUTE#rtb-1#10.7.11.0/24    RouteItem        a route it crea
 VPC#vpc-1           ASSOC#lgw-vpc-assoc-1       AssociationItem  an LGW association it made
 VPC#vpc-1           LEASE                       LeaseItem        who works on the VPC, triggers
 VPC#vpc-1           QUOTA#rtb-1                 QuotaRefusalItem a RouteLimitExceeded remembered
+VPC#vpc-1           APPROVAL                    ApprovalItem     its latest approval request
+HISTORY#vpc-1       <stamp>#<event>             HistoryItem      what happened to it, and who
 MANAGED             VPC#vpc-1                   ManagedVpcItem   a VPC it ever changed (sweeps)
 SUBNET#subnet-1     VPC                         LocationItem     the VPC of a subnet it routes
 RTB#rtb-1           VPC                         LocationItem     the VPC of a table it has seen
@@ -19,9 +21,9 @@ PLAN#<execution>    <stamp>-<index>             PlanBatchItem    a pass's route 
 ==================  ==========================  ===============  ==============================
 
 The sparse global secondary index ``fleet`` (``FleetIndex``: hash ``fleet``, range ``fleet_sk``,
-every attribute projected) holds the routes, associations, quota refusals, open findings and
-MANAGED items of every VPC: what a sweep reads in one paginated Query. The lease, locations,
-quarantines and stashed batches do not carry it.
+every attribute projected) holds the routes, associations, quota refusals, approval requests, open
+findings and MANAGED items of every VPC: what a sweep reads in one paginated Query. The lease,
+locations, quarantines, history and stashed batches do not carry it.
 
 DeleteSubnet and route-table association events name no VPC (docs/aws-facts.md, Events): the
 SUBNET# and RTB# items let a trigger find it.
@@ -54,6 +56,8 @@ from outpost_mesh.ledger.codec import (
 )
 from outpost_mesh.limits import LEDGER_MESSAGE_BYTES, bounded_name, clip_bytes
 from outpost_mesh.model import (
+    Approval,
+    ApprovalStatus,
     Finding,
     FindingKind,
     OwnedAssociation,
@@ -250,6 +254,95 @@ class QuotaRefusalItem:
             routes=number(item, "routes", 0),
             quota=number(item, "quota", 0),
         )
+
+
+class ApprovalItem:
+    """``VPC#<vpc>`` / ``APPROVAL``: the VPC's latest approval request, in the fleet index (the
+    sweep skips a VPC that waits and fails a request that expired). The waiting part of the plan
+    is kept zlib-compressed (``plan_z``): a request for thousands of routes stays far under
+    DynamoDB's 400 KB item."""
+
+    SK = "APPROVAL"
+
+    @staticmethod
+    def key(vpc_id: str) -> Item:
+        return key(vpc_pk(vpc_id), ApprovalItem.SK)
+
+    @staticmethod
+    def encode(approval: Approval) -> Item:
+        body = json.dumps(
+            {"changes": list(approval.changes), "plan": dict(approval.plan)},
+            separators=(",", ":"),
+        )
+        return encode(
+            {
+                "pk": vpc_pk(approval.vpc_id),
+                "sk": ApprovalItem.SK,
+                **FleetIndex.attributes(approval.vpc_id, ApprovalItem.SK),
+                "execution": approval.execution,
+                "status": str(approval.status),
+                "digest": approval.digest,
+                "requested_at": approval.requested_at,
+                "expires_at": approval.expires_at,
+                "token": approval.token,
+                "decided_by": approval.decided_by,
+                "decided_at": approval.decided_at,
+                "reason": clip_bytes(approval.reason, LEDGER_MESSAGE_BYTES),
+                "plan_z": zlib.compress(body.encode("utf-8"), 9),
+            }
+        )
+
+    @staticmethod
+    def decode(vpc_id: str, item: Mapping[str, Any]) -> Approval:
+        body = json.loads(zlib.decompress(binary(item, "plan_z")))
+        return Approval(
+            vpc_id=vpc_id,
+            execution=text(item, "execution"),
+            status=ApprovalStatus(text(item, "status")),
+            digest=text(item, "digest"),
+            changes=tuple(body.get("changes", ())),
+            requested_at=number(item, "requested_at", 0),
+            expires_at=number(item, "expires_at", 0),
+            token=text(item, "token", ""),
+            decided_by=text(item, "decided_by", ""),
+            decided_at=number(item, "decided_at", 0),
+            reason=text(item, "reason", ""),
+            plan=body.get("plan", {}),
+        )
+
+
+class HistoryItem:
+    """``HISTORY#<vpc>`` / ``<stamp>#<event>``: one line of what happened to the VPC (a pass
+    applied, an approval asked for, given, refused or expired), who did it and the on-premises
+    impact; kept ``HISTORY_TTL_SECONDS`` (DynamoDB's TTL deletes it by ``ttl``)."""
+
+    PREFIX = "HISTORY#"
+
+    @staticmethod
+    def pk(vpc_id: str) -> str:
+        return f"{HistoryItem.PREFIX}{vpc_id}"
+
+    @staticmethod
+    def encode(vpc_id: str, at_ms: int, entry: Mapping[str, Any], ttl: int) -> Item:
+        event = str(entry.get("event", "note"))
+        body = json.dumps(dict(entry), separators=(",", ":"), sort_keys=True)
+        return encode(
+            {
+                "pk": HistoryItem.pk(vpc_id),
+                "sk": f"{at_ms:015d}#{event}",
+                "body": clip_bytes(body, 64 * 1024),
+                "ttl": ttl,
+            }
+        )
+
+    @staticmethod
+    def decode(item: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            entry: dict[str, Any] = json.loads(text(item, "body"))
+        except ValueError:  # clipped
+            entry = {"event": text(item, "sk").split("#", 1)[-1], "clipped": True}
+        entry["at"] = int(text(item, "sk").split("#", 1)[0]) / 1000
+        return entry
 
 
 def decode_owned(item: Mapping[str, Any]) -> Owned[OwnedRoute] | Owned[OwnedAssociation] | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from outpost_mesh.ledger.approvals import Approvals
 from outpost_mesh.ledger.codec import Item, key, text
 from outpost_mesh.ledger.fleet import FleetLedger, LedgerItems
 from outpost_mesh.ledger.items import (
@@ -35,8 +36,8 @@ PLAN_TTL_SECONDS = (
 )  # stashed route batches outlive any execution (TTL attribute `ttl`)
 
 
-class LedgerStore(Leases):
-    """DynamoDB access for the ledger, lease and quarantine. One instance per table."""
+class LedgerStore(Leases, Approvals):
+    """DynamoDB access for the ledger, lease, approvals and quarantine. One instance per table."""
 
     # -- ledger -----------------------------------------------------------------------------
     def _owned(self, vpc_id: str) -> Iterator[Owned[OwnedRoute] | Owned[OwnedAssociation]]:

@@ -35,7 +35,11 @@ from outpost_mesh.task_models import (
     PlanOutput,
     ReleaseInput,
     ReleaseOutput,
+    RequestApprovalInput,
+    RequestApprovalOutput,
     RouteBatch,
+    SettleApprovalInput,
+    SettleApprovalOutput,
     VerifyInput,
     VerifyOutput,
 )
@@ -56,8 +60,14 @@ def plan(svc: ReconcileService, task: PlanInput) -> PlanOutput:
     settings = svc.settings
     if not svc.is_managed(task.vpc_id):
         return _plan_output(Plan(task.vpc_id), True, settings.routes_per_table, 0, [])
-    planned = svc.plan(task.vpc_id)
+    planned = svc.plan(task.vpc_id, execution=task.execution_name)
     result = svc.record(planned, task.execution_name)  # refused by deletion safety: findings only
+    approval_needed = result.waiting is not None and not settings.report_only
+    if approval_needed:
+        assert result.waiting is not None
+        svc.propose_approval(task.execution_name, result.waiting)
+    if result.has_changes and not settings.report_only:
+        svc.remember_pass(task.execution_name, result)
     batches = []
     if not settings.report_only and (result.routes_to_create or result.routes_to_delete):
         # EC2's bucket is taken as full only on the execution's first pass: a later one comes
@@ -72,13 +82,14 @@ def plan(svc: ReconcileService, task: PlanInput) -> PlanOutput:
             burst=first_pass,
             burst_size=settings.mutating_burst,
         )
-    return _plan_output(
+    output = _plan_output(
         result,
         settings.report_only,
         route_quota_headroom(planned.topology, result, settings.routes_per_table),
         blocked_subnets(planned.topology, result.findings),
         batches,
     )
+    return output.model_copy(update={"approval_needed": approval_needed})
 
 
 def _plan_output(
@@ -195,3 +206,23 @@ def release(svc: ReconcileService, task: ReleaseInput) -> ReleaseOutput:
     if again is None:
         return ReleaseOutput(again=False, holder=task.holder, seen=task.seen)
     return ReleaseOutput(again=True, holder=again.holder, seen=again.seen)
+
+
+def request_approval(svc: ReconcileService, task: RequestApprovalInput) -> RequestApprovalOutput:
+    """The pass's waiting changes now wait on the execution's task token (AwaitApproval,
+    ``waitForTaskToken``): recorded with their expiry, the VPC's lease kept until then, and a
+    person told what waits and how to answer."""
+    approval = svc.await_approval(task.vpc_id, task.execution_arn, task.task_token)
+    return RequestApprovalOutput(
+        vpc_id=task.vpc_id, changes=len(approval.changes), expires_at=approval.expires_at
+    )
+
+
+def settle_approval(svc: ReconcileService, task: SettleApprovalInput) -> SettleApprovalOutput:
+    """Record how AwaitApproval ended: approved (``answer``, what ``outpost-mesh approve`` sent)
+    or not (``error``: rejected by a person, expired by the sweep, timed out by Step Functions).
+    The next pass applies the approved changes, or holds the declined ones with a finding."""
+    decided = svc.settle_approval(task.vpc_id, task.execution_name, task.answer, task.error)
+    return SettleApprovalOutput(
+        vpc_id=task.vpc_id, status=str(decided.status), decided_by=decided.decided_by
+    )

@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 from outpost_mesh.errors import from_client_error
 from outpost_mesh.events import TriggerHint, execution_name
 from outpost_mesh.fleet import (
+    APPROVAL_EXPIRED,
     NOT_MANAGED,
     SWEEP_STARTED_LISTED,
     FleetSummary,
@@ -117,13 +118,18 @@ def sweep(svc: ReconcileService, event_id: str) -> tuple[SweepOutput, FleetSumma
                 topology,
                 ledger.ledgers.get(vpc_id) or Ledger(vpc_id),
                 tuple(ledger.open_findings.get(vpc_id, ())),
-                lambda t, owned: svc.plan_topology(t, owned, quarantined),
+                lambda t, owned: svc.plan_topology(t, owned, quarantined, execution=""),
                 report_only=settings.report_only,
                 quota=settings.routes_per_table,
                 account_id=svc.account_id,
                 quarantined=quarantined,
+                now=svc.store.clock(),
             )
         )
+    for verdict in verdicts:
+        approval = ledger.ledger(verdict.vpc_id).approval
+        if verdict.outcome == APPROVAL_EXPIRED and approval is not None:
+            svc.expire_approval(approval)
     started: list[str] = []
     for verdict in verdicts:
         if not verdict.start:

@@ -1,0 +1,97 @@
+"""A VPC's approval request and its history in the ledger table (approval mode).
+
+One ``APPROVAL`` item per VPC holds the latest request (``ApprovalItem``); its status only moves
+by conditional writes: ``propose`` (a pass of an execution planned changes that wait), ``wait``
+(that execution's task token, its expiry; the VPC's lease is kept until then), ``decide`` (the
+workflow records what the person or the sweep answered). ``HISTORY#<vpc>`` keeps one entry per
+event, with who did it and the on-premises impact (``status`` shows them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from outpost_mesh.ledger.codec import encode
+from outpost_mesh.ledger.items import ApprovalItem, HistoryItem, LeaseItem, vpc_pk
+from outpost_mesh.ledger.table import LedgerTable
+from outpost_mesh.model import Approval, ApprovalStatus
+
+HISTORY_TTL_SECONDS = 90 * 86400  # a VPC's history is kept 90 days
+HISTORY_SHOWN = 20  # the latest entries ``history`` returns by default
+
+
+class Approvals(LedgerTable):
+    """The approval operations of the ledger table (``LedgerStore`` has them all)."""
+
+    def approval(self, vpc_id: str) -> Approval | None:
+        item = self._get(vpc_pk(vpc_id), ApprovalItem.SK)
+        return ApprovalItem.decode(vpc_id, item) if item else None
+
+    def propose(self, approval: Approval) -> None:
+        """Record the changes a pass leaves waiting (replaces the VPC's previous request)."""
+        self._put(ApprovalItem.encode(replace(approval, requested_at=int(self.clock()))))
+
+    def wait(
+        self, vpc_id: str, holder: str, token: str, *, seconds: int, lease: int
+    ) -> Approval | None:
+        """The request of ``holder``'s execution (its ARN) now waits on ``token`` until
+        ``seconds`` from now, and ``holder``'s lease is kept ``lease`` seconds past that expiry
+        (an expired lease is taken over whatever its holder does). None: no such request."""
+        current = self.approval(vpc_id)
+        if current is None or current.execution != holder.rsplit(":", 1)[-1]:
+            return None
+        now = int(self.clock())
+        waiting = replace(
+            current, status=ApprovalStatus.WAITING, token=token, expires_at=now + seconds
+        )
+        self._put(ApprovalItem.encode(waiting))
+        self._update(
+            vpc_id,
+            tolerate_condition=True,
+            Key=LeaseItem.key(vpc_id),
+            UpdateExpression="SET expires_at = :until",
+            ConditionExpression="holder = :me",
+            ExpressionAttributeValues=encode({":until": waiting.expires_at + lease, ":me": holder}),
+        )
+        return waiting
+
+    def decide(
+        self, vpc_id: str, execution: str, status: ApprovalStatus, by: str, reason: str = ""
+    ) -> Approval | None:
+        """Record the answer to ``execution``'s request (only that one: a newer request of
+        another execution stays as it is). None: no such request."""
+        current = self.approval(vpc_id)
+        if current is None or current.execution != execution:
+            return None
+        decided = replace(
+            current,
+            status=status,
+            token="",
+            decided_by=by,
+            decided_at=int(self.clock()),
+            reason=reason,
+        )
+        self._put(ApprovalItem.encode(decided))
+        self.add_history(
+            vpc_id,
+            {
+                "event": f"approval-{status}",
+                "execution": execution,
+                "by": by,
+                "reason": reason,
+                "changes": len(current.changes),
+            },
+        )
+        return decided
+
+    def add_history(self, vpc_id: str, entry: Mapping[str, Any]) -> None:
+        now = self.clock()
+        ttl = int(now + HISTORY_TTL_SECONDS)
+        self._put(HistoryItem.encode(vpc_id, int(now * 1000), entry, ttl))
+
+    def history(self, vpc_id: str, last: int = HISTORY_SHOWN) -> list[dict[str, Any]]:
+        """The VPC's latest ``last`` history entries, oldest first."""
+        entries = [HistoryItem.decode(item) for item in self._query(HistoryItem.pk(vpc_id))]
+        return entries[-last:]
