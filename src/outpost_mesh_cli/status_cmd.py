@@ -28,6 +28,7 @@ from outpost_mesh.domains import routing_domain
 from outpost_mesh.ledger import LedgerStore, Quarantine
 from outpost_mesh.mesh_map import held_pairs, render_html, vpc_map
 from outpost_mesh.model import (
+    Approval,
     DomainChoice,
     Finding,
     FindingKind,
@@ -379,11 +380,32 @@ def vpc_status(view: MeshView, store: LedgerStore) -> dict[str, Any]:
         "findings": findings,
         "pending_changes": counts,
         "lease": _lease(store.lease(topology.vpc_id)),
+        "approval": _approval(store.approval(topology.vpc_id)),
+        "history": store.history(topology.vpc_id, HISTORY_SHOWN_IN_STATUS),
     }
 
 
 def _finding(finding: Finding, source: str) -> dict[str, str]:
     return {**finding.to_dict(), "source": source}
+
+
+HISTORY_SHOWN_IN_STATUS = 5  # the VPC's latest history entries (the ledger keeps 90 days)
+
+
+def _approval(approval: Approval | None) -> dict[str, Any] | None:
+    """The VPC's latest approval request: what waits (or waited), and who answered."""
+    if approval is None:
+        return None
+    return {
+        "status": str(approval.status),
+        "execution": approval.execution,
+        "changes": len(approval.changes),
+        "expires_at": approval.expires_at,
+        "decided_by": approval.decided_by,
+        "reason": approval.reason,
+        "advertised": approval.plan.get("advertised") or {},
+        "withdrawn": approval.plan.get("withdrawn") or {},
+    }
 
 
 def _lease(lease: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -468,6 +490,26 @@ def status_text(data: dict[str, Any]) -> str:
     )
     lease = data["lease"]
     lines.append(f"  Lease: {'held by ' + lease['holder'] if lease else 'free'}")
+    approval = data.get("approval")
+    if approval:
+        who = f" by {approval['decided_by']}" if approval["decided_by"] else ""
+        why = f" ({approval['reason']})" if approval["reason"] else ""
+        lines.append(
+            f"  Approval: {approval['changes']} change(s) of {approval['execution']}: "
+            f"{approval['status']}{who}{why}"
+            + (
+                f"; approve/reject --vpc {data['vpc_id']}"
+                if approval["status"] == "waiting"
+                else ""
+            )
+        )
+    for entry in data.get("history") or []:
+        who = entry.get("approved_by") or entry.get("by") or ""
+        lines.append(
+            f"  History: {entry.get('event')} {entry.get('actor') or entry.get('execution') or ''}"
+            + (f" approved by {who}" if who and entry.get("event") == "pass" else "")
+            + (f" by {who}" if who and entry.get("event") != "pass" else "")
+        )
     if data.get("executions") is not None:  # else cmd_status says once why, or nothing
         lines.append(f"  Last executions: {len(data['executions']) or 'none'}")
         for e in data["executions"]:

@@ -5,6 +5,7 @@ the ledger, the execution)."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -101,7 +102,11 @@ def blog(sb: Sandbox) -> IdMap:
 
 
 def test_all_mode_waits_then_approve_applies_exactly_the_plan(
-    sb: Sandbox, stack: Callable[..., SandboxPipeline], blog: IdMap, monkeypatch: pytest.MonkeyPatch
+    sb: Sandbox,
+    stack: Callable[..., SandboxPipeline],
+    blog: IdMap,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     pipeline = stack(ApprovalMode="all")
     store = store_of(sb, pipeline)
@@ -127,6 +132,14 @@ def test_all_mode_waits_then_approve_applies_exactly_the_plan(
     passes = [h for h in store.history(vpc) if h["event"] == "pass"]
     assert passes and passes[-1]["approved_by"] == decided.decided_by
     assert passes[-1]["advertised"]  # the first LGW routes start advertising both subnets
+    # status shows who approved, and the pass in the history
+    capsys.readouterr()
+    assert cli(sb, pipeline, monkeypatch, "status", "--vpc", vpc, "--output", "json") == 0
+    shown = json.loads(capsys.readouterr().out)
+    (view,) = shown["vpcs"] if "vpcs" in shown else [shown]
+    assert view["approval"]["status"] == "approved"
+    assert view["approval"]["decided_by"] == decided.decided_by
+    assert [h["event"] for h in view["history"]][-1] == "pass"
     # nothing waits any more: approve is a one-line refusal, exit 2 (as release)
     assert cli(sb, pipeline, monkeypatch, "approve", "--vpc", vpc) == 2
 

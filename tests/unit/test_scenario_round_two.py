@@ -505,12 +505,18 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
     ),
     (
         "approval-mode",
-        doc(settings={"approval_mode": "all"}),
+        doc(settings={"approval_mode": "some"}),
         "settings.approval_mode",
-        "not supported yet",
+        "expected one of: none, deletions, all",
     ),
-    ("approve", steps({"approve": {"vpc": "app"}}), "steps[0].approve", "not supported yet"),
-    ("reject", steps({"reject": {"vpc": "app"}}), "steps[0].reject", "not supported yet"),
+    (
+        "approval-timeout",
+        doc(settings={"approval_timeout_hours": 5}),
+        "settings.approval_timeout_hours",
+        "must be one of 1, 4, 8, 24, 72, 168",
+    ),
+    ("approve", steps({"approve": {"vpc": "ap"}}), "steps[0].approve.vpc", "unknown VPC"),
+    ("reject", steps({"reject": {"vpc": "app", "why": "x"}}), "steps[0].reject.why", "unknown"),
     ("accounts", doc(accounts=[{"name": "network"}]), "accounts", "not supported yet"),
     (
         "vpc-account",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import types
 from collections.abc import Sequence
-from typing import Annotated, Any, ClassVar, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -30,6 +30,8 @@ from outpost_mesh_sandbox.scenario.errors import ScenarioError, join, suggest, t
 from outpost_mesh_sandbox.scenario.model import CALL_KINDS, STEP_KINDS, TAG_KINDS
 from outpost_mesh_sandbox.scenario.values import (
     ApplyMaxConcurrency,
+    ApprovalMode,
+    ApprovalTimeoutHours,
     Cidr,
     DeleteMinOwnedRoutes,
     DeleteThresholdPercent,
@@ -155,9 +157,9 @@ class SettingsEntry(_Entry):
     """``settings``: stack parameters (omitted: template.yaml's defaults)."""
 
     report_only: StrictBool | None = None
-    approval_mode: Literal["none", "deletions", "all"] | None = None
+    approval_mode: ApprovalMode | None = None
     approval_auto_approve_additions: StrictBool | None = None
-    approval_timeout_hours: Literal[1, 4, 8, 24, 72, 168] | None = None
+    approval_timeout_hours: ApprovalTimeoutHours | None = None
     managed_vpcs: ManagedVpcs | None = None
     opt_in_tag_key: TagKey | None = None
     opt_out_tag_key: TagKey | None = None

@@ -34,6 +34,8 @@ from outpost_mesh_sandbox.scenario.model import (
 
 __all__ = [
     "ApplyMaxConcurrency",
+    "ApprovalMode",
+    "ApprovalTimeoutHours",
     "Cidr",
     "DeleteMinOwnedRoutes",
     "DeleteThresholdPercent",
@@ -68,6 +70,8 @@ DELETE_MIN_OWNED_ROUTES = (0, 100000)  # DeleteMinOwnedRoutes
 LEASE_SECONDS = (60, 86400)  # LeaseSeconds
 QUARANTINE_MINUTES = (0, 15, 30, 60, 120, 240, 480, 720, 1440, 2880, 4320, 10080)  # AllowedValues
 MANAGED_VPCS = ("all", "opt-in")  # ManagedVpcs AllowedValues
+APPROVAL_MODES = ("none", "deletions", "all")  # ApprovalMode AllowedValues
+APPROVAL_TIMEOUT_HOURS = (1, 4, 8, 24, 72, 168)  # ApprovalTimeoutHours AllowedValues
 TAG_KEY_LENGTH = 128  # OptInTagKey/OptOutTagKey MaxLength; EC2's tag key limit too
 # EC2 tags (Amazon EC2 User Guide, "Tag restrictions"): keys of 1 to 128 characters, values of at
 # most 256, at most 50 per resource, no key starting "aws:". The scenario keeps "Name" for its own
@@ -173,11 +177,16 @@ def _generation(value: int) -> int:
     return value
 
 
-def _quarantine_minutes(value: int) -> int:
-    if value not in QUARANTINE_MINUTES:
-        allowed = ", ".join(str(m) for m in QUARANTINE_MINUTES)
-        raise problem(f"must be one of {allowed} (template.yaml's QuarantineMinutes), got {value}")
-    return value
+def _listed_number(parameter: str, allowed: tuple[int, ...]) -> Callable[[int], int]:
+    """A number template.yaml's ``parameter`` lists in its AllowedValues."""
+
+    def check(value: int) -> int:
+        if value not in allowed:
+            listed = ", ".join(str(n) for n in allowed)
+            raise problem(f"must be one of {listed} (template.yaml's {parameter}), got {value}")
+        return value
+
+    return check
 
 
 def _tag_key_problem(key: str) -> str | None:
@@ -291,6 +300,21 @@ ApplyMaxConcurrency = Annotated[StrictInt, AfterValidator(_between(*APPLY_MAX_CO
 DeleteThresholdPercent = Annotated[StrictInt, AfterValidator(_between(*DELETE_THRESHOLD_PERCENT))]
 DeleteMinOwnedRoutes = Annotated[StrictInt, AfterValidator(_between(*DELETE_MIN_OWNED_ROUTES))]
 LeaseSeconds = Annotated[StrictInt, AfterValidator(_between(*LEASE_SECONDS))]
-QuarantineMinutes = Annotated[StrictInt, AfterValidator(_quarantine_minutes)]
+QuarantineMinutes = Annotated[
+    StrictInt, AfterValidator(_listed_number("QuarantineMinutes", QUARANTINE_MINUTES))
+]
+ApprovalMode = Annotated[StrictStr, AfterValidator(_one_of("approval_mode", APPROVAL_MODES))]
+
+
+def _approval_hours(value: int) -> int:
+    if value not in APPROVAL_TIMEOUT_HOURS:
+        allowed = ", ".join(str(h) for h in APPROVAL_TIMEOUT_HOURS)
+        raise problem(
+            f"must be one of {allowed} (template.yaml's ApprovalTimeoutHours), got {value}"
+        )
+    return value
+
+
+ApprovalTimeoutHours = Annotated[StrictInt, AfterValidator(_approval_hours)]
 #: ``advance_clock.seconds``: a whole number of at least 1.
 Seconds = Annotated[StrictInt, AfterValidator(_between(1))]
