@@ -136,7 +136,7 @@ def test_all_mode_waits_then_approve_applies_exactly_the_plan(
     capsys.readouterr()
     assert cli(sb, pipeline, monkeypatch, "status", "--vpc", vpc, "--output", "json") == 0
     shown = json.loads(capsys.readouterr().out)
-    (view,) = shown["vpcs"] if "vpcs" in shown else [shown]
+    (view,) = shown.get("vpcs", [shown])
     assert view["approval"]["status"] == "approved"
     assert view["approval"]["decided_by"] == decided.decided_by
     assert [h["event"] for h in view["history"]][-1] == "pass"
