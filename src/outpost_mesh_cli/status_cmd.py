@@ -755,6 +755,7 @@ def html_page(svc: ReconcileService, view: MeshView) -> str:
         account_id=svc.account_id,
         quarantined=quarantined,
         held=held_pairs(plan),
+        approval=svc.store.approval(vpc_id),
         findings=svc.store.open_findings(vpc_id),
     )
     return render_html([page])

@@ -22,6 +22,8 @@ from outpost_mesh.mesh_map import (
     vpc_map,
 )
 from outpost_mesh.model import (
+    Approval,
+    ApprovalStatus,
     Finding,
     FindingKind,
     LocalGatewayRouteTable,
@@ -128,13 +130,20 @@ def test_held_pairs_and_pending_approvals_have_their_slots() -> None:
         VPC,
         routes_held=(RouteChange("rt-b", "10.7.7.0/24", "lgw-b", "subnet-a", ("subnet-b",)),),
     )
-    page = render_fragment([vpc_map(meshed(), held=held_pairs(plan), pending=2)])
+    keys = ("+route rt-a 10.7.99.0/24 lgw-a", "-route rt-b 10.7.7.0/24 lgw-b")
+    waiting = Approval(VPC, "exec-1", ApprovalStatus.WAITING, "d", keys)
+    page = render_fragment([vpc_map(meshed(), held=held_pairs(plan), approval=waiting)])
 
     assert held_pairs(plan) == {("subnet-b", "subnet-a")}
     states = {k: v["data-state"] for k, v in arrows(page).items()}
     assert states == {("subnet-a", "subnet-b"): "ok", ("subnet-b", "subnet-a"): "held"}
-    assert "2 approval(s) pending" in page
+    assert "2 change(s) wait for approval" in page
+    assert all(f'data-change="{key}"' in page for key in keys)
+    assert "outpost-mesh approve / reject --vpc" in page
     assert "1 held" in page
+    # an answered request is not shown as waiting
+    answered = replace(waiting, status=ApprovalStatus.APPROVED)
+    assert "wait for approval" not in render_fragment([vpc_map(meshed(), approval=answered)])
 
 
 def test_a_table_serving_two_subnets_of_a_rack_draws_an_arrow_from_each() -> None:

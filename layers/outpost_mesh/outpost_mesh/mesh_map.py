@@ -39,7 +39,15 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel
 from outpost_mesh.domains import routing_domain
 from outpost_mesh.fleet import worth_looking_at
 from outpost_mesh.limits import MESH_MAP_BYTES, MESH_MAP_LISTED, clip, first, json_size, more
-from outpost_mesh.model import Finding, PairReachability, Plan, RouteTable, Subnet, Topology
+from outpost_mesh.model import (
+    Approval,
+    Finding,
+    PairReachability,
+    Plan,
+    RouteTable,
+    Subnet,
+    Topology,
+)
 from outpost_mesh.planner import desired_state
 from outpost_mesh.service import Verification
 from outpost_mesh.verify import reachability
@@ -87,14 +95,21 @@ PAIR_OFFSET = 4  # the two directions of a pair sit apart
 @dataclass(frozen=True)
 class VpcMap:
     """One VPC as the map draws it: its topology, its pairs (``verification``), the pairs whose
-    route deletion is held, how many approvals wait on it and its open findings."""
+    route deletion is held, the changes that wait for a person's approval and its open
+    findings."""
 
     topology: Topology
     verification: Verification
     name: str | None = None
     held: frozenset[Pair] = frozenset()
-    pending: int = 0
+    approval: Approval | None = None  # shown while it waits (approval mode)
     findings: tuple[Finding, ...] = ()
+
+    @property
+    def pending(self) -> tuple[str, ...]:
+        """The keys of the changes that wait for approval (none unless a request waits)."""
+        approval = self.approval
+        return approval.changes if approval is not None and approval.pending else ()
 
     @cached_property
     def broken(self) -> frozenset[Pair]:
@@ -108,7 +123,7 @@ def vpc_map(
     quarantined: frozenset[str] = frozenset(),
     name: str | None = None,
     held: Iterable[Pair] = (),
-    pending: int = 0,
+    approval: Approval | None = None,
     findings: Iterable[Finding] = (),
 ) -> VpcMap:
     """The VPC's map: its pairs checked as verify checks them (``account_id`` and
@@ -117,7 +132,7 @@ def vpc_map(
     verification = Verification(
         reachability(topology), desired.expected_pairs, desired.routed_pairs(topology)
     )
-    return VpcMap(topology, verification, name, frozenset(held), pending, tuple(sorted(findings)))
+    return VpcMap(topology, verification, name, frozenset(held), approval, tuple(sorted(findings)))
 
 
 def held_pairs(plan: Plan) -> frozenset[Pair]:
@@ -154,6 +169,7 @@ def fleet_maps(
                 topology,
                 account_id=account_id,
                 name=tags.get("Name"),
+                approval=owned.approval,
                 findings=ledger.open_findings.get(vpc_id, ()),
             )
         )
@@ -446,7 +462,7 @@ class _VpcDrawing:
         if vpc.held:
             facts.append(f"{len(vpc.held)} held")
         if vpc.pending:
-            facts.append(f"{vpc.pending} approval(s) pending")
+            facts.append(f"{len(vpc.pending)} change(s) wait for approval")
         if in_region:
             facts.append(f"{in_region} In-Region subnet(s) not drawn")
         title = topology.vpc_id + (f" ({vpc.name})" if vpc.name else "")
@@ -493,6 +509,12 @@ class _VpcDrawing:
                     )
                     for table, destination, gateway, why in self.undrawn
                 ],
+                vpc_id,
+            ),
+            _listing(
+                "om-pending-approval",
+                "Waiting for approval (outpost-mesh approve / reject --vpc " + vpc_id + ")",
+                [(key, {"data_change": key}) for key in self.vpc.pending],
                 vpc_id,
             ),
             _listing(
