@@ -15,7 +15,7 @@ STAMP := $(VENV)/.installed
 # sam build needs python3.13 on PATH: the venv's bin provides it.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help install lint check-stack checkov test demo build stackset bench reliability docs clean
+.PHONY: help install lint check-stack checkov test demo build stackset bench reliability docs mesh-map-image clean
 
 help:
 	@echo "make demo    run the blog scenario through the whole pipeline on the local sandbox"
@@ -29,7 +29,8 @@ help:
 	@echo "make bench   benchmarks (not tests): prints one table; a complete run rewrites docs/performance.md"
 	@echo "make reliability  the reliability suite alone; only a complete run with every test passed"
 	@echo "             rewrites docs/reliability.md (test runs write their reports under reports/)"
-	@echo "make docs    make bench and make reliability: regenerates both generated docs"
+	@echo "make mesh-map-image  docs/mesh-map.png, the README's mesh map of a sandbox VPC (chromium)"
+	@echo "make docs    make bench, make reliability, make mesh-map-image: regenerates the generated docs"
 	@echo "make check-stack  sam validate --lint, cfn-lint (member, hub, artifacts bucket), ASL check,"
 	@echo "             sam build, layer check"
 	@echo "make checkov security scan of template.yaml, hub.yaml, artifacts-bucket.yaml (own venv, offline)"
@@ -117,7 +118,11 @@ reliability: install
 	cp reports/reliability.md docs/reliability.md; \
 	echo "make reliability: docs/reliability.md rewritten from a complete run"
 
-docs: bench reliability
+# docs/mesh-map.png (the README's picture): the mesh map of a sandbox VPC, drawn by chromium.
+mesh-map-image: install
+	$(BIN)/python scripts/mesh_map_image.py
+
+docs: bench reliability mesh-map-image
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache reports
