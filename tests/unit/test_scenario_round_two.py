@@ -517,18 +517,18 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
     ),
     ("approve", steps({"approve": {"vpc": "ap"}}), "steps[0].approve.vpc", "unknown VPC"),
     ("reject", steps({"reject": {"vpc": "app", "why": "x"}}), "steps[0].reject.why", "unknown"),
-    ("accounts", doc(accounts=[{"name": "network"}]), "accounts", "not supported yet"),
+    ("accounts-empty", doc(accounts=[]), "accounts", "at least one account"),
     (
         "vpc-account",
         doc(vpcs=[{"name": "app", "cidr": "10.7.0.0/16", "account": "network"}]),
         "vpcs[0].account",
-        "not supported yet",
+        "the scenario has no `accounts` list",
     ),
     (
         "shared-with",
         doc(outposts=[{"name": "r", "shared_with": ["workload"]}]),
-        "outposts[0].shared_with",
-        "not supported yet",
+        "outposts[0].shared_with[0]",
+        "the scenario has no `accounts` list",
     ),
 ]
 

@@ -118,6 +118,7 @@ class VpcSpec:
     secondary_cidrs: tuple[str, ...] = ()
     ipv6_cidr: str | None = None  # how the scenario names the VPC's Amazon-provided /56
     tags: Tags = ()
+    account: str | None = None  # its account's name; None: the scenario lists no accounts
 
     @property
     def cidrs(self) -> tuple[str, ...]:
@@ -146,6 +147,13 @@ class OutpostSpec:
     intra_vpc: bool = True
     generation: int = 1
     lgw_route_tables: tuple[LgwRouteTableSpec, ...] = ()
+    account: str | None = None  # the owner account's name; None: no accounts listed
+    shared_with: tuple[str, ...] = ()  # accounts it is shared with (RAM), with its LGW tables
+
+    def seen_by(self, account: str | None) -> bool:
+        """Whether ``account`` sees the Outpost (owns it or has it shared; always, with no
+        accounts listed): only then may it put subnets on it or use its LGW route tables."""
+        return account is None or account == self.account or account in self.shared_with
 
     @property
     def tables(self) -> tuple[LgwRouteTableSpec, ...]:
@@ -592,6 +600,8 @@ class Scenario:
     throttle: ThrottleSpec | None = None  # None: no throttle emulation
     lgw_associations: tuple[LgwAssociationSpec, ...] = ()
     settings: SettingsSpec = SettingsSpec()
+    #: Account names, the first the sandbox's own; empty: one account, as before accounts.
+    accounts: tuple[str, ...] = ()
 
     def vpc(self, name: str) -> VpcSpec:
         return _by_name(self.vpcs, name, "VPC")
@@ -613,6 +623,14 @@ class Scenario:
     def subnet(self, name: str) -> SubnetSpec:
         """A seeded subnet (see :meth:`subnet_specs` for step-created ones too)."""
         return _by_name(self.subnets, name, "subnet")
+
+    def account_of_vpc(self, name: str) -> str | None:
+        """The VPC's account name (None when the scenario lists no accounts)."""
+        return self.vpc(name).account
+
+    def vpcs_of(self, account: str | None) -> tuple[VpcSpec, ...]:
+        """The VPCs of one account (every VPC for None)."""
+        return tuple(v for v in self.vpcs if account is None or v.account == account)
 
     def vpc_of_route_table(self, name: str) -> str:
         """The VPC of a custom table or of ``main:VPC``."""

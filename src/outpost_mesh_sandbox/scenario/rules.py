@@ -25,11 +25,18 @@ Rules beyond the format's text, all AWS's or needed to keep the report unambiguo
   no live subnet's; ``associate_vpc_cidr`` adds an IPv4 block that overlaps none of the VPC's,
   within AWS's 5 blocks; ``set_main_route_table`` names a custom table of the VPC, which then
   serves every subnet without an explicit association;
-- Outposts, LGW route tables and associations: :mod:`.lgw`.
+- Outposts, LGW route tables and associations: :mod:`.lgw`;
+- several accounts: ``account`` (on VPCs and Outposts; omitted: the first account) and
+  ``shared_with`` name accounts of ``accounts`` (unique names), and only when it is given;
+  an Outpost is not shared with its own account; a VPC's account puts a subnet on an Outpost,
+  associates with its LGW route tables and routes to its LGW only if it owns the Outpost or has
+  it shared (AWS refuses it otherwise). Route tables and subnets are their VPC's account's; names
+  stay unique across accounts.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from collections.abc import Iterable, Mapping
 from typing import NoReturn
@@ -108,6 +115,7 @@ class _Rules:
         self.tables: dict[str, RouteTableSpec] = {}
         self.state = Live()
         self.eni_uses: list[tuple[str, str]] = []  # (vpc, path of the target)
+        self.accounts: dict[str, int] = {}  # account name -> its place in `accounts`
 
     def fail(self, path: str, problem: str) -> NoReturn:
         raise ScenarioError(self.source, path, problem)
@@ -129,6 +137,9 @@ class _Rules:
         description = " ".join((file.description or "").split())
         limit = file.quotas.routes_per_table if file.quotas is not None else None
         quotas = Quotas(DEFAULT_ROUTES_PER_TABLE if limit is None else limit)
+        for i, entry in enumerate(file.accounts or []):
+            self.unique(entry.name, self.accounts, f"accounts[{i}].name", "account")
+            self.accounts[entry.name] = i
         vpcs = tuple(self.vpc(item, f"vpcs[{i}]") for i, item in enumerate(file.vpcs))
         outposts = tuple(
             self.outpost(item, f"outposts[{i}]") for i, item in enumerate(file.outposts or [])
@@ -166,6 +177,7 @@ class _Rules:
             throttle,
             associations,
             settings,
+            tuple(self.accounts),
         )
 
     @staticmethod
@@ -192,6 +204,7 @@ class _Rules:
             tuple(str(n) for n in networks[1:]),
             entry.ipv6_cidr,
             tuple((entry.tags or {}).items()),
+            self.account(entry.account, join(path, "account")),
         )
         self.vpcs[entry.name] = spec
         self.state.vpc_networks[entry.name] = tuple(networks)
@@ -200,12 +213,49 @@ class _Rules:
         return spec
 
     def outpost(self, entry: schema.OutpostEntry, path: str) -> OutpostSpec:
-        spec = self.lgw.outpost(entry, path)
+        owner = self.account(entry.account, join(path, "account"))
+        shared: list[str] = []
+        for i, name in enumerate(entry.shared_with or []):
+            item_path = f"{join(path, 'shared_with')}[{i}]"
+            if self.account(name, item_path) == owner:
+                self.fail(item_path, f"Outpost {entry.name} is account {owner}'s own")
+            if name in shared:
+                self.fail(item_path, f"account {name!r} is listed twice")
+            shared.append(name)
+        spec = dataclasses.replace(
+            self.lgw.outpost(entry, path), account=owner, shared_with=tuple(shared)
+        )
+        self.outposts[spec.name] = spec
         self.state.intra_vpc[spec.name] = spec.intra_vpc
         return spec
 
+    def account(self, name: str | None, path: str) -> str | None:
+        """An ``account`` (or ``shared_with``) name, checked; omitted: the first account. None
+        when the scenario lists no accounts (and then none may be named)."""
+        if not self.accounts:
+            if name is not None:
+                self.fail(path, "names an account, but the scenario has no `accounts` list")
+            return None
+        if name is None:
+            return next(iter(self.accounts))
+        return self.ref(name, path, self.accounts, "account")
+
+    def sees(self, vpc: str, outpost: str, path: str, what: str) -> None:
+        """AWS refuses ``what`` on an Outpost the VPC's account neither owns nor has shared
+        with it (RAM; docs/aws-facts.md, "Accounts and sharing")."""
+        spec, account = self.outposts[outpost], self.vpcs[vpc].account
+        if not spec.seen_by(account):
+            self.fail(
+                path,
+                f"Outpost {outpost} is account {spec.account}'s and not shared with account "
+                f"{account} (VPC {vpc}'s): AWS refuses {what} (list {account} in its "
+                "shared_with)",
+            )
+
     def lgw_association(self, vpc: str, table: str, path: str) -> LgwAssociationSpec:
         self.ref(vpc, join(path, "vpc"), self.vpcs, "VPC")
+        table_path = join(path, "lgw_route_table")
+        self.sees(vpc, self.lgw.table_ref(table, table_path), table_path, "the association")
         return self.lgw.associate(vpc, table, path)
 
     def table_header(self, entry: schema.RouteTableEntry, path: str) -> None:
@@ -256,6 +306,7 @@ class _Rules:
                     f"unknown Outpost {outpost!r} in target {text!r}"
                     f"{suggest(outpost, self.outposts)}; known: {listing}",
                 )
+            self.sees(vpc, outpost, path, "a route to its local gateway")
             return text
         if text not in SIMPLE_TARGETS:
             self.fail(
@@ -317,7 +368,9 @@ class _Rules:
                 )
         outpost = None
         if entry.outpost is not None:
-            outpost = self.ref(entry.outpost, join(path, "outpost"), self.outposts, "Outpost")
+            outpost_path = join(path, "outpost")
+            outpost = self.ref(entry.outpost, outpost_path, self.outposts, "Outpost")
+            self.sees(vpc, outpost, outpost_path, "the subnet (CreateSubnet)")
         table = None
         if entry.route_table is not None:
             table_path = join(path, "route_table")
@@ -470,7 +523,7 @@ class _Rules:
         if isinstance(args, schema.LgwAssociationArgs):
             vpc = self.ref(args.vpc, join(path, "vpc"), self.vpcs, "VPC")
             if isinstance(args, schema.AssociateLgwRouteTableArgs):
-                self.lgw.associate(vpc, args.lgw_route_table, path)
+                self.lgw_association(vpc, args.lgw_route_table, path)
                 return AssociateLgwRouteTableStep(vpc, args.lgw_route_table, quiet)
             self.lgw.disassociate(vpc, args.lgw_route_table, path)
             return DisassociateLgwRouteTableStep(vpc, args.lgw_route_table, quiet)

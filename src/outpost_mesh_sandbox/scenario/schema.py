@@ -62,16 +62,6 @@ from outpost_mesh_sandbox.scenario.values import (
 __all__ = ["ScenarioFile", "StepEntry", "read"]
 
 _STEP_EXAMPLE = "{create_subnet: {...}}"
-LATER_STEP_KINDS: tuple[str, ...] = ()
-# Keys of later versions of the format (approvals, several accounts): refused by name.
-_NOT_YET = "is not supported yet"
-
-
-def _refuse_later_keys(value: Any, keys: tuple[str, ...]) -> None:
-    if isinstance(value, dict):
-        for key in keys:
-            if key in value:
-                raise problem(f"{key} {_NOT_YET}", at=key)
 
 
 # -- the document -------------------------------------------------------------------------------
@@ -83,23 +73,21 @@ def _may_be_absent() -> Any:
 
 class _Entry(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
-    LATER: ClassVar[tuple[str, ...]] = ()  # keys of later versions of the format
 
-    @model_validator(mode="before")
-    @classmethod
-    def _not_yet(cls, value: Any) -> Any:
-        _refuse_later_keys(value, cls.LATER)
-        return value
+
+class AccountEntry(_Entry):
+    """``accounts``: one AWS account of the scenario (several accounts)."""
+
+    name: Name
 
 
 class VpcEntry(_Entry):
-    LATER = ("account",)
-
     name: Name
     cidr: SizedCidr
     secondary_cidrs: SecondaryCidrs | None = None
     ipv6_cidr: VpcIpv6Cidr | None = None
     tags: TagMap | None = None
+    account: StrictStr | None = None
 
 
 class LgwRouteTableEntry(_Entry):
@@ -111,8 +99,6 @@ class LgwRouteTableEntry(_Entry):
 
 
 class OutpostEntry(_Entry):
-    LATER = ("account", "shared_with")
-
     name: Name
     lgw_mode: LgwMode | None = None
     intra_vpc: StrictBool | None = None
@@ -124,6 +110,8 @@ class OutpostEntry(_Entry):
         ]
         | None
     ) = None
+    account: StrictStr | None = None
+    shared_with: list[StrictStr] | None = None
 
 
 class LgwAssociationEntry(_Entry):
@@ -333,7 +321,6 @@ class InnerStepEntry(_Entry):
         keys = [k for k in value if k != "quiet"]
         if not keys:
             raise problem(f"a step needs a kind, one of: {', '.join(cls.KINDS)}")
-        _refuse_later_keys(value, LATER_STEP_KINDS)
         unknown = [k for k in keys if not isinstance(k, str) or k not in STEP_KINDS]
         if unknown:
             key = str(unknown[0])
@@ -377,9 +364,14 @@ class StepEntry(InnerStepEntry):
 
 
 class ScenarioFile(_Entry):
-    LATER = ("accounts",)
-
     description: StrictStr | None = None
+    accounts: (
+        Annotated[
+            list[AccountEntry],
+            AfterValidator(not_empty("accounts needs at least one account")),
+        ]
+        | None
+    ) = None
     quotas: QuotasEntry | None = None
     vpcs: Annotated[list[VpcEntry], AfterValidator(not_empty("a scenario needs at least one VPC"))]
     outposts: list[OutpostEntry] | None = None
