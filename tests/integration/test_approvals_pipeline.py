@@ -91,6 +91,18 @@ def status_of(pipeline: SandboxPipeline, arn: str) -> str:
     return str(pipeline.sfn.describe_execution(executionArn=arn)["status"])
 
 
+def plan_passes(pipeline: SandboxPipeline, arn: str) -> int:
+    """How many times the execution entered its Plan state (one per pass)."""
+    paginator = pipeline.sfn.get_paginator("get_execution_history")
+    return sum(
+        1
+        for page in paginator.paginate(executionArn=arn)
+        for event in page["events"]
+        if event["type"] == "TaskStateEntered"
+        and event["stateEnteredEventDetails"]["name"] == "Plan"
+    )
+
+
 def cli(sb: Sandbox, pipeline: SandboxPipeline, monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
     monkeypatch.setenv("AWS_ENDPOINT_URL", sb.endpoint_url)
     return main([*args, "--table", pipeline.table_name])
@@ -118,12 +130,16 @@ def test_all_mode_waits_then_approve_applies_exactly_the_plan(
     assert len(approval.changes) == 4  # 2 associations, 2 routes
     lease = store.lease(vpc) or {}
     assert lease["holder"] == arn and lease["expires_at"] >= approval.expires_at  # lease kept
-    # a trigger while waiting is handed to the holder (coalesced), not a second actor
-    second = start(pipeline, vpc, "second-trigger")
-    until(lambda: status_of(pipeline, second) == "SUCCEEDED")
+    # two triggers while waiting are handed to the holder (coalesced), not a second actor
+    for name in ("second-trigger", "third-trigger"):
+        other = start(pipeline, vpc, name)
+        until(lambda other=other: status_of(pipeline, other) == "SUCCEEDED")  # type: ignore[misc]
+        assert (store.lease(vpc) or {})["holder"] == arn
     assert cli(sb, pipeline, monkeypatch, "approve", "--vpc", vpc) == 0
     until(lambda: status_of(pipeline, arn) != "RUNNING")
     assert status_of(pipeline, arn) == "SUCCEEDED"
+    # passes: the one that asked, the approved one, and one more for both triggers
+    assert plan_passes(pipeline, arn) == 3
     a, b = blog.route_table_id("rt-a"), blog.route_table_id("rt-b")
     assert lgw_routes(sb, vpc) == {(a, "10.7.11.0/24"), (b, "10.7.7.0/24")}
     decided = store.approval(vpc)
