@@ -5,6 +5,8 @@ the ledger, the execution)."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -91,6 +93,11 @@ def status_of(pipeline: SandboxPipeline, arn: str) -> str:
     return str(pipeline.sfn.describe_execution(executionArn=arn)["status"])
 
 
+def finished(pipeline: SandboxPipeline, arn: str) -> str:
+    """The execution's status once it stopped running."""
+    return str(until(lambda: (status := status_of(pipeline, arn)) != "RUNNING" and status))
+
+
 def plan_passes(pipeline: SandboxPipeline, arn: str) -> int:
     """How many times the execution entered its Plan state (one per pass)."""
     paginator = pipeline.sfn.get_paginator("get_execution_history")
@@ -118,7 +125,6 @@ def test_all_mode_waits_then_approve_applies_exactly_the_plan(
     stack: Callable[..., SandboxPipeline],
     blog: IdMap,
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
 ) -> None:
     pipeline = stack(ApprovalMode="all")
     store = store_of(sb, pipeline)
@@ -136,8 +142,7 @@ def test_all_mode_waits_then_approve_applies_exactly_the_plan(
         until(lambda other=other: status_of(pipeline, other) == "SUCCEEDED")  # type: ignore[misc]
         assert (store.lease(vpc) or {})["holder"] == arn
     assert cli(sb, pipeline, monkeypatch, "approve", "--vpc", vpc) == 0
-    until(lambda: status_of(pipeline, arn) != "RUNNING")
-    assert status_of(pipeline, arn) == "SUCCEEDED"
+    assert finished(pipeline, arn) == "SUCCEEDED"
     # passes: the one that asked, the approved one, and one more for both triggers
     assert plan_passes(pipeline, arn) == 3
     a, b = blog.route_table_id("rt-a"), blog.route_table_id("rt-b")
@@ -149,9 +154,12 @@ def test_all_mode_waits_then_approve_applies_exactly_the_plan(
     assert passes and passes[-1]["approved_by"] == decided.decided_by
     assert passes[-1]["advertised"]  # the first LGW routes start advertising both subnets
     # status shows who approved, and the pass in the history
-    capsys.readouterr()
-    assert cli(sb, pipeline, monkeypatch, "status", "--vpc", vpc, "--output", "json") == 0
-    shown = json.loads(capsys.readouterr().out)
+    # (stdout into a buffer that stays open: capsys's closes, and the functions' logger, built
+    # while it was stdout, would flush into it at the next deploy)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert cli(sb, pipeline, monkeypatch, "status", "--vpc", vpc, "--output", "json") == 0
+    shown = json.loads(out.getvalue())
     (view,) = shown.get("vpcs", [shown])
     assert view["approval"]["status"] == "approved"
     assert view["approval"]["decided_by"] == decided.decided_by
@@ -169,8 +177,7 @@ def test_reject_applies_nothing_and_the_finding_says_who_and_why(
     arn = start(pipeline, vpc, "reject-me")
     until(lambda: waiting(store, vpc))
     assert cli(sb, pipeline, monkeypatch, "reject", "--vpc", vpc, "--reason", "window is Sat") == 0
-    until(lambda: status_of(pipeline, arn) != "RUNNING")
-    assert status_of(pipeline, arn) == "SUCCEEDED"
+    assert finished(pipeline, arn) == "SUCCEEDED"
     assert lgw_routes(sb, vpc) == set()
     assert store.lease(vpc) is None or not (store.lease(vpc) or {}).get("holder")
     findings = {f.kind: f for f in store.open_findings(vpc)}
@@ -180,8 +187,7 @@ def test_reject_applies_nothing_and_the_finding_says_who_and_why(
     assert "approval-rejected" in events and "pass" not in events
     # the same plan is not asked for again: a later execution waits for nothing
     again = start(pipeline, vpc, "after-reject")
-    until(lambda: status_of(pipeline, again) != "RUNNING")
-    assert status_of(pipeline, again) == "SUCCEEDED"
+    assert finished(pipeline, again) == "SUCCEEDED"
     assert (store.approval(vpc) or rejected).status is ApprovalStatus.REJECTED  # type: ignore[union-attr]
 
 
@@ -199,8 +205,7 @@ def test_the_sweep_fails_an_expired_request_and_nothing_is_applied(
     assert (store.approval(vpc) or approval).status is ApprovalStatus.WAITING
     sb.control.advance_clock(3601)
     sweep()
-    until(lambda: status_of(pipeline, arn) != "RUNNING")
-    assert status_of(pipeline, arn) == "SUCCEEDED"
+    assert finished(pipeline, arn) == "SUCCEEDED"
     assert lgw_routes(sb, vpc) == set()
     kinds = {f.kind for f in store.open_findings(vpc)}
     assert FindingKind.APPROVAL_EXPIRED in kinds
@@ -214,8 +219,7 @@ def test_deletions_mode_applies_creations_at_once_and_holds_cutting_deletions(
     pipeline = stack(ApprovalMode="deletions")
     store = store_of(sb, pipeline)
     arn = start(pipeline, vpc, "creations-go")
-    until(lambda: status_of(pipeline, arn) != "RUNNING")
-    assert status_of(pipeline, arn) == "SUCCEEDED"
+    assert finished(pipeline, arn) == "SUCCEEDED"
     a, b = blog.route_table_id("rt-a"), blog.route_table_id("rt-b")
     assert lgw_routes(sb, vpc) == {(a, "10.7.11.0/24"), (b, "10.7.7.0/24")}
     assert store.approval(vpc) is None  # nothing waited
@@ -231,8 +235,7 @@ def test_deletions_mode_applies_creations_at_once_and_holds_cutting_deletions(
     assert any(k.startswith("-route") for k in approval.changes)
     assert lgw_routes(sb, vpc) == {(a, "10.7.11.0/24"), (b, "10.7.7.0/24")}
     assert cli(sb, pipeline, monkeypatch, "approve", "--vpc", vpc) == 0
-    until(lambda: status_of(pipeline, cut) != "RUNNING")
-    assert status_of(pipeline, cut) == "SUCCEEDED"
+    assert finished(pipeline, cut) == "SUCCEEDED"
     assert lgw_routes(sb, vpc) == set()
 
 
@@ -265,7 +268,7 @@ def test_a_change_while_waiting_is_replanned_and_a_new_route_needs_a_new_approva
     assert lgw_routes(sb, vpc) == {(a, "10.7.11.0/24"), (b, "10.7.7.0/24")}
     assert second.changes == (f"+route {b} 10.7.8.0/24 {blog.outpost('rack-b').local_gateway_id}",)
     assert cli(sb, pipeline, monkeypatch, "approve", "--vpc", vpc) == 0
-    until(lambda: status_of(pipeline, arn) != "RUNNING")
+    finished(pipeline, arn)
     assert (b, "10.7.8.0/24") in lgw_routes(sb, vpc)
 
 
