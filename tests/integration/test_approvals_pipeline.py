@@ -16,6 +16,8 @@ import pytest
 
 from outpost_mesh.ledger import LedgerStore
 from outpost_mesh.model import ApprovalStatus, FindingKind
+from outpost_mesh.observe import observe_vpc
+from outpost_mesh.verify import reachability
 from outpost_mesh_cli.main import main
 from outpost_mesh_sandbox.aws.server import Sandbox
 from outpost_mesh_sandbox.demo.runner import AwsTime
@@ -147,6 +149,8 @@ def test_all_mode_waits_then_approve_applies_exactly_the_plan(
     assert plan_passes(pipeline, arn) == 3
     a, b = blog.route_table_id("rt-a"), blog.route_table_id("rt-b")
     assert lgw_routes(sb, vpc) == {(a, "10.7.11.0/24"), (b, "10.7.7.0/24")}
+    pairs = reachability(observe_vpc(sb.client("ec2", caller="scenario"), vpc))
+    assert len(pairs) == 2 and all(p.reachable for p in pairs)  # the pair is reachable both ways
     decided = store.approval(vpc)
     assert decided is not None and decided.status is ApprovalStatus.APPROVED
     assert decided.decided_by.startswith("arn:aws:")
