@@ -15,11 +15,13 @@ from typing import Any
 
 import pytest
 
+from outpost_mesh.ledger import LedgerStore
+from outpost_mesh.model import ApprovalStatus
 from outpost_mesh_sandbox.aws.server import Sandbox
 from outpost_mesh_sandbox.scenario import load_scenario
 from outpost_mesh_sandbox.scenario.ids import IdMap
 from outpost_mesh_sandbox.scenario.seed import seed_and_run_steps
-from outpost_mesh_sandbox.stack.pipeline import SandboxPipeline
+from outpost_mesh_sandbox.stack.pipeline import PipelineOptions, SandboxPipeline
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
@@ -88,6 +90,8 @@ def test_every_sample_has_a_test_here() -> None:
         "trigger_replace_route_table_association",
         "trigger_disassociate_route_table",
         "mesh_map",
+        "request_approval",
+        "settle_approval",
     }
     assert {p.stem for p in EVENTS.glob("*.json")} - {"env"} == used
 
@@ -223,3 +227,35 @@ def test_mesh_map_sample_draws_the_blog_before_and_after_the_pipeline_meshed_it(
     assert "om-broken" not in after.split("</style>", 1)[1]
     described = invoke(pipeline, "MeshMapFunction", {**sample("mesh_map", ids), "describe": True})
     assert described.startswith("## outpost-mesh: mesh map\n")
+
+
+def test_approval_samples_wait_then_record_the_rejection_with_who_and_why(
+    sb: Sandbox, blog: tuple[SandboxPipeline, IdMap]
+) -> None:
+    _, ids = blog
+    # a second stack beside the fixture's, deployed with ApprovalMode all
+    options = PipelineOptions(stack_name="om-approval", parameters={"ApprovalMode": "all"})
+    pipeline = SandboxPipeline(sb, options).deploy()
+    try:
+        claim = invoke(pipeline, "ClaimFunction", sample("claim", ids))
+        plan = invoke(pipeline, "PlanFunction", sample("plan", ids))
+        assert plan["approval_needed"] is True and plan["has_changes"] is False
+        request = sample("request_approval", ids)
+        assert request["execution_arn"] == claim["holder"]
+        asked = invoke(pipeline, "RequestApprovalFunction", request)
+        assert asked["changes"] == 4
+        store = LedgerStore(sb.client("dynamodb"), pipeline.table_name)
+        vpc = ids.vpc_id("app")
+        waiting = store.approval(vpc)
+        assert waiting is not None and waiting.status is ApprovalStatus.WAITING
+        assert waiting.token == request["task_token"]
+        assert (store.lease(vpc) or {})["expires_at"] >= waiting.expires_at  # the lease is kept
+        settled = invoke(pipeline, "SettleApprovalFunction", sample("settle_approval", ids))
+        assert settled["status"] == "rejected"
+        assert settled["decided_by"] == "arn:aws:iam::123456789012:user/network-team"
+        again = invoke(pipeline, "PlanFunction", sample("plan", ids))
+        assert again["approval_needed"] is False  # the same changes are not asked for again
+        (finding,) = [f for f in again["findings"] if f["kind"] == "approval-rejected"]
+        assert "change window is Saturday" in finding["message"]
+    finally:
+        pipeline.close()
