@@ -31,6 +31,7 @@ it to CloudWatch Logs.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import threading
@@ -231,9 +232,10 @@ class LambdaSeam:
                     dynamodb = session.client("dynamodb")
                     store = LedgerStore(dynamodb, settings.table, clock=self.ledger_clock)
                 binding.services = ReconcileService(settings, session, store=store)
-                services = binding.services
                 # The handler modules call lambda_kit.services(): give this function its own.
-                vars(binding.module)["services"] = lambda: services
+                # A module is imported once and shared by every account's stack deploying that
+                # function, so the services are the invoked binding's (:meth:`run` sets them).
+                vars(binding.module)["services"] = _invoked_services
             return binding.services
 
     def run(self, binding: FunctionBinding, event: Any) -> Invocation:
@@ -246,6 +248,7 @@ class LambdaSeam:
             timeout_seconds=binding.timeout,
         )
         started = time.monotonic()
+        invoked = _INVOKED.set(binding.services)
         try:
             with lambda_service.function_output(self.logs):  # Lambda: stdout -> its log
                 result = binding.handler(event, context)
@@ -266,6 +269,8 @@ class LambdaSeam:
                 result,
                 seconds=time.monotonic() - started,
             )
+        finally:
+            _INVOKED.reset(invoked)
         with self._lock:
             self.invocations.append(invocation)
         return invocation
@@ -286,3 +291,11 @@ class LambdaSeam:
             response_headers["x-amz-function-error"] = "Unhandled"
         response_headers["x-amz-executed-version"] = "$LATEST"
         return json.dumps(invocation.payload, default=str).encode("utf-8")
+
+
+#: The services of the binding being invoked in this thread (:meth:`LambdaSeam.run`).
+_INVOKED: contextvars.ContextVar[Any] = contextvars.ContextVar("outpost_mesh_invoked_services")
+
+
+def _invoked_services() -> Any:
+    return _INVOKED.get()
