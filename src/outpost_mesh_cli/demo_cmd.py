@@ -4,8 +4,9 @@ The sandbox plays AWS; the stack of template.yaml runs in it (the real handlers,
 machine, the rules' real event patterns). ``--json`` prints exactly the report of
 docs/scenario-format.md on stdout; without it, a report for a person: the topology, the ping
 matrix before the first step, each step with its events, executions and route changes, the
-ping matrix after, and the routing domain (LGW route table) each VPC is in on each Outpost. A bad
-file is one line on stderr and exit 2; a crash of the runner, one line and exit 1.
+ping matrix after, and the routing domain (LGW route table) each VPC is in on each Outpost; with
+several accounts, each account's meshes and the hub's view. A bad file is one line on stderr and
+exit 2; a crash of the runner, one line and exit 1.
 """
 
 from __future__ import annotations
@@ -254,6 +255,9 @@ def _step_lines(run: DemoRun, number: int, record: StepRecord) -> list[str]:
 def _outpost_lines(outpost: OutpostSpec) -> list[str]:
     """An Outpost in the topology: its rack, and each LGW route table (routing domain)."""
     extra = "" if outpost.intra_vpc else ", without the intra-VPC update"
+    if outpost.account is not None:
+        shared = ", ".join(outpost.shared_with) or "nobody"
+        extra += f"; account {outpost.account}'s, shared with {shared}"
     if not outpost.lgw_route_tables:
         return [f"  Outpost {outpost.name}  LGW route table in {outpost.lgw_mode} mode{extra}"]
     lines = [f"  Outpost {outpost.name}  generation {outpost.generation}{extra}"]
@@ -271,7 +275,8 @@ def render_text(run: DemoRun) -> str:
         lines.append(scenario.description)
     lines += ["", "Topology (before the first step)"]
     for vpc in scenario.vpcs:
-        lines.append(f"  VPC {vpc.name}  {', '.join(vpc.cidrs)}")
+        owner = f"  account {vpc.account}" if vpc.account is not None else ""
+        lines.append(f"  VPC {vpc.name}  {', '.join(vpc.cidrs)}{owner}")
     for outpost in scenario.outposts:
         lines += _outpost_lines(outpost)
     rows = [["subnet", "vpc", "cidr", "outpost", "route table"]]
@@ -296,15 +301,17 @@ def render_text(run: DemoRun) -> str:
         lines += ["", *_step_lines(run, number, record)]
     lines += ["", "Ping after the last step"]
     lines += _ping_lines(run, run.after, subnets)
+    if scenario.accounts:
+        lines += ["", *_account_lines(run)]
     lines += ["", "Routing domains (LGW route table associations)"]
     lines += [
-        f"  {a['vpc']} on {a['outpost']}: {a['lgw_route_table']} ({a['state']})"
+        f"  {_by(a)}{a['vpc']} on {a['outpost']}: {a['lgw_route_table']} ({a['state']})"
         for a in run.after.associations
     ] or ["  none"]
     lines += ["", "Findings (during the whole run; resolved: a later plan no longer had it)"]
     lines += [
         f"  {'resolved' if f.get('resolved') else 'open':<8}  {f['kind']:<18} "
-        f"{f['subject']}: {f['message']}"
+        f"{_by(f)}{f['subject']}: {f['message']}"
         for f in run.findings
     ] or ["  none"]
     lines += ["", "Pending approvals (approval mode: changes that wait for a person)"]
@@ -313,6 +320,42 @@ def render_text(run: DemoRun) -> str:
         + "".join(f"\n    {change}" for change in p["changes"][:10])
         for p in run.pending_approvals
     ] or ["  none"]
+    if run.hub is not None:
+        lines += ["", *_hub_lines(run.hub)]
     calls = ", ".join(f"{k} {v}" for k, v in run.api_calls.items() if v)
     lines += ["", f"Pipeline EC2 calls during the steps: {calls or 'none'}", ""]
     return "\n".join(lines)
+
+
+def _by(entry: dict[str, Any]) -> str:
+    """``[account] `` before a report entry's words, with several accounts."""
+    return f"[{entry['account']}] " if entry.get("account") else ""
+
+
+def _account_lines(run: DemoRun) -> list[str]:
+    """Each account's stack and what it meshed: its VPCs' cross-rack directions routed."""
+    scenario = run.scenario
+    lines = ["Accounts (each VPC meshed by its own account's stack, as a StackSet deploys it)"]
+    for account in scenario.accounts:
+        vpcs = scenario.vpcs_of(account)
+        owned = [o.name for o in scenario.outposts if o.account == account]
+        racks = f"; owns {', '.join(owned)}" if owned else ""
+        if not vpcs:
+            lines.append(f"  {account}: no VPCs, no stack{racks}")
+            continue
+        lines.append(f"  {account}: its stack meshes {', '.join(v.name for v in vpcs)}{racks}")
+        for vpc in vpcs:
+            subnets = {n for n, s in run.after.subnets.items() if s.get("vpc") == vpc.name}
+            pairs = [p for p in run.after.reachability if p["from"] in subnets]
+            routed = sum(1 for p in pairs if p["reachable"])
+            lines.append(f"    {vpc.name}: {routed}/{len(pairs)} cross-rack directions routed")
+    return lines
+
+
+def _hub_lines(hub: list[dict[str, str]]) -> list[str]:
+    """What the members put on the hub's bus (findings and failure notices only)."""
+    lines = ["Hub (its own account: the events each member's stack put on the hub's bus)"]
+    lines += [
+        f"  {e['account']:<10} {e['detail_type']:<32} {e['vpc']}: {e['summary']}" for e in hub
+    ] or ["  none (members put only findings and failure notices there: a clean mesh sends none)"]
+    return lines

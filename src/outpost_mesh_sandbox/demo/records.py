@@ -51,11 +51,14 @@ class DemoRun:
     logs: list[str]
     # requests that wait for a person at the end (approval mode): vpc, execution, changes...
     pending_approvals: list[dict[str, Any]] = field(default_factory=list)
+    # several accounts: what the hub's bus received (account, detail_type, vpc, summary)
+    hub: list[dict[str, str]] | None = None
 
     @property
     def report(self) -> dict[str, Any]:
-        """The report exactly as the contract defines it (``--json`` prints this)."""
-        return {
+        """The report exactly as the contract defines it (``--json`` prints this); ``hub`` only
+        with several accounts."""
+        report = {
             "scenario": self.scenario.name,
             "steps": [
                 {
@@ -75,3 +78,6 @@ class DemoRun:
             "pending_approvals": self.pending_approvals,
             "api_calls": self.api_calls,
         }
+        if self.hub is not None:
+            report["hub"] = self.hub
+        return report

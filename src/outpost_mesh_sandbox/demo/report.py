@@ -12,10 +12,14 @@ names things as the scenario does, through :class:`~outpost_mesh_sandbox.scenari
   (:func:`outpost_mesh.verify.reachability`, the contract's definition);
 * :class:`Translator`: AWS ids and ARNs inside findings' subjects and messages as names (and the
   IPv6 blocks AWS gave as the scenario writes them).
+
+With several accounts, :func:`snapshot_accounts` reads each account's VPCs as that account (a
+reader client per account) and merges them; each association also names its VPC's ``account``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping
@@ -36,6 +40,7 @@ __all__ = [
     "reachability_report",
     "route_tables_report",
     "snapshot",
+    "snapshot_accounts",
 ]
 
 #: Mutating actions the pipeline may make; ``api_calls`` always lists them, 0 when not called.
@@ -124,15 +129,20 @@ def route_tables_report(
             if not _is_local(r)
         ]
         by_key[key] = sorted(routes, key=lambda r: (r["destination"], r["target"]))
-    # The scenario's order: custom tables as listed, then main tables, then any others by id.
+    return _in_scenario_order(by_key, scenario)
+
+
+def _in_scenario_order(
+    by_key: dict[str, list[dict[str, str]]], scenario: Scenario
+) -> dict[str, list[dict[str, str]]]:
+    """Custom tables as the scenario lists them, then main tables, then any others by id."""
     order = [t.name for t in scenario.route_tables] + [
         f"{MAIN_PREFIX}{v.name}" for v in scenario.vpcs
     ]
-    for key in order:
-        if key in by_key:
-            tables[key] = by_key.pop(key)
-    for key in sorted(by_key):
-        tables[key] = by_key[key]
+    rest = dict(by_key)
+    tables = {key: rest.pop(key) for key in order if key in rest}
+    for key in sorted(rest):
+        tables[key] = rest[key]
     return tables
 
 
@@ -223,7 +233,11 @@ def _subnets(ec2: Any, ids: IdMap, scenario: Scenario) -> dict[str, dict[str, st
             "outpost": (ids.name_of(outpost) or outpost) if outpost else None,
             "route_table": explicit.get(subnet_id) or mains.get(raw["VpcId"]),
         }
-    return dict(sorted(result.items(), key=lambda kv: _cidr_key(kv[1].get("cidr"))))
+    return _by_cidr(result)
+
+
+def _by_cidr(subnets: dict[str, dict[str, str | None]]) -> dict[str, dict[str, str | None]]:
+    return dict(sorted(subnets.items(), key=lambda kv: _cidr_key(kv[1].get("cidr"))))
 
 
 def _cidr_key(cidr: str | None) -> tuple[int, int, str]:
@@ -240,6 +254,32 @@ def snapshot(ec2: Any, ids: IdMap, scenario: Scenario) -> Snapshot:
         associations=associations_report(ec2, ids, scenario),
         reachability=reachability_report(ec2, ids, scenario),
         subnets=_subnets(ec2, ids, scenario),
+    )
+
+
+def snapshot_accounts(readers: Mapping[str, Any], ids: IdMap, scenario: Scenario) -> Snapshot:
+    """One snapshot of several accounts: each account's VPCs read by its reader (account name ->
+    EC2 client), merged in the single-account order; associations carry their ``account``."""
+    parts: dict[str, Snapshot] = {}
+    for account, ec2 in readers.items():
+        vpcs = scenario.vpcs_of(account)
+        names = {v.name for v in vpcs}
+        own = [t for t in scenario.route_tables if t.vpc in names]
+        mine = dataclasses.replace(scenario, vpcs=vpcs, route_tables=tuple(own))
+        parts[account] = snapshot(ec2, ids, mine)
+    return Snapshot(
+        route_tables=_in_scenario_order(
+            {k: v for p in parts.values() for k, v in p.route_tables.items()}, scenario
+        ),
+        associations=sorted(
+            ({**a, "account": account} for account, p in parts.items() for a in p.associations),
+            key=lambda a: (a["vpc"], a["outpost"], a["lgw_route_table"], a["state"]),
+        ),
+        reachability=sorted(
+            (pair for p in parts.values() for pair in p.reachability),
+            key=lambda p: (p["from"], p["to"]),
+        ),
+        subnets=_by_cidr({k: v for p in parts.values() for k, v in p.subnets.items()}),
     )
 
 

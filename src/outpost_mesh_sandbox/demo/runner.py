@@ -21,6 +21,15 @@
 4. the report, read back from AWS state (route tables, associations, reachability), the ledger's
    findings and the pipeline's EC2 calls, in the scenario's words.
 
+Several accounts (``accounts``): a stack in every account that has VPCs, as a StackSet deploys
+it (:class:`SandboxPipeline` with ``account_id``), all on the same AWS time, each sending its
+findings and notices to the hub's bus (:mod:`.hub`, in an account of its own). A step's calls are
+made by the person of its account; their events go to that account's stack; ``sweep`` sweeps
+every stack; the runner waits until every stack is idle; ``approve``/``reject`` answer through
+the stack of the VPC's account and ``release`` releases in every stack's ledger; ``api_calls``
+sums every stack's calls; findings are read from each VPC's account's ledger. An ``event`` step
+goes to the stack of the event's ``account`` (the first stack when no stack is in it).
+
 What a run saw is a :class:`~outpost_mesh_sandbox.demo.records.DemoRun`, whose ``report`` is the
 JSON report (the public contract).
 """
@@ -40,15 +49,22 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from outpost_mesh.approval import APPROVAL_REJECTED
-from outpost_mesh.ledger import LedgerStore
 from outpost_mesh.model import ApprovalStatus
-from outpost_mesh_sandbox.aws.identities import PIPELINE_ACCESS_KEY, SCENARIO_ACCESS_KEY
+from outpost_mesh_sandbox.aws.identities import access_key
 from outpost_mesh_sandbox.aws.server import Sandbox
 from outpost_mesh_sandbox.aws.throttle import EmulatedClock
+from outpost_mesh_sandbox.demo.hub import Hub, hub_view
 from outpost_mesh_sandbox.demo.records import DemoRun, StepRecord
-from outpost_mesh_sandbox.demo.report import Translator, counted, route_changes, snapshot
+from outpost_mesh_sandbox.demo.report import (
+    Snapshot,
+    Translator,
+    counted,
+    route_changes,
+    snapshot,
+    snapshot_accounts,
+)
 from outpost_mesh_sandbox.scenario.calls import SeedError, apply_fail, run_step_calls
-from outpost_mesh_sandbox.scenario.ids import IdMap
+from outpost_mesh_sandbox.scenario.ids import IdMap, account_ids
 from outpost_mesh_sandbox.scenario.loader import load_scenario
 from outpost_mesh_sandbox.scenario.model import (
     AdvanceClockStep,
@@ -70,6 +86,7 @@ from outpost_mesh_sandbox.stack.pipeline import (
     ExecutionInfo,
     PipelineOptions,
     SandboxPipeline,
+    find_root,
 )
 
 __all__ = [
@@ -143,13 +160,55 @@ class _Runner:
         self.options = options
         self.root = root
         self.progress = progress
-        self.pipeline: SandboxPipeline | None = None
-        self.error_findings: dict[tuple[str, str], str] = {}
+        #: The stack of each account that has VPCs, by account name (None: the one account).
+        self.pipelines: dict[str | None, SandboxPipeline] = {}
+        self.hub: Hub | None = None
+        self.error_findings: dict[tuple[str, str | None], str] = {}  # (subject, account)
         self.pipeline_calls: Counter[str] = Counter()
+        self._owner: dict[str, str | None] = {}  # execution ARN -> its stack's account
 
     def say(self, text: str) -> None:
         if self.progress is not None:
             self.progress(text)
+
+    # -- the stacks ----------------------------------------------------------------------------
+    def _deploy(self, options: PipelineOptions, clock: AwsTime) -> None:
+        """One stack per account that has VPCs (the sandbox's with one account); with several,
+        the hub first, its bus the stacks' HubEventBusArn."""
+        sb, scenario = self.sandbox, self.scenario
+        if not scenario.accounts:
+            self.pipelines[None] = SandboxPipeline(sb, options, root=self.root, ledger_clock=clock)
+            self.pipelines[None].deploy()
+            return
+        self.hub = Hub(sb, self.root or find_root())
+        parameters = {**options.parameters, "HubEventBusArn": self.hub.bus_arn}
+        member = dataclasses.replace(options, parameters=parameters)
+        ids = account_ids(scenario.accounts, sb.account_id)
+        for name in scenario.accounts:
+            if scenario.vpcs_of(name):
+                pipeline = SandboxPipeline(
+                    sb, member, root=self.root, ledger_clock=clock, account_id=ids[name]
+                )
+                self.pipelines[name] = pipeline
+                pipeline.deploy()
+
+    def _pipeline_of_vpc(self, vpc: str) -> SandboxPipeline:
+        return self.pipelines[self.scenario.account_of_vpc(vpc)]
+
+    def _account_of_id(self, account_id: str) -> str | None:
+        return next((a for a, p in self.pipelines.items() if p.account_id == account_id), None)
+
+    def _snapshot(self, ids: IdMap) -> Snapshot:
+        readers = {
+            account: self.sandbox.client("ec2", caller=p.runner_key)
+            for account, p in self.pipelines.items()
+        }
+        with _faults_held_back(self.sandbox):
+            if None in readers:
+                return snapshot(readers[None], ids, self.scenario)
+            return snapshot_accounts(
+                {a: r for a, r in readers.items() if a is not None}, ids, self.scenario
+            )
 
     def run(self) -> DemoRun:
         sb = self.sandbox
@@ -158,24 +217,17 @@ class _Runner:
         clock = sb.app.throttle.clock
         parameters = {**self.scenario.settings.parameters(), **self.options.parameters}
         options = dataclasses.replace(self.options, parameters=parameters)
-        self.pipeline = pipeline = SandboxPipeline(
-            sb, options, root=self.root, ledger_clock=AwsTime(clock)
-        )
         try:
-            pipeline.deploy()
+            self._deploy(options, AwsTime(clock))
             person = sb.client("ec2", caller="scenario")
-            runner = sb.client("ec2", caller=RUNNER_ACCESS_KEY)
             ids = seed(self.scenario, person, sb.control)
             cursor = CallCursor(sb.control)  # seeding's calls are behind us: they emit nothing
-            with _faults_held_back(sb):
-                before = snapshot(runner, ids, self.scenario)
-            current = before
+            before = current = self._snapshot(ids)
             records: list[StepRecord] = []
             for index, step in enumerate(self.scenario.steps):
                 self.say(f"step {index + 1}/{len(self.scenario.steps)}: {step.label}")
                 record = self._run_step(index, step, person, ids, cursor)
-                with _faults_held_back(sb):
-                    record.after = snapshot(runner, ids, self.scenario)
+                record.after = self._snapshot(ids)
                 record.added, record.removed = route_changes(
                     current.route_tables, record.after.route_tables
                 )
@@ -192,19 +244,20 @@ class _Runner:
                 findings=findings,
                 pending_approvals=pending,
                 api_calls=counted(self.pipeline_calls),
-                logs=list(pipeline.seam.logs.lines),
+                logs=[line for p in self.pipelines.values() for line in p.seam.logs.lines],
+                hub=None if self.hub is None else hub_view(self.hub.received(), ids),
             )
         finally:
-            pipeline.close()
+            for pipeline in reversed(list(self.pipelines.values())):
+                pipeline.close()
 
     # -- steps -------------------------------------------------------------------------------
     def _run_step(
         self, index: int, step: Step, person: Any, ids: IdMap, cursor: CallCursor
     ) -> StepRecord:
-        assert self.pipeline is not None
-        pipeline, sb = self.pipeline, self.sandbox
+        sb, pipelines = self.sandbox, self.pipelines
         record = StepRecord(index, step, step.label)
-        known = {e.arn for e in pipeline.executions()}
+        known = {e.arn for p in pipelines.values() for e in p.executions()}
         where = f"steps[{index}]"
         if isinstance(step, FailStep):
             apply_fail(step, sb.control)
@@ -215,32 +268,68 @@ class _Runner:
         elif isinstance(step, AnswerStep):
             self._answer(step, ids.vpc_id(step.vpc), record)
         elif isinstance(step, SweepStep):
-            record.deliveries = pipeline.sweep()
+            for pipeline in pipelines.values():
+                record.deliveries += pipeline.sweep()
         elif isinstance(step, EventStep):
             event = substitute_placeholders(
                 step.event, ids, source=self.scenario.name, path=f"{where}.event"
             )
             record.events = [event]
-            record.deliveries = pipeline.deliver(record.events)
+            account = self._account_of_id(str(event.get("account", "")))
+            target = pipelines.get(account) or next(iter(pipelines.values()))
+            record.deliveries = target.deliver(record.events)
         else:
-            inner: tuple[CallStep, ...] = (
-                step.steps if isinstance(step, TogetherStep) else (step,)  # type: ignore[assignment]
-            )
-            for part in inner:
-                self._calls(part, person, ids, record)
-                calls = cursor.take()
-                self._count_pipeline(calls, record)
-                mine = [c for c in calls if c.caller == SCENARIO_ACCESS_KEY and c.service == "ec2"]
-                record.calls += [c.action if c.ok else f"{c.action}!" for c in mine]
-                if not (step.quiet or part.quiet):
-                    record.events += events_for_calls(
-                        mine, sb.account_id, sb.region, SCENARIO_ACCESS_KEY
-                    )
-            record.deliveries = pipeline.deliver(record.events)
-        pipeline.wait_idle()
+            self._call_step(step, person, ids, cursor, record)
+        for pipeline in pipelines.values():
+            pipeline.wait_idle()
         self._count_pipeline(cursor.take(), record)
-        record.executions = [e for e in pipeline.executions() if e.arn not in known]
-        for execution in record.executions:
+        for account, pipeline in pipelines.items():
+            self._executions(account, pipeline, known, record)
+        record.executions.sort(key=lambda e: (e.start, e.name))
+        self._delivery_errors(record, ids)
+        return record
+
+    def _call_step(
+        self, step: Step, person: Any, ids: IdMap, cursor: CallCursor, record: StepRecord
+    ) -> None:
+        """A step's calls, each account's person's; their events to that account's stack."""
+        accounts = {p.account_id for p in self.pipelines.values()} | set(ids.accounts.values())
+        people = {a: access_key("scenario", a) for a in sorted(accounts)}
+        keys = set(people.values())
+        inner: tuple[CallStep, ...] = (
+            step.steps if isinstance(step, TogetherStep) else (step,)  # type: ignore[assignment]
+        )
+        events: dict[str, list[dict[str, Any]]] = {}
+        for part in inner:
+            self._calls(part, person, ids, record)
+            calls = cursor.take()
+            self._count_pipeline(calls, record)
+            mine = [c for c in calls if c.caller in keys and c.service == "ec2"]
+            record.calls += [c.action if c.ok else f"{c.action}!" for c in mine]
+            if step.quiet or part.quiet:
+                continue
+            for account_id, key in people.items():
+                emitted = events_for_calls(mine, account_id, self.sandbox.region, key)
+                events.setdefault(account_id, []).extend(emitted)
+                record.events += emitted
+        stacks = {p.account_id: p for p in self.pipelines.values()}
+        for account_id, batch in events.items():
+            if account_id in stacks and batch:  # no stack in an account without VPCs
+                record.deliveries += stacks[account_id].deliver(batch)
+
+    def _executions(
+        self,
+        account: str | None,
+        pipeline: SandboxPipeline,
+        known: set[str],
+        record: StepRecord,
+    ) -> None:
+        """The step's new executions of one stack, their failures, and those that wait."""
+        for execution in pipeline.executions():
+            if execution.arn in known:
+                continue
+            self._owner[execution.arn] = account
+            record.executions.append(execution)
             described = pipeline.describe(execution.arn)
             if execution.status in _ERROR_STATUSES:
                 record.failures[execution.name] = (
@@ -253,8 +342,6 @@ class _Runner:
             if pipeline.awaits_approval(execution):
                 approval = pipeline.approvals().approval(pipeline.vpc_of(execution))
                 record.awaiting[execution.name] = len(approval.changes) if approval else 0
-        self._delivery_errors(record, ids)
-        return record
 
     def _calls(self, step: CallStep, person: Any, ids: IdMap, record: StepRecord) -> None:
         try:
@@ -274,17 +361,17 @@ class _Runner:
             ) from error
 
     def _answer(self, step: AnswerStep, vpc_id: str, record: StepRecord) -> None:
-        """What ``outpost-mesh approve`` / ``reject --vpc ID`` does: the waiting request's task
-        token answered with SendTaskSuccess / SendTaskFailure, as the runner's identity. Nothing
-        waiting is a refusal of the step, as the CLI's exit 2 is."""
-        assert self.pipeline is not None
-        approval = self.pipeline.approvals().approval(vpc_id)
+        """What ``outpost-mesh approve`` / ``reject --vpc ID`` does in the VPC's account: the
+        waiting request's task token answered with SendTaskSuccess / SendTaskFailure, as the
+        runner's identity. Nothing waiting is a refusal of the step, as the CLI's exit 2 is."""
+        pipeline = self._pipeline_of_vpc(step.vpc)
+        approval = pipeline.approvals().approval(vpc_id)
         if approval is None or approval.status is not ApprovalStatus.WAITING:
             record.call_errors.append(f"{step.label}: nothing waits for approval in {step.vpc}")
             return
-        sts = self.sandbox.client("sts", caller=RUNNER_ACCESS_KEY)
+        sts = self.sandbox.client("sts", caller=pipeline.runner_key)
         by = str(sts.get_caller_identity()["Arn"])
-        sfn = self.pipeline.sfn
+        sfn = pipeline.sfn
         if step.approve:
             sfn.send_task_success(taskToken=approval.token, output=json.dumps({"approved_by": by}))
         else:
@@ -293,11 +380,10 @@ class _Runner:
 
     def pending_approvals(self, ids: IdMap) -> list[dict[str, Any]]:
         """Every request that waits for a person at the end of the run, in scenario words."""
-        assert self.pipeline is not None
-        store = self.pipeline.approvals()
         words = Translator(ids)
         pending = []
         for vpc in self.scenario.vpcs:
+            store = self._pipeline_of_vpc(vpc.name).approvals()
             approval = store.approval(ids.vpc_id(vpc.name))
             if approval is None or approval.status is not ApprovalStatus.WAITING:
                 continue
@@ -314,15 +400,14 @@ class _Runner:
         return pending
 
     def _release(self, outpost_arn: str) -> None:
-        """What ``outpost-mesh release --outpost ARN`` does: the quarantine is gone."""
-        assert self.pipeline is not None
-        dynamodb = self.sandbox.client("dynamodb", caller=RUNNER_ACCESS_KEY)
-        LedgerStore(dynamodb, self.pipeline.table_name).release_quarantine(outpost_arn)
+        """What ``outpost-mesh release --outpost ARN`` does, in every stack: the quarantine is
+        gone (each account's stack keeps its own)."""
+        for pipeline in self.pipelines.values():
+            pipeline.approvals().release_quarantine(outpost_arn)
 
     def _count_pipeline(self, calls: list[Any], record: StepRecord) -> None:
-        counts = Counter(
-            c.action for c in calls if c.caller == PIPELINE_ACCESS_KEY and c.service == "ec2"
-        )
+        keys = {access_key("pipeline", p.account_id) for p in self.pipelines.values()}
+        counts = Counter(c.action for c in calls if c.caller in keys and c.service == "ec2")
         self.pipeline_calls.update(counts)
         merged = Counter(record.api_calls)
         merged.update(counts)
@@ -332,8 +417,9 @@ class _Runner:
     def _delivery_errors(self, record: StepRecord, ids: IdMap) -> None:
         words = Translator(ids)
         for delivery in record.deliveries:
+            event = delivery.event if isinstance(delivery.event, dict) else {}
+            account = self._account_of_id(str(event.get("account", "")))
             for invocation in delivery.failed:
-                event = delivery.event if isinstance(delivery.event, dict) else {}
                 detail = event.get("detail") if isinstance(event.get("detail"), dict) else {}
                 what = (detail or {}).get("eventName") or event.get("detail-type") or "event"
                 event_id = event.get("id")
@@ -345,28 +431,28 @@ class _Runner:
                     f"{invocation.function} failed on the {what} event of step "
                     f"'{record.label}': {invocation.error_type}: {invocation.error_message}"
                 )
-                self.error_findings.setdefault((subject, message), message)
+                self.error_findings.setdefault((subject, account), message)
 
     def _findings(self, ids: IdMap, records: list[StepRecord]) -> list[dict[str, Any]]:
         """Every finding of the run, each once, with ``resolved``: the ledger keeps a finding a
         later plan no longer had, marked resolved (the runner's own ``error`` findings, of
-        events and executions that failed, are never resolved)."""
-        assert self.pipeline is not None
+        events and executions that failed, are never resolved). With several accounts, each
+        VPC's from its account's ledger, and each names its ``account``."""
         words = Translator(ids)
-        store = LedgerStore(
-            self.sandbox.client("dynamodb", caller=RUNNER_ACCESS_KEY), self.pipeline.table_name
-        )
-        found: dict[tuple[str, str], str] = {}
-        resolved: set[tuple[str, str]] = set()
-        for vpc_id in sorted(set(ids.vpcs.values())):
+        found: dict[tuple[str, str, str | None], str] = {}
+        resolved: set[tuple[str, str, str | None]] = set()
+        seeded = [v for v in self.scenario.vpcs if v.name in ids.vpcs]
+        for vpc in sorted(seeded, key=lambda v: ids.vpc_id(v.name)):
+            vpc_id = ids.vpc_id(vpc.name)
+            store = self._pipeline_of_vpc(vpc.name).approvals()
             still = {(f.kind, f.subject) for f in store.open_findings(vpc_id)}
             for finding in store.findings(vpc_id):
-                key = (str(finding.kind), words.text(finding.subject))
+                key = (str(finding.kind), words.text(finding.subject), vpc.account)
                 found[key] = words.text(finding.message)
                 if (finding.kind, finding.subject) not in still:
                     resolved.add(key)
-        for (subject, _), message in self.error_findings.items():
-            found.setdefault(("error", subject), message)
+        for (subject, account), message in self.error_findings.items():
+            found.setdefault(("error", subject, account), message)
         # An execution that failed without its rollback (which records a finding) still failed.
         for record in records:
             for execution in record.executions:
@@ -375,22 +461,29 @@ class _Runner:
                 error, cause = record.failures.get(execution.name, (execution.status, ""))
                 subject = words.text(self._execution_vpc(execution) or execution.name)
                 found.setdefault(
-                    ("error", subject),
+                    ("error", subject, self._owner.get(execution.arn)),
                     words.text(f"execution {execution.name} {execution.status}: {error}: {cause}"),
                 )
-        return [
-            {
+        findings = []
+        for key in sorted(found, key=lambda k: (k[0], k[1], k[2] or "")):
+            kind, subject, account = key
+            message = found[key]
+            entry: dict[str, Any] = {
                 "kind": kind,
                 "subject": subject,
                 "message": message,
-                "resolved": (kind, subject) in resolved,
+                "resolved": key in resolved,
             }
-            for (kind, subject), message in sorted(found.items())
-        ]
+            if self.scenario.accounts:
+                entry["account"] = account
+            findings.append(entry)
+        return findings
+
+    def _pipeline_of(self, execution: ExecutionInfo) -> SandboxPipeline:
+        return self.pipelines[self._owner.get(execution.arn)]
 
     def _rolled_back(self, execution: ExecutionInfo) -> bool:
-        assert self.pipeline is not None
-        history = self.pipeline.sfn.get_execution_history(
+        history = self._pipeline_of(execution).sfn.get_execution_history(
             executionArn=execution.arn, maxResults=1000, reverseOrder=True
         )
         return any(
@@ -400,8 +493,7 @@ class _Runner:
         )
 
     def _execution_vpc(self, execution: ExecutionInfo) -> str:
-        assert self.pipeline is not None
-        described = self.pipeline.describe(execution.arn)
+        described = self._pipeline_of(execution).describe(execution.arn)
         try:
             data = json.loads(described.get("input") or "{}")
         except ValueError:

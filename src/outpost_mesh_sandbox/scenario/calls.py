@@ -17,14 +17,21 @@ Assumptions, named here once:
   one), so the step makes exactly one call;
 - a VPC's ``ipv6_cidr`` names the /56 AWS gives it (``AmazonProvidedIpv6CidrBlock``, as a person
   without their own addresses gets one); a subnet's /64 is created at the same offset in the
-  VPC's actual block.
+  VPC's actual block;
+- several accounts: ``ec2`` is the first account's person; every other account's person is a
+  client like it signed with that account's scenario key (:func:`person`). A step acts as the
+  person of the account of the VPC it changes (:func:`account_of_step`); tagging an LGW route
+  table, as its Outpost's owner.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+import boto3
+
+from outpost_mesh_sandbox.aws.identities import SECRET_KEY, access_key
 from outpost_mesh_sandbox.scenario.ids import IdMap
 from outpost_mesh_sandbox.scenario.model import (
     LGW_PREFIX,
@@ -68,11 +75,13 @@ __all__ = [
     "ASSOCIATION_DESCRIBES",
     "FaultControl",
     "SeedError",
+    "account_of_step",
     "apply_fail",
     "associate_lgw",
     "create_route",
     "create_subnet",
     "name_tags",
+    "person",
     "run_step_calls",
 ]
 
@@ -161,7 +170,7 @@ def create_subnet(ec2: EC2Client, ids: IdMap, subnet: SubnetSpec) -> None:
     if subnet.ipv6_cidr is not None:
         request["Ipv6CidrBlock"] = ids.ipv6_in_sandbox(subnet.vpc, subnet.ipv6_cidr)
     subnet_id = ec2.create_subnet(**request)["Subnet"]["SubnetId"]
-    ids.add_subnet(subnet.name, subnet_id)
+    ids.add_subnet(subnet.name, subnet_id, subnet.vpc)
     if subnet.route_table is not None:
         _associate_route_table(ec2, ids, subnet.name, subnet.route_table)
 
@@ -235,14 +244,74 @@ def _account_calls(step: Step, ec2: EC2Client, ids: IdMap) -> None:
         raise TypeError(f"unknown step {step!r}")
 
 
+_PEOPLE: dict[tuple[str, str], Any] = {}  # (endpoint, access key) -> that person's EC2 client
+
+
+def person(ec2: EC2Client, ids: IdMap, account: str | None) -> EC2Client:
+    """The EC2 client of ``account``'s person: ``ec2`` itself for None (one account) or the
+    first account, else a client like ``ec2`` with that account's scenario key."""
+    account_id = ids.accounts.get(account or "", ids.account)
+    if account is None or account_id == ids.account:
+        return ec2
+    key = (str(ec2.meta.endpoint_url), access_key("scenario", account_id))
+    found = _PEOPLE.get(key)
+    if found is None:
+        found = _PEOPLE[key] = boto3.session.Session().client(
+            "ec2",
+            endpoint_url=key[0],
+            region_name=ec2.meta.region_name,
+            aws_access_key_id=key[1],
+            aws_secret_access_key=SECRET_KEY,
+            config=ec2.meta.config,
+        )
+    return found  # type: ignore[no-any-return]
+
+
+def account_of_step(step: Step, scenario: Scenario, ids: IdMap) -> str | None:
+    """The account whose person makes ``step``'s calls: the account of the VPC it changes
+    (an LGW route table's owner for tagging one); None with one account or no calls."""
+    vpc: str | None = None
+    if isinstance(
+        step,
+        CreateSubnetStep
+        | AssociateLgwRouteTableStep
+        | DisassociateLgwRouteTableStep
+        | AssociateVpcCidrStep
+        | SetMainRouteTableStep,
+    ):
+        vpc = step.vpc
+    elif isinstance(step, DeleteSubnetStep):
+        vpc = ids.subnet_vpcs.get(step.name)
+    elif isinstance(step, AssociateRouteTableStep | DisassociateRouteTableStep):
+        vpc = ids.subnet_vpcs.get(step.subnet)
+    elif isinstance(step, AddRouteStep | DeleteRouteStep):
+        vpc = scenario.vpc_of_route_table(step.route_table)
+    elif isinstance(step, TagStep | UntagStep):
+        if step.target_kind == "lgw_route_table":
+            return scenario.lgw_route_table(step.target)[0].account
+        if step.target_kind == "vpc":
+            vpc = step.target
+        elif step.target_kind == "subnet":
+            vpc = ids.subnet_vpcs.get(step.target)
+        else:
+            vpc = scenario.vpc_of_route_table(step.target)
+    return scenario.account_of_vpc(vpc) if vpc is not None else None
+
+
 def run_step_calls(step: Step, ec2: EC2Client, ids: IdMap, scenario: Scenario) -> None:
-    """The API calls of one step, as the format's table says; ``ids`` is kept up to date.
+    """The API calls of one step, as the format's table says, made by the person of the step's
+    account (:func:`account_of_step`; ``ec2`` is the first account's); ``ids`` is kept up to date.
 
     ``sweep``, ``fail``, ``event``, ``release``, ``advance_clock``, ``approve`` and ``reject`` make
     no calls (the runner plays them; see :func:`apply_fail` for ``fail``). A call AWS refuses
     raises botocore's ClientError, with ``ids`` as it was before that call; SeedError when there
     was nothing to call.
     """
+    if isinstance(step, TogetherStep):
+        for inner in step.steps:
+            run_step_calls(inner, ec2, ids, scenario)
+        return
+    ec2 = person(ec2, ids, account_of_step(step, scenario, ids))
     if isinstance(step, CreateSubnetStep):
         create_subnet(ec2, ids, step.subnet)
     elif isinstance(step, DeleteSubnetStep):
@@ -262,9 +331,6 @@ def run_step_calls(step: Step, ec2: EC2Client, ids: IdMap, scenario: Scenario) -
             RouteTableId=ids.route_table_id(step.route_table),
             DestinationCidrBlock=step.destination,
         )
-    elif isinstance(step, TogetherStep):
-        for inner in step.steps:
-            run_step_calls(inner, ec2, ids, scenario)
     elif not isinstance(
         step, SweepStep | FailStep | EventStep | ReleaseStep | AdvanceClockStep | AnswerStep
     ):

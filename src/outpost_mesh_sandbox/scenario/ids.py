@@ -15,11 +15,22 @@ from typing import Any, Protocol
 from outpost_mesh.model import ROUTE_TARGET_KEYS
 from outpost_mesh_sandbox.scenario.model import LGW_PREFIX, MAIN_PREFIX
 
-__all__ = ["FIRST_AZ_SUFFIX", "IdMap", "OutpostHandle"]
+__all__ = ["FIRST_AZ_SUFFIX", "IdMap", "OutpostHandle", "account_ids"]
 
 # ASSUMPTION (named once, here): every Outpost is seeded in the region's first AZ
 # (``{region}a``), as are In-Region subnets.
 FIRST_AZ_SUFFIX = "a"
+#: The sandbox ids of a scenario's second, third... account: 210000000001, 210000000002...
+#: (the first account is the sandbox's own, so a single-account run keeps its ids and keys).
+OTHER_ACCOUNTS_BASE = 210_000_000_000
+
+
+def account_ids(names: Sequence[str], first: str) -> dict[str, str]:
+    """Account name -> 12-digit sandbox account id: ``first`` (the sandbox's) for the first."""
+    return {
+        name: first if index == 0 else f"{OTHER_ACCOUNTS_BASE + index:012d}"
+        for index, name in enumerate(names)
+    }
 
 
 class LgwRouteTableHandle(Protocol):
@@ -69,6 +80,8 @@ class IdMap:
     lgw_associations: dict[tuple[str, str], str] = field(default_factory=dict)  # (vpc, outpost)
     lgw_route_tables: dict[str, str] = field(default_factory=dict)  # table name -> lgw-rtb id
     main_associations: dict[str, str] = field(default_factory=dict)  # VPC -> its main assoc id
+    accounts: dict[str, str] = field(default_factory=dict)  # account name -> id (several)
+    subnet_vpcs: dict[str, str] = field(default_factory=dict)  # subnet -> its VPC (ever)
     # VPC -> (the scenario's ipv6_cidr, the /56 AWS gave): subnets' /64s keep their offset
     ipv6_blocks: dict[str, tuple[ipaddress.IPv6Network, ipaddress.IPv6Network]] = field(
         default_factory=dict
@@ -89,8 +102,10 @@ class IdMap:
         self.route_tables[name] = table_id
         self._names[table_id] = name
 
-    def add_subnet(self, name: str, subnet_id: str) -> None:
+    def add_subnet(self, name: str, subnet_id: str, vpc: str = "") -> None:
         self.subnets[name] = subnet_id
+        if vpc:
+            self.subnet_vpcs[name] = vpc
         self._last_subnet_ids[name] = subnet_id
         self._names[subnet_id] = name
 
@@ -181,7 +196,7 @@ class IdMap:
     def placeholder_value(self, kind: str, name: str | None) -> str:
         """For :func:`~outpost_mesh_sandbox.scenario.placeholders.substitute_placeholders`."""
         if kind == "account":
-            return self.account
+            return self.account  # the first account's, with several
         if kind == "region":
             return self.region
         lookups: dict[str, Mapping[str, str]] = {

@@ -19,12 +19,17 @@ Assumptions, named here once:
 - the internet gateway and the network interface that ``igw`` / ``eni`` targets need are created
   once per VPC at seeding, for seeded routes and for ``add_route`` steps alike, so that steps make
   only the calls the table lists. The interface sits in a seeded subnet no step deletes (preferring
-  an In-Region one); the loader guarantees there is one.
+  an In-Region one); the loader guarantees there is one;
+- several accounts (``accounts``): the first is the sandbox's own account, the others get ids of
+  their own (:func:`~.ids.account_ids`); each Outpost is seeded in its owner's account and shared
+  (RAM) with the accounts of its ``shared_with``; each VPC, with its route tables, subnets,
+  targets, LGW associations and routes, is made by its account's person
+  (:func:`~.calls.person`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from outpost_mesh_sandbox.aws.identities import SANDBOX_ACCOUNT
@@ -37,9 +42,10 @@ from outpost_mesh_sandbox.scenario.calls import (
     create_route,
     create_subnet,
     name_tags,
+    person,
     run_step_calls,
 )
-from outpost_mesh_sandbox.scenario.ids import FIRST_AZ_SUFFIX, IdMap, OutpostHandle
+from outpost_mesh_sandbox.scenario.ids import FIRST_AZ_SUFFIX, IdMap, OutpostHandle, account_ids
 from outpost_mesh_sandbox.scenario.model import (
     MAIN_PREFIX,
     AddRouteStep,
@@ -76,7 +82,12 @@ class SeedControl(Protocol):
         availability_zone: str | None = ...,
         generation: int = ...,
         route_tables: list[dict[str, Any]] | None = ...,
+        account_id: str | None = ...,
     ) -> OutpostHandle: ...
+
+    def share_outpost(
+        self, outpost: str, owner_id: str, consumer_id: str, *, shared: bool = ...
+    ) -> None: ...
 
     def configure(
         self,
@@ -87,8 +98,21 @@ class SeedControl(Protocol):
     ) -> None: ...
 
 
-def _seed_outpost(control: SeedControl, outpost: OutpostSpec, az: str) -> OutpostHandle:
-    """The rack, with its LGW route tables as the scenario lists them (else the default one)."""
+def _seed_outpost(control: SeedControl, outpost: OutpostSpec, az: str, ids: IdMap) -> OutpostHandle:
+    """The rack, with its LGW route tables as the scenario lists them (else the default one), in
+    its owner's account (the sandbox's with one account), shared as the scenario says."""
+    owner = ids.accounts.get(outpost.account or "")
+    seeded = _seed_rack(control, outpost, az, {"account_id": owner} if owner else {})
+    for consumer in outpost.shared_with:
+        control.share_outpost(
+            outpost.name, ids.accounts[outpost.account or ""], ids.accounts[consumer]
+        )
+    return seeded
+
+
+def _seed_rack(
+    control: SeedControl, outpost: OutpostSpec, az: str, where: dict[str, Any]
+) -> OutpostHandle:
     if not outpost.lgw_route_tables:
         return control.seed_outpost(
             outpost.name,
@@ -96,6 +120,7 @@ def _seed_outpost(control: SeedControl, outpost: OutpostSpec, az: str) -> Outpos
             intra_vpc=outpost.intra_vpc,
             availability_zone=az,
             generation=outpost.generation,
+            **where,
         )
     tables = [
         {
@@ -113,6 +138,7 @@ def _seed_outpost(control: SeedControl, outpost: OutpostSpec, az: str) -> Outpos
         availability_zone=az,
         generation=outpost.generation,
         route_tables=tables,
+        **where,
     )
 
 
@@ -133,34 +159,39 @@ def seed(
     region = ec2.meta.region_name
     control.configure(routes_per_table=scenario.quotas.routes_per_table)
     ids = IdMap(account=SANDBOX_ACCOUNT, region=region)
+    ids.accounts = account_ids(scenario.accounts, SANDBOX_ACCOUNT)
     az = f"{region}{FIRST_AZ_SUFFIX}"
     for outpost in scenario.outposts:
-        ids.add_outpost(outpost.name, _seed_outpost(control, outpost, az), az)
+        ids.add_outpost(outpost.name, _seed_outpost(control, outpost, az, ids), az)
+
+    def of(vpc: str) -> EC2Client:
+        return person(ec2, ids, scenario.account_of_vpc(vpc))
 
     for vpc in scenario.vpcs:
-        _create_vpc(ec2, ids, vpc)
+        _create_vpc(of(vpc.name), ids, vpc)
 
     for table in scenario.route_tables:
-        created_table = ec2.create_route_table(
+        created_table = of(table.vpc).create_route_table(
             VpcId=ids.vpc_id(table.vpc),
             TagSpecifications=name_tags("route-table", table.name, table.tags),
         )
         ids.add_route_table(table.name, created_table["RouteTable"]["RouteTableId"])
 
     for subnet in scenario.subnets:
-        create_subnet(ec2, ids, subnet)
+        create_subnet(of(subnet.vpc), ids, subnet)
 
-    _seed_targets(scenario, ec2, ids)
+    _seed_targets(scenario, of, ids)
 
     for association in scenario.lgw_associations:
-        associate_lgw(ec2, ids, association.vpc, association.lgw_route_table, wait=max_describes)
+        owner = of(association.vpc)
+        associate_lgw(owner, ids, association.vpc, association.lgw_route_table, wait=max_describes)
     for table in scenario.route_tables:
         for route in table.routes:
             rack = route.outpost
             if rack is not None and (table.vpc, rack) not in ids.lgw_associations:
                 first = _first_available(scenario.outpost(rack))
-                associate_lgw(ec2, ids, table.vpc, first, wait=max_describes)
-            create_route(ec2, ids, table.name, table.vpc, route)
+                associate_lgw(of(table.vpc), ids, table.vpc, first, wait=max_describes)
+            create_route(of(table.vpc), ids, table.name, table.vpc, route)
     if scenario.throttle is not None:  # seeding itself is never throttled
         control.configure(throttle=True, time_scale=scenario.throttle.time_scale)
     return ids
@@ -181,7 +212,8 @@ def _create_vpc(ec2: EC2Client, ids: IdMap, vpc: VpcSpec) -> None:
         TagSpecifications=name_tags("vpc", name, vpc.tags),
     )["Vpc"]
     vpc_id = created["VpcId"]
-    ids.account = created.get("OwnerId", ids.account)
+    if not ids.accounts:  # with several, {{account}} stays the first account's
+        ids.account = created.get("OwnerId", ids.account)
     ids.add_vpc(name, vpc_id)
     for block in vpc.secondary_cidrs:
         ec2.associate_vpc_cidr_block(VpcId=vpc_id, CidrBlock=block)
@@ -200,7 +232,7 @@ def _create_vpc(ec2: EC2Client, ids: IdMap, vpc: VpcSpec) -> None:
     ids.main_associations[name] = association["RouteTableAssociationId"]
 
 
-def _seed_targets(scenario: Scenario, ec2: EC2Client, ids: IdMap) -> None:
+def _seed_targets(scenario: Scenario, of: Callable[[str], EC2Client], ids: IdMap) -> None:
     """One internet gateway / network interface per VPC that any seeded route or step targets."""
     uses: list[tuple[str, str]] = [
         (table.vpc, route.target) for table in scenario.route_tables for route in table.routes
@@ -212,6 +244,7 @@ def _seed_targets(scenario: Scenario, ec2: EC2Client, ids: IdMap) -> None:
     ]
     deleted = {s.name for s in scenario.all_steps() if isinstance(s, DeleteSubnetStep)}
     for vpc, target in uses:
+        ec2 = of(vpc)
         if target == "igw" and vpc not in ids.internet_gateways:
             igw_id = ec2.create_internet_gateway(
                 TagSpecifications=name_tags("internet-gateway", f"{vpc}-igw")
