@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from outpost_mesh_sandbox.scenario import ScenarioError, parse_scenario
-from outpost_mesh_sandbox.scenario.model import Scenario
+from .test_scenario_round_two import error_of, parse
 
 
 def doc(**extra: Any) -> dict[str, Any]:
@@ -51,17 +50,6 @@ def changed(path: tuple[str | int, ...], value: Any, **extra: Any) -> dict[str, 
     else:
         where[path[-1]] = value
     return document
-
-
-def parse(document: object) -> Scenario:
-    return parse_scenario(document, "test.yaml", "test")
-
-
-def error_of(document: object) -> ScenarioError:
-    with pytest.raises(ScenarioError) as caught:
-        parse(document)
-    assert "\n" not in str(caught.value)
-    return caught.value
 
 
 def test_accounts_owners_and_shares_parse() -> None:
