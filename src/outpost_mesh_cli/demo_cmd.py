@@ -215,7 +215,12 @@ def _step_lines(run: DemoRun, number: int, record: StepRecord) -> list[str]:
         lines.append(f"  calls       {', '.join(record.calls)}")
     for problem in record.call_errors:
         lines.append(f"  refused     {words.text(problem)}")
-    deliveries = [_delivery_line(d) for d in record.deliveries]
+    names = {account_id: f"[{name}] " for name, account_id in run.ids.accounts.items()}
+    deliveries = [
+        names.get(str(d.event.get("account")) if isinstance(d.event, dict) else "", "")
+        + _delivery_line(d)
+        for d in record.deliveries
+    ]
     if deliveries:
         lines.append(f"  events      {deliveries[0]}")
         lines += [f"              {line}" for line in deliveries[1:]]
@@ -232,7 +237,8 @@ def _step_lines(run: DemoRun, number: int, record: StepRecord) -> list[str]:
                     f"  (waits for approval: {record.awaiting[execution.name]} change(s); "
                     "outpost-mesh approve / reject --vpc ID)"
                 )
-            lines.append(f"    {execution.status:<10} {execution.name}{note}")
+            owner = names.get(execution.arn.split(":")[4], "")
+            lines.append(f"    {execution.status:<10} {owner}{execution.name}{note}")
             if execution.name in record.failures:
                 error, cause = record.failures[execution.name]
                 text = cause if cause.startswith(error) else f"{error}: {cause}"

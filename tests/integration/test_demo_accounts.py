@@ -90,6 +90,9 @@ def test_the_hub_hears_each_accounts_findings_in_scenario_words(
     assert "  network: its stack meshes core; owns rack-a, rack-b" in text
     assert "    app: 4/4 cross-rack directions routed" in text
     assert "[workload] app on rack-a: rack-a (associated)" in text
+    step_1 = text.split("\nStep 1: ")[1].split("\nStep 2: ")[0]
+    assert "events      [workload] CreateSubnet -> Ec2ApiCallRule" in step_1
+    assert "SUCCEEDED  [workload] vpc-" in step_1 and "[network]" not in step_1
 
 
 def test_no_stack_calls_on_another_accounts_resources(
