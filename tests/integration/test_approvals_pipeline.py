@@ -20,11 +20,12 @@ from outpost_mesh.observe import observe_vpc
 from outpost_mesh.verify import reachability
 from outpost_mesh_cli.main import main
 from outpost_mesh_sandbox.aws.server import Sandbox
+from outpost_mesh_sandbox.demo import run_demo
 from outpost_mesh_sandbox.demo.runner import AwsTime
 from outpost_mesh_sandbox.scenario.ids import IdMap
 from outpost_mesh_sandbox.stack.pipeline import PipelineOptions, SandboxPipeline
 
-from .support import seeded
+from .support import SCENARIOS, seeded
 
 
 def deploy(sb: Sandbox, **parameters: str) -> SandboxPipeline:
@@ -288,3 +289,19 @@ def test_a_persons_apply_is_its_own_approval_recorded_with_the_caller(
     (entry,) = [h for h in store.history(vpc) if h["event"] == "pass"]
     assert entry["approved_by"].startswith("arn:aws:") and entry["actor"].startswith("cli:")
     assert entry["counts"]["routes_to_create"] == 2
+
+
+def test_the_approval_scenario_waits_then_its_approve_step_meshes(sb: Sandbox) -> None:
+    """scenarios/approval.yaml through the demo runner: the first step's execution waits (no
+    mutating call, its plan in the step), the approve step's answer is followed by exactly the
+    planned calls, and nothing waits at the end."""
+    run = run_demo(SCENARIOS / "approval.yaml", sandbox=sb)
+    report = run.report
+    first, second = report["steps"]
+    assert "RUNNING" in [e["status"] for e in first["executions"]]
+    assert first["api_calls"]["CreateRoute"] == 0
+    assert first["api_calls"]["CreateLocalGatewayRouteTableVpcAssociation"] == 0
+    assert second["api_calls"]["CreateRoute"] == 2
+    assert second["api_calls"]["CreateLocalGatewayRouteTableVpcAssociation"] == 2
+    assert report["pending_approvals"] == []
+    assert all(p["reachable"] for p in report["reachability"]) and report["reachability"]

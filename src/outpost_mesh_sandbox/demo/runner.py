@@ -377,6 +377,7 @@ class _Runner:
         else:
             cause = json.dumps({"by": by, "reason": step.reason})
             sfn.send_task_failure(taskToken=approval.token, error=APPROVAL_REJECTED, cause=cause)
+        pipeline.wait_answered(vpc_id, approval.token)
 
     def pending_approvals(self, ids: IdMap) -> list[dict[str, Any]]:
         """Every request that waits for a person at the end of the run, in scenario words."""

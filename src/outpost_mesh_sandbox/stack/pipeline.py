@@ -369,6 +369,23 @@ class SandboxPipeline:
             and approval.execution == execution.name
         )
 
+    def wait_answered(self, vpc_id: str, token: str, timeout: float | None = None) -> None:
+        """Until the VPC's request waiting on ``token`` is recorded as answered (its execution
+        moved on): right after SendTaskSuccess/SendTaskFailure it still reads as waiting, which
+        ``wait_idle`` would take for idle. PipelineTimeoutError after ``timeout`` seconds."""
+        limit = self.options.idle_timeout if timeout is None else timeout
+        deadline = time.monotonic() + limit
+        while True:
+            approval = self.approvals().approval(vpc_id)
+            if approval is None or approval.token != token:
+                return
+            if time.monotonic() >= deadline:
+                raise PipelineTimeoutError(
+                    f"the answer to {vpc_id}'s approval request was not recorded after "
+                    f"{limit:.0f} s"
+                )
+            time.sleep(self.options.poll_interval)
+
     def wait_idle(self, timeout: float | None = None) -> None:
         """Until no event is being delivered and no execution runs but those waiting for a
         person's approval; PipelineTimeoutError after ``timeout`` seconds (default: the
