@@ -47,7 +47,12 @@ DETAIL_TYPES = {
     "outpost-mesh Execution Outcome",
 }
 # The functions that notify (ReconcileService: findings from plan, failures from rollback).
-NOTIFIERS = {"PlanFunction", "RollbackFunction", "RequestApprovalFunction"}
+NOTIFIERS = {
+    "PlanFunction",
+    "RollbackFunction",
+    "RequestApprovalFunction",
+    "ReleaseFunction",  # SUCCEEDED outcomes, on the hub only
+}
 # What FleetReadRole may do: reads only. kms:Decrypt/DescribeKey only through DynamoDB, for a
 # ledger encrypted with KmsKeyArn.
 READ_ONLY_ACTION = re.compile(

@@ -294,9 +294,15 @@ def test_the_hub_sees_both_accounts_outcomes(sb: Sandbox, stacks: Any) -> None:
         sweep(sb, deploy(sb, stacks, account, HubEventBusArn=bus_arn))
     received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
     events = [json.loads(m["Body"]) for m in received]
-    by_account = {e["account"]: e["detail"]["vpc_id"] for e in events}
-    assert by_account == {NETWORK: core.vpc_id, WORKLOAD: app.vpc_id}
-    assert {e["detail-type"] for e in events} == {"outpost-mesh Finding"}
+    by_account = {(e["account"], e["detail-type"]): e["detail"]["vpc_id"] for e in events}
+    assert by_account == {  # each account's finding, and its execution's outcome
+        (NETWORK, "outpost-mesh Finding"): core.vpc_id,
+        (NETWORK, "outpost-mesh Execution Outcome"): core.vpc_id,
+        (WORKLOAD, "outpost-mesh Finding"): app.vpc_id,
+        (WORKLOAD, "outpost-mesh Execution Outcome"): app.vpc_id,
+    }
+    outcomes = [e["detail"] for e in events if e["detail-type"].endswith("Outcome")]
+    assert all(o["outcome"] == "SUCCEEDED" and o["changes"] for o in outcomes)
 
 
 def test_iam_admits_an_association_arn_in_either_account() -> None:

@@ -80,10 +80,19 @@ def test_the_hub_hears_each_accounts_findings_in_scenario_words(
     two_accounts: tuple[DemoRun, list[ApiCall]],
 ) -> None:
     run, _ = two_accounts
+    # each account's findings, and the outcome of each of its executions that changed something
+    outcome = "outpost-mesh Execution Outcome"
     assert [(e["account"], e["detail_type"], e["vpc"]) for e in run.report["hub"]] == [
+        ("network", outcome, "core"),
+        ("network", outcome, "core"),
         ("network", "outpost-mesh Finding", "core"),
+        ("workload", outcome, "app"),
+        ("workload", outcome, "app"),
         ("workload", "outpost-mesh Finding", "app"),
     ]
+    assert all(
+        "succeeded (" in e["summary"] for e in run.report["hub"] if e["detail_type"] == outcome
+    )
     text = render_text(run)
     hub = text.split("\nHub (")[1]
     assert "network    outpost-mesh Finding" in hub and "core: " in hub
@@ -161,7 +170,12 @@ def test_two_workloads_on_the_same_racks_are_meshed_each_by_its_own_stack(
         ("team-a", "team-a"),
         ("team-b", "team-b"),
     }
-    assert report["findings"] == [] and report["hub"] == []  # a clean mesh sends nothing
+    assert report["findings"] == []
+    # a clean mesh sends the hub one outcome per account: its execution's changes
+    assert [(e["account"], e["detail_type"]) for e in report["hub"]] == [
+        ("team-a", "outpost-mesh Execution Outcome"),
+        ("team-b", "outpost-mesh Execution Outcome"),
+    ]
     team_a, team_b = run.ids.accounts["team-a"], run.ids.accounts["team-b"]
     assert calls_by(calls, SANDBOX_ACCOUNT) == []  # no VPC in the network account: no stack
     a_ids, b_ids = resources_of(run, {"team-a"}), resources_of(run, {"team-b"})

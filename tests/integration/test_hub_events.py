@@ -136,6 +136,17 @@ def sweep(sb: Sandbox, pipeline: SandboxPipeline) -> list[Any]:
     return sb.control.calls()[mark:]
 
 
+def lgw_routes_of(sb: Sandbox, vpc: str) -> list[tuple[str, str]]:
+    person = sb.client("ec2", caller="scenario")
+    tables = person.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])
+    return [
+        (t["RouteTableId"], r["DestinationCidrBlock"])
+        for t in tables["RouteTables"]
+        for r in t["Routes"]
+        if r.get("LocalGatewayId")
+    ]
+
+
 def calls_of(calls: list[Any], service: str, action: str) -> list[Any]:
     return [c for c in calls if c.service == service and c.action == action]
 
@@ -156,12 +167,20 @@ def test_a_new_finding_and_a_rollback_each_put_one_event_of_the_contract(
 
     [execution] = member.executions()
     assert execution.status == "SUCCEEDED"
-    [published] = calls_of(calls, "sns", "Publish")
-    [put] = calls_of(calls, "events", "PutEvents")
-    assert put.ok and put.region == HUB_REGION  # a client in the bus's Region
-    assert put.params["Entries"][0]["EventBusName"] == hub.bus_arn
-    [event] = hub.events()
+    [published] = calls_of(calls, "sns", "Publish")  # the finding; a success mails nobody
+    puts = calls_of(calls, "events", "PutEvents")  # the finding, then the execution's outcome
+    assert len(puts) == 2
+    for put in puts:
+        assert put.ok and put.region == HUB_REGION  # a client in the bus's Region
+        assert put.params["Entries"][0]["EventBusName"] == hub.bus_arn
+    event, outcome = hub.events()
     assert (event["source"], event["detail-type"]) == ("outpost-mesh", "outpost-mesh Finding")
+    assert outcome["detail-type"] == "outpost-mesh Execution Outcome"
+    assert set(outcome["detail"]) == COMMON | {"outcome", "execution", "changes"}
+    assert (outcome["detail"]["outcome"], outcome["detail"]["kind"]) == ("SUCCEEDED", "applied")
+    assert outcome["detail"]["execution"] == execution.name
+    made = outcome["detail"]["changes"]
+    assert made["routes_to_create"] == len(lgw_routes_of(sb, vpc)) and made["routes_to_create"]
     detail = event["detail"]
     assert set(detail) == COMMON | {"count", "findings", "findings_left_out"}
     store = LedgerStore(sb.client("dynamodb"), member.table_name)
@@ -245,10 +264,11 @@ def test_a_failed_put_leaves_the_findings_unrecorded_and_the_next_plan_sends_the
     sb.control.inject_fault("PutEvents", code, service="events", per_entry=per_entry)
     calls = sweep(sb, member)
 
-    [put] = calls_of(calls, "events", "PutEvents")
+    put, success = calls_of(calls, "events", "PutEvents")  # the finding, then the outcome
+    assert success.ok  # the outcome: a later call, not refused
     assert put.error_code == code
     assert len(calls_of(calls, "sns", "Publish")) == 1  # SNS took it
-    assert hub.events() == []
+    assert [e["detail-type"] for e in hub.events()] == ["outpost-mesh Execution Outcome"]
     assert open_findings(sb, member, vpc) == set()  # not recorded: not sent
 
     calls = sweep(sb, member)  # the sweep sees findings the ledger does not hold

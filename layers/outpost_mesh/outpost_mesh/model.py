@@ -37,8 +37,10 @@ class FindingKind(StrEnum):
     DELETION_HELD = "deletion-held"
     APPROVAL_REJECTED = "approval-rejected"
     APPROVAL_EXPIRED = "approval-expired"
-    # Not a finding: the kind of the notice that asks a person for an approval.
+    # Not findings: the kinds of the notice that asks a person for an approval, and of the hub's
+    # event for an execution that changed something and succeeded.
     APPROVAL_NEEDED = "approval-needed"
+    APPLIED = "applied"
 
 
 # Kinds that leave a subnet out of the mesh (counted as BlockedSubnets). All but

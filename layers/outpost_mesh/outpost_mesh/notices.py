@@ -60,6 +60,7 @@ RUNBOOK_SECTION: dict[FindingKind, str] = {
     FindingKind.APPROVAL_REJECTED: "approval-mode",
     FindingKind.APPROVAL_EXPIRED: "approval-mode",
     FindingKind.APPROVAL_NEEDED: "approval-mode",
+    FindingKind.APPLIED: "re-running-a-reconcile",
 }
 
 # What each finding means for the mesh, in one phrase.
@@ -82,6 +83,7 @@ EFFECT: dict[FindingKind, str] = {
     FindingKind.APPROVAL_REJECTED: "those changes are not made; the rest of the plan was applied",
     FindingKind.APPROVAL_EXPIRED: "those changes are not made; the rest of the plan was applied",
     FindingKind.APPROVAL_NEEDED: "those changes wait for a person's approval",
+    FindingKind.APPLIED: "the changes were made and verified",
 }
 
 NEXT_STEPS: dict[FindingKind, tuple[str, ...]] = {
@@ -177,12 +179,15 @@ NEXT_STEPS: dict[FindingKind, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class Outcome:
-    """A reconcile that failed and rolled back, as its notice tells it."""
+    """A reconcile's end as its notice tells it: failed and rolled back (``undone`` changes), or
+    ``SUCCEEDED`` with the ``changes`` it made (counts by kind; the hub's event only)."""
 
     execution: str
     subject: str
     cause: str
     undone: int
+    status: str = "FAILED"
+    changes: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -395,6 +400,28 @@ def approval_notice(approval: Approval, report_only: bool = False) -> Notice:
     )
 
 
+_MADE = {
+    "associations_to_create": "association(s) made",
+    "associations_to_delete": "association(s) deleted",
+    "routes_to_create": "route(s) created",
+    "routes_to_delete": "route(s) deleted",
+}
+
+
+def success_notice(vpc_id: str, execution: str, changes: dict[str, int]) -> Notice:
+    """An execution that changed something and ended: for the hub's bus only (people are told
+    what needs them, not every success; the hub's dashboard counts them)."""
+    made = ", ".join(f"{n} {_MADE.get(kind, kind)}" for kind, n in sorted(changes.items()) if n)
+    return Notice(
+        subject=_subject(f"outpost-mesh: reconcile of {vpc_id} succeeded ({made})"),
+        body="",
+        kind=FindingKind.APPLIED,
+        vpc_id=vpc_id,
+        actor=execution,
+        outcome=Outcome(execution, vpc_id, "", 0, SUCCEEDED, tuple(sorted(changes.items()))),
+    )
+
+
 def failure_notice(
     vpc_id: str,
     kind: FindingKind,
@@ -460,6 +487,7 @@ FINDING_EVENT = "outpost-mesh Finding"
 OUTCOME_EVENT = "outpost-mesh Execution Outcome"
 NOTICE_EVENT = "outpost-mesh Notice"
 FAILED = "FAILED"  # an Execution Outcome's outcome: the reconcile failed and rolled back
+SUCCEEDED = "SUCCEEDED"  # ...: it ended having changed something (put on the hub only)
 _BODY_CUT = "\n... (cut to fit an EventBridge event; {status} shows it all)"
 
 
@@ -495,6 +523,13 @@ def _event_of(notice: Notice, common: dict[str, Any], room: int) -> tuple[str, d
     """The notice's detail type and detail, what grows in it cut to ``room`` bytes."""
     if notice.outcome is not None:
         outcome = notice.outcome
+        if outcome.status == SUCCEEDED:
+            return OUTCOME_EVENT, {
+                **common,
+                "outcome": SUCCEEDED,
+                "execution": clip(outcome.execution, STATE_SUBJECT_CHARS),
+                "changes": dict(outcome.changes),
+            }
         return OUTCOME_EVENT, {
             **common,
             "outcome": FAILED,

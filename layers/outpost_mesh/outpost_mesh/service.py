@@ -67,6 +67,7 @@ from outpost_mesh.notices import (
     bus_region,
     failure_notice,
     findings_notice,
+    success_notice,
 )
 from outpost_mesh.observe import observe_vpc
 from outpost_mesh.pacing import TokenBucket, ec2_share
@@ -87,6 +88,14 @@ if TYPE_CHECKING:
     from outpost_mesh.task_models import CaughtError as TaskError
 
 log = logging.getLogger(__name__)
+
+# The counts of a pass that are changes made in AWS (Plan.counts' others are not).
+CHANGE_COUNTS = (
+    "associations_to_create",
+    "associations_to_delete",
+    "routes_to_create",
+    "routes_to_delete",
+)
 
 _OUTPOST_ARN = re.compile(r"^arn:aws[a-z-]*:outposts:[a-z0-9-]+:[0-9]{12}:outpost/op-[0-9a-f]+$")
 # Step Functions execution statuses of a holder that no longer works on the VPC.
@@ -505,6 +514,33 @@ class ReconcileService:
                 "withdrawn": whole["withdrawn"],
             },
         )
+
+    def report_success(self, vpc_id: str, execution: str) -> dict[str, int]:
+        """At the end of an execution, with a hub: an Execution Outcome ``SUCCEEDED`` event on
+        the hub's bus with what the execution changed (its passes in the VPC's history), when it
+        changed something. Returns those counts (empty: nothing changed, nothing put)."""
+        hub = self.notifier.hub
+        if hub is None:
+            return {}
+        changes: dict[str, int] = {}
+        for entry in self.store.history(vpc_id):
+            if entry.get("event") != "pass" or entry.get("actor") != execution:
+                continue
+            for kind, count in (entry.get("counts") or {}).items():
+                if kind in CHANGE_COUNTS and count:
+                    changes[kind] = changes.get(kind, 0) + int(count)
+        if changes:
+            try:
+                hub.put(success_notice(vpc_id, execution, changes))
+            except (OutpostMeshError, BotoCoreError) as error:
+                # a success is not undone for a hub that did not take its news
+                log.warning(
+                    "could not put the outcome of %s on the hub's bus: %s",
+                    execution,
+                    error,
+                    extra={"vpc_id": vpc_id},
+                )
+        return changes
 
     def await_approval(self, vpc_id: str, execution_arn: str, token: str) -> Approval:
         """The request of ``execution_arn``'s pass waits on ``token`` (the lease kept until it

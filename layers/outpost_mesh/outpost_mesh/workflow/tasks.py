@@ -204,6 +204,8 @@ def verify(svc: ReconcileService, task: VerifyInput) -> VerifyOutput:
 def release(svc: ReconcileService, task: ReleaseInput) -> ReleaseOutput:
     again = svc.store.release(LeaseClaim(task.vpc_id, task.holder, task.seen))
     if again is None:
+        # the execution's end: on the Organization's hub, when there is one, what it changed
+        svc.report_success(task.vpc_id, task.holder.rsplit(":", 1)[-1])
         return ReleaseOutput(again=False, holder=task.holder, seen=task.seen)
     return ReleaseOutput(again=True, holder=again.holder, seen=again.seen)
 
