@@ -120,6 +120,13 @@ def sandbox_up(
         scenario = load_scenario(scenario_path) if scenario_path else None
     except ScenarioError as error:
         raise CliError(str(error)) from error
+    if pipeline and scenario is not None and len(scenario.accounts) > 1:
+        # one stack relays the person's CloudTrail events here; `demo` runs one per account
+        raise CliError(
+            f"{scenario_path}: --pipeline runs one account's stack and this scenario has "
+            f"{len(scenario.accounts)} accounts; run it with `outpost-mesh demo --scenario "
+            f"{scenario_path}` (a stack per account), or without --pipeline"
+        )
     sandbox = Sandbox(host=host, port=port).start()
     stack = None
     try:

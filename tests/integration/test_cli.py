@@ -186,6 +186,19 @@ def test_unknown_scenario_file_is_one_line_error(capsys: pytest.CaptureFixture[s
     assert "/nonexistent/scenario.yaml" in err
 
 
+def test_sandbox_up_pipeline_refuses_a_scenario_of_several_accounts(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """One stack cannot play several accounts: refused before anything starts, pointing at demo
+    (which runs a stack per account)."""
+    path = str(ROOT / "scenarios" / "two-accounts.yaml")
+    code = main(["sandbox", "up", "--scenario", path, "--pipeline", "--port", "0"])
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert err.count("\n") == 1
+    assert "2 accounts" in err and f"outpost-mesh demo --scenario {path}" in err
+
+
 # -- issue 14: the operator's CLI with the AWS CLI's manners -------------------------------------
 # The tests below run against the test session's sandbox (reset for each test): in-process through
 # main(argv), or as a process of its own where a process is what is under test (a closed pipe,
