@@ -43,6 +43,7 @@ from outpost_mesh_sandbox.aws.identities import PIPELINE_ACCESS_KEY
 from outpost_mesh_sandbox.aws.server import Sandbox
 from outpost_mesh_sandbox.scenario import ScenarioError, load_scenario, parse_scenario
 from outpost_mesh_sandbox.stack.lambda_runtime import FakeLambdaContext, Invocation
+from outpost_mesh_sandbox.stack.lambda_seam import invoked_as
 from outpost_mesh_sandbox.stack.pipeline import RUNNER_ACCESS_KEY
 
 from .harness import TALLY, World, mutating
@@ -143,7 +144,8 @@ class Corpus:
             seam.invoke(function, {})  # the first call makes the function's clients
         context = FakeLambdaContext(binding.name, binding.arn, binding.memory, binding.timeout)
         try:
-            result = binding.handler(event, context)
+            with invoked_as(binding):  # the handler's module finds this binding's services
+                result = binding.handler(event, context)
         except Exception as error:
             return Invocation(
                 function, context.aws_request_id, None, type(error).__name__, str(error)

@@ -31,13 +31,14 @@ it to CloudWatch Logs.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import json
 import logging
 import threading
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -248,10 +249,9 @@ class LambdaSeam:
             timeout_seconds=binding.timeout,
         )
         started = time.monotonic()
-        invoked = _INVOKED.set(binding.services)
         try:
-            with lambda_service.function_output(self.logs):  # Lambda: stdout -> its log
-                result = binding.handler(event, context)
+            with invoked_as(binding), lambda_service.function_output(self.logs):
+                result = binding.handler(event, context)  # Lambda: stdout -> its log
         except Exception as exc:
             payload = error_payload(exc, context.aws_request_id)
             invocation = Invocation(
@@ -269,8 +269,6 @@ class LambdaSeam:
                 result,
                 seconds=time.monotonic() - started,
             )
-        finally:
-            _INVOKED.reset(invoked)
         with self._lock:
             self.invocations.append(invocation)
         return invocation
@@ -299,3 +297,14 @@ _INVOKED: contextvars.ContextVar[Any] = contextvars.ContextVar("outpost_mesh_inv
 
 def _invoked_services() -> Any:
     return _INVOKED.get()
+
+
+@contextlib.contextmanager
+def invoked_as(binding: FunctionBinding) -> Iterator[None]:
+    """Calls of ``binding``'s handler in this block use its services (what :meth:`LambdaSeam.run`
+    does around each invoke; for a caller that calls a handler itself)."""
+    token = _INVOKED.set(binding.services)
+    try:
+        yield
+    finally:
+        _INVOKED.reset(token)
