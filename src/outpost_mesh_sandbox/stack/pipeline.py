@@ -350,6 +350,13 @@ class SandboxPipeline:
         dynamodb = self.sandbox.client("dynamodb", caller=self.runner_key)
         return LedgerStore(dynamodb, self.table_name)
 
+    @property
+    def approvals_possible(self) -> bool:
+        """Whether an execution of this stack may wait for a person (ApprovalMode not none):
+        only then does ``wait_idle`` read the ledger for it (its polls are many; every read is
+        a request the sandbox serialises with the pipeline's own)."""
+        return self.options.parameters.get("ApprovalMode", "none") != "none"
+
     def vpc_of(self, execution: ExecutionInfo) -> str:
         """The VPC an execution reconciles (its input's ``vpc_id``)."""
         vpc_id = self._vpc_of.get(execution.arn)
@@ -397,7 +404,8 @@ class SandboxPipeline:
             with self._pending_lock:
                 pending = self._pending
             running = self.running() if pending == 0 else []
-            running = [e for e in running if not self.awaits_approval(e)]
+            if running and self.approvals_possible:
+                running = [e for e in running if not self.awaits_approval(e)]
             if pending == 0 and not running:
                 # Twice in a row: an execution started by a task that is just finishing (a
                 # rollback's restart) exists before that task's execution ends, so one
