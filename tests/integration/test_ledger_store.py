@@ -551,3 +551,26 @@ def test_the_stack_defines_the_ledger_table_as_create_table_does(timed: LedgerSt
         if "/index/fleet" in str(function["Properties"].get("Policies"))
     }
     assert grants == {"SweepFunction", "MeshMapFunction"}
+
+
+def test_history_reads_only_the_newest_entries_and_gives_them_oldest_first(
+    timed: LedgerStore, clock: Clock
+) -> None:
+    for n in range(25):
+        timed.add_history(VPC, {"event": "pass", "n": n})
+        clock.now += 1
+    asked: list[dict[str, Any]] = []
+
+    def hook(params: dict[str, Any], **_: Any) -> None:
+        asked.append(params)
+
+    events = timed.dynamodb.meta.events
+    events.register("provide-client-params.dynamodb.Query", hook, unique_id="history-query")
+    try:
+        latest = timed.history(VPC, 5)
+    finally:
+        events.unregister("provide-client-params.dynamodb.Query", unique_id="history-query")
+    assert [e["n"] for e in latest] == [20, 21, 22, 23, 24]
+    # one Query of the newest five, not the partition's 25
+    assert [(a.get("Limit"), a.get("ScanIndexForward")) for a in asked] == [(5, False)]
+    assert [e["n"] for e in timed.history(VPC, 30)] == list(range(25))

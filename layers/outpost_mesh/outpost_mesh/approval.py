@@ -205,6 +205,13 @@ def declined(error: str, cause: object) -> tuple[ApprovalStatus, str, str]:
     return ApprovalStatus.EXPIRED, TIMED_OUT_BY, f"{error}: {cause}"[:500] if cause else error
 
 
+def approved_by(approval: Approval | None, execution: str) -> str:
+    """Who approved ``execution``'s waiting changes ("" : nobody, or another execution's)."""
+    if approval is None or approval.execution != execution:
+        return ""
+    return approval.decided_by if approval.status is ApprovalStatus.APPROVED else ""
+
+
 def summary(waiting: Plan) -> dict[str, object]:
     """What an approval request keeps of its plan besides the change keys (``Approval.plan``):
     the counts and the on-premises impact (``Plan.to_dict``'s ``advertised``/``withdrawn``)."""

@@ -497,11 +497,8 @@ class ReconcileService:
 
     def remember_pass(self, actor: str, plan: Plan, by: str = "") -> None:
         """A line of the VPC's history for a pass that changes something: its counts, its
-        on-premises impact and who approved it (an approval of this execution, or ``by``: the
-        caller of a CLI run, whose run is its approval)."""
-        approval = self.store.approval(plan.vpc_id) if not by else None
-        if approval is not None and approval.execution == actor:
-            by = approval.decided_by if approval.status is ApprovalStatus.APPROVED else ""
+        on-premises impact and who approved it, ``by`` (the approver of a workflow pass's
+        changes, ``approval.approved_by``; the caller of a CLI run, whose run is its approval)."""
         whole = plan.to_dict()
         self.store.add_history(
             plan.vpc_id,

@@ -92,6 +92,15 @@ class Approvals(LedgerTable):
         self._put(HistoryItem.encode(vpc_id, int(now * 1000), entry, ttl))
 
     def history(self, vpc_id: str, last: int = HISTORY_SHOWN) -> list[dict[str, Any]]:
-        """The VPC's latest ``last`` history entries, oldest first."""
-        entries = [HistoryItem.decode(item) for item in self._query(HistoryItem.pk(vpc_id))]
-        return entries[-last:]
+        """The VPC's latest ``last`` history entries, oldest first: one Query of the newest
+        ``last`` items (sort keys start with the time), not the partition's 90 days."""
+        pk = HistoryItem.pk(vpc_id)
+        pages = self._pages(
+            pk,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=encode({":pk": pk}),
+            ScanIndexForward=False,
+            PaginationConfig={"MaxItems": last, "PageSize": last},
+        )
+        newest = [item for page in pages for item in page][:last]
+        return [HistoryItem.decode(item) for item in reversed(newest)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from outpost_mesh.approval import approved_by
 from outpost_mesh.errors import AssociationFailedError, LeaseBusyError, MalformedInputError
 from outpost_mesh.ledger import LeaseClaim
 from outpost_mesh.limits import PLAN_FINDINGS_PER_KIND, VERIFY_BROKEN_PAIRS, first, first_per_kind
@@ -67,7 +68,10 @@ def plan(svc: ReconcileService, task: PlanInput) -> PlanOutput:
         assert result.waiting is not None
         svc.propose_approval(task.execution_name, result.waiting)
     if result.has_changes and not settings.report_only:
-        svc.remember_pass(task.execution_name, result)
+        # who approved this execution's changes, as the pass's own ledger read says
+        svc.remember_pass(
+            task.execution_name, result, approved_by(planned.ledger.approval, task.execution_name)
+        )
     batches = []
     if not settings.report_only and (result.routes_to_create or result.routes_to_delete):
         # EC2's bucket is taken as full only on the execution's first pass: a later one comes
