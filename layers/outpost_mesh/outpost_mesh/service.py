@@ -544,16 +544,13 @@ class ReconcileService:
         expires); a person is told what waits and how to answer."""
         settings = self.settings
         approval = self.store.wait(
-            vpc_id,
-            execution_arn,
-            token,
-            seconds=settings.approval_timeout_seconds,
-            lease=settings.lease_seconds,
+            vpc_id, execution_arn, token, seconds=settings.approval_timeout_seconds
         )
         if approval is None:
             raise MalformedInputError(
                 f"no approval request of {execution_arn} for {vpc_id}", subject=vpc_id
             )
+        self.store.extend(vpc_id, execution_arn, approval.expires_at + settings.lease_seconds)
         self.notifier.publish(approval_notice(approval, settings.report_only))
         self.store.add_history(
             vpc_id,

@@ -1,10 +1,11 @@
 """A VPC's approval request and its history in the ledger table (approval mode).
 
-One ``APPROVAL`` item per VPC holds the latest request (``ApprovalItem``); its status only moves
-by conditional writes: ``propose`` (a pass of an execution planned changes that wait), ``wait``
-(that execution's task token, its expiry; the VPC's lease is kept until then), ``decide`` (the
-workflow records what the person or the sweep answered). ``HISTORY#<vpc>`` keeps one entry per
-event, with who did it and the on-premises impact (``status`` shows them).
+One ``APPROVAL`` item per VPC holds the latest request (``ApprovalItem``), written by the
+execution that holds the VPC's lease (and by the sweep, for a request whose execution stopped):
+``propose`` (a pass planned changes that wait), ``wait``
+(the execution's task token and the expiry; ``Leases.extend`` keeps the lease until then),
+``decide`` (what the person or the sweep answered). ``HISTORY#<vpc>`` keeps one entry per event,
+with who did it and the on-premises impact (``status`` shows the latest).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from outpost_mesh.ledger.codec import encode
-from outpost_mesh.ledger.items import ApprovalItem, HistoryItem, LeaseItem, vpc_pk
+from outpost_mesh.ledger.items import ApprovalItem, HistoryItem, vpc_pk
 from outpost_mesh.ledger.table import LedgerTable
 from outpost_mesh.model import Approval, ApprovalStatus
 
@@ -33,12 +34,9 @@ class Approvals(LedgerTable):
         """Record the changes a pass leaves waiting (replaces the VPC's previous request)."""
         self._put(ApprovalItem.encode(replace(approval, requested_at=int(self.clock()))))
 
-    def wait(
-        self, vpc_id: str, holder: str, token: str, *, seconds: int, lease: int
-    ) -> Approval | None:
+    def wait(self, vpc_id: str, holder: str, token: str, *, seconds: int) -> Approval | None:
         """The request of ``holder``'s execution (its ARN) now waits on ``token`` until
-        ``seconds`` from now, and ``holder``'s lease is kept ``lease`` seconds past that expiry
-        (an expired lease is taken over whatever its holder does). None: no such request."""
+        ``seconds`` from now. None: no such request."""
         current = self.approval(vpc_id)
         if current is None or current.execution != holder.rsplit(":", 1)[-1]:
             return None
@@ -47,14 +45,6 @@ class Approvals(LedgerTable):
             current, status=ApprovalStatus.WAITING, token=token, expires_at=now + seconds
         )
         self._put(ApprovalItem.encode(waiting))
-        self._update(
-            vpc_id,
-            tolerate_condition=True,
-            Key=LeaseItem.key(vpc_id),
-            UpdateExpression="SET expires_at = :until",
-            ConditionExpression="holder = :me",
-            ExpressionAttributeValues=encode({":until": waiting.expires_at + lease, ":me": holder}),
-        )
         return waiting
 
     def decide(

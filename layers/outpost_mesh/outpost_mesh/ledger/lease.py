@@ -141,6 +141,20 @@ class Leases(LedgerTable):
         self._set_seen(claim.vpc_id, claim.holder, again.seen)
         return again
 
+    def extend(self, vpc_id: str, holder: str, until: int) -> bool:
+        """Keep ``holder``'s lease until ``until`` (epoch seconds): an execution that waits for
+        a person outlives the lease's usual expiry, after which a lease is taken over whatever
+        its holder does. False: ``holder`` does not hold it (nothing changed)."""
+        kept = self._update(
+            vpc_id,
+            tolerate_condition=True,
+            Key=LeaseItem.key(vpc_id),
+            UpdateExpression="SET expires_at = :until",
+            ConditionExpression="holder = :me",
+            ExpressionAttributeValues=encode({":until": until, ":me": holder}),
+        )
+        return kept is not None
+
     def force_release(self, vpc_id: str, holder: str) -> None:
         """Give the lease up whatever the trigger counter says (after a failure)."""
         self._update(
